@@ -1,0 +1,165 @@
+/**
+ * The renderer's single transport switch. In Electron the preload exposes the contract as
+ * `window.corral`; in a browser served by the headless host the same interface is carried
+ * over a WebSocket. Nothing else in the renderer knows which one it is talking to.
+ */
+import {
+  API_METHODS,
+  EVENT_NAMES,
+  isCorralErrorData,
+  type ApiMethod,
+  type CorralApi,
+  type CorralBridge,
+  type CorralErrorData,
+  type CorralEvents,
+  type EventName,
+} from '../../shared/contract'
+import { TOKEN_PARAM, WS_PATH, type WireCall, type WireServerMessage } from '../../shared/wire'
+
+/** Connection to the main side: always `open` in Electron. */
+export type ConnectionState = 'connecting' | 'open' | 'closed'
+
+/** The contract plus what only the renderer needs to know about its transport. */
+export interface RendererBridge extends CorralBridge {
+  readonly transport: 'electron' | 'websocket'
+  /** Current connection state. */
+  connectionState(): ConnectionState
+  /**
+   * Called on every connection change. After a reconnect the renderer must resynchronise
+   * (events sent while it was away are not replayed).
+   */
+  onConnection(listener: (state: ConnectionState) => void): () => void
+}
+
+/** An error from the main side, with its machine-readable code. */
+export class BridgeError extends Error implements CorralErrorData {
+  readonly code: CorralErrorData['code']
+  constructor(data: CorralErrorData) {
+    super(data.message)
+    this.name = 'BridgeError'
+    this.code = data.code
+  }
+}
+
+/** The message of any error a bridge call rejected with. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message
+  if (isCorralErrorData(err)) return err.message
+  return String(err)
+}
+
+declare global {
+  interface Window {
+    corral?: CorralBridge
+  }
+}
+
+function fromElectron(api: CorralBridge): RendererBridge {
+  return {
+    ...api,
+    on: api.on,
+    transport: 'electron',
+    connectionState: () => 'open',
+    onConnection: () => () => {},
+  }
+}
+
+type Listener = (payload: never) => void
+
+const RECONNECT_MIN_MS = 250
+const RECONNECT_MAX_MS = 5000
+
+function fromWebSocket(): RendererBridge {
+  const token = new URLSearchParams(location.search).get(TOKEN_PARAM) ?? ''
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+  const url = `${scheme}//${location.host}${WS_PATH}?${TOKEN_PARAM}=${encodeURIComponent(token)}`
+
+  const listeners = new Map<EventName, Set<Listener>>()
+  const connectionListeners = new Set<(s: ConnectionState) => void>()
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
+  const queue: string[] = []
+  let nextId = 1
+  let state: ConnectionState = 'connecting'
+  let socket: WebSocket
+  let retryMs = RECONNECT_MIN_MS
+
+  const setState = (next: ConnectionState): void => {
+    if (state === next) return
+    state = next
+    for (const l of connectionListeners) l(next)
+  }
+
+  const connect = (): void => {
+    setState('connecting')
+    socket = new WebSocket(url)
+    socket.onopen = () => {
+      retryMs = RECONNECT_MIN_MS
+      setState('open')
+      for (const msg of queue.splice(0)) socket.send(msg)
+    }
+    socket.onmessage = (ev: MessageEvent<string>) => {
+      const msg = JSON.parse(ev.data) as WireServerMessage
+      if (msg.t === 'event') {
+        for (const l of listeners.get(msg.name) ?? []) (l as (p: unknown) => void)(msg.payload)
+        return
+      }
+      const call = pending.get(msg.id)
+      if (!call) return
+      pending.delete(msg.id)
+      if (msg.ok) call.resolve(msg.value)
+      else call.reject(new BridgeError(msg.error))
+    }
+    socket.onclose = () => {
+      for (const call of pending.values()) {
+        call.reject(new BridgeError({ code: 'INTERNAL', message: 'The connection to Corral was lost.' }))
+      }
+      pending.clear()
+      setState('closed')
+      setTimeout(connect, retryMs)
+      retryMs = Math.min(retryMs * 2, RECONNECT_MAX_MS)
+    }
+  }
+  connect()
+
+  const call = (method: ApiMethod, args: unknown[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++
+      const msg: WireCall = { t: 'call', id, method, args }
+      const text = JSON.stringify(msg)
+      pending.set(id, { resolve, reject })
+      if (state === 'open') socket.send(text)
+      else queue.push(text)
+    })
+
+  const api = Object.fromEntries(
+    API_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)]),
+  ) as unknown as CorralApi
+
+  return {
+    ...api,
+    transport: 'websocket',
+    on(event, listener) {
+      if (!(EVENT_NAMES as readonly string[]).includes(event)) throw new Error(`Unknown event ${event}`)
+      let set = listeners.get(event)
+      if (!set) listeners.set(event, (set = new Set()))
+      set.add(listener as Listener)
+      return () => set.delete(listener as Listener)
+    },
+    connectionState: () => state,
+    onConnection(listener) {
+      connectionListeners.add(listener)
+      return () => connectionListeners.delete(listener)
+    },
+  }
+}
+
+let bridge: RendererBridge | null = null
+
+/** The bridge for this page, created on first use. */
+export function getBridge(): RendererBridge {
+  bridge ??= window.corral ? fromElectron(window.corral) : fromWebSocket()
+  return bridge
+}
+
+/** Typed event payload helper for consumers. */
+export type EventPayload<E extends EventName> = CorralEvents[E]

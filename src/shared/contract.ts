@@ -1,0 +1,260 @@
+/**
+ * The one contract between Corral's main side (Electron main process or headless host) and
+ * its renderer. Both transports (Electron IPC and the headless WebSocket) carry exactly these
+ * commands and events; nothing else crosses the boundary.
+ *
+ * This file has no runtime dependencies so it can be imported from every layer.
+ */
+
+/** Opaque identifier of a managed process, stable for the life of the host. */
+export type ProcessId = string
+
+/**
+ * Lifecycle state of a managed process, modelled on supervisord's state machine:
+ * `stopped -> starting -> running -> (exited | backoff -> starting | fatal)` and
+ * `running -> stopping -> stopped`.
+ */
+export type ProcessState =
+  | 'stopped'
+  | 'starting'
+  | 'running'
+  | 'backoff'
+  | 'stopping'
+  | 'exited'
+  | 'fatal'
+
+/** All process states, in lifecycle order. */
+export const PROCESS_STATES = [
+  'stopped',
+  'starting',
+  'running',
+  'backoff',
+  'stopping',
+  'exited',
+  'fatal',
+] as const satisfies readonly ProcessState[]
+
+/** Which stream a chunk of output came from; `system` marks lines Corral itself adds. */
+export type OutputStream = 'stdout' | 'stderr' | 'system'
+
+/** Signals a user may send to a process group from the UI or the API. */
+export type UserSignal = 'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2'
+
+/** Every signal accepted by {@link CorralApi.signal}. */
+export const USER_SIGNALS = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGKILL',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+] as const satisfies readonly UserSignal[]
+
+/** What the user asks to run. */
+export interface ProcessSpec {
+  /**
+   * The command line. Without `shell` it is split into program and arguments with
+   * POSIX-shell-like quoting (no expansion); with `shell` the user's shell runs it verbatim.
+   */
+  command: string
+  /** Run the command line through the user's shell (`$SHELL -c`, `cmd.exe /d /s /c` on Windows). */
+  shell?: boolean
+  /** Working directory; defaults to the host's home directory. */
+  cwd?: string
+  /** Environment changes: a string sets the variable, `null` unsets it. */
+  env?: Record<string, string | null>
+  /** Display name; defaults to the program's base name. */
+  name?: string
+}
+
+/** How a run ended. A failure to start is a value, not a thrown error. */
+export type ExitInfo =
+  | { kind: 'code'; code: number }
+  | { kind: 'signal'; signal: string; afterGrace: boolean }
+  | { kind: 'failed'; code: FailureCode; reason: string }
+
+/** Why a process could not be started. */
+export type FailureCode = 'ENOENT' | 'ENOTDIR_CWD' | 'EACCES' | 'SPAWN_FAILED'
+
+/** A snapshot of one managed process, sent on every state change. */
+export interface ProcessInfo {
+  id: ProcessId
+  /** Display name. */
+  name: string
+  spec: ProcessSpec
+  state: ProcessState
+  /** OS process id of the current run (also its process group id on POSIX). */
+  pid: number | null
+  /** Number of runs started so far (1 for the first). */
+  runCount: number
+  /** Epoch milliseconds when the current or last run started. */
+  startedAt: number | null
+  /** Epoch milliseconds when the last run ended; null while it runs. */
+  endedAt: number | null
+  /** How the last run ended; null while it runs or before the first run. */
+  exit: ExitInfo | null
+  /** Whether the child's stdin still accepts input. */
+  stdinOpen: boolean
+  /** Set while a stop is in progress: when SIGKILL follows if the group is still alive. */
+  killDeadline: number | null
+}
+
+/** One piece of output, numbered so that order survives batching, reloads and reconnects. */
+export interface OutputChunk {
+  /** Per-process sequence number, strictly increasing across streams and runs. */
+  seq: number
+  stream: OutputStream
+  /** Decoded text (UTF-8; invalid bytes become U+FFFD). */
+  data: string
+  /** Epoch milliseconds when the first byte of this chunk arrived. */
+  time: number
+}
+
+/** A batch of output chunks for one process, in sequence order. */
+export interface OutputBatch {
+  id: ProcessId
+  chunks: OutputChunk[]
+}
+
+/** The retained output of one process, as returned by {@link CorralApi.output}. */
+export interface OutputSnapshot {
+  id: ProcessId
+  chunks: OutputChunk[]
+  /**
+   * Sequence number of the oldest chunk still retained. Chunks below it were dropped from the
+   * bounded buffer; a renderer that has not seen them shows a gap marker.
+   */
+  firstSeq: number
+  /** Bytes (UTF-16 code units) dropped from the front of the buffer so far. */
+  droppedChars: number
+}
+
+/** Facts about the host, for the UI's defaults and help texts. */
+export interface HostInfo {
+  platform: string
+  /** The shell used when "Run in shell" is ticked. */
+  shell: string
+  /** Default working directory. */
+  homeDir: string
+  /** Grace period between the stop signal and SIGKILL. */
+  stopGraceMs: number
+  /** Environment variables Corral adds for every child unless the spec overrides them. */
+  defaultEnv: Record<string, string>
+}
+
+/** Commands: renderer -> main. Each returns a Promise; failures reject with a {@link CorralError}. */
+export interface CorralApi {
+  /** Facts about the host. */
+  hostInfo(): Promise<HostInfo>
+  /** Every managed process, oldest first. */
+  list(): Promise<ProcessInfo[]>
+  /** Start a new process. A program that cannot be started yields a process in a failed state. */
+  start(spec: ProcessSpec): Promise<ProcessInfo>
+  /** Run a process again with the same spec, stopping the current run first if it is alive. */
+  restart(id: ProcessId): Promise<ProcessInfo>
+  /** Write text to the process's stdin. */
+  write(id: ProcessId, data: string): Promise<void>
+  /** Close the process's stdin (end of file). */
+  closeStdin(id: ProcessId): Promise<void>
+  /** Send a signal to the process's whole group. */
+  signal(id: ProcessId, signal: UserSignal): Promise<void>
+  /** Graceful stop: SIGTERM to the group, SIGKILL after the grace period. Resolves once it ended. */
+  stop(id: ProcessId): Promise<ProcessInfo>
+  /** SIGKILL to the group at once. Resolves once it ended. */
+  kill(id: ProcessId): Promise<ProcessInfo>
+  /** Forget a process that is not running. */
+  remove(id: ProcessId): Promise<void>
+  /** Retained output of a process, optionally only chunks after `afterSeq`. */
+  output(id: ProcessId, afterSeq?: number): Promise<OutputSnapshot>
+}
+
+/** Events: main -> renderer. */
+export interface CorralEvents {
+  /** A process was added or changed state. */
+  status: ProcessInfo
+  /** New output. */
+  output: OutputBatch
+  /** A process was removed. */
+  removed: { id: ProcessId }
+}
+
+/** Names of every command, the list both transports are built from. */
+export const API_METHODS = [
+  'hostInfo',
+  'list',
+  'start',
+  'restart',
+  'write',
+  'closeStdin',
+  'signal',
+  'stop',
+  'kill',
+  'remove',
+  'output',
+] as const satisfies readonly (keyof CorralApi)[]
+
+/** Names of every event. */
+export const EVENT_NAMES = ['status', 'output', 'removed'] as const satisfies readonly (keyof CorralEvents)[]
+
+/** A command name. */
+export type ApiMethod = (typeof API_METHODS)[number]
+/** An event name. */
+export type EventName = keyof CorralEvents
+
+/** Machine-readable error codes that cross the boundary. */
+export type ErrorCode =
+  | 'INVALID_PAYLOAD'
+  | 'UNKNOWN_METHOD'
+  | 'EMPTY_COMMAND'
+  | 'BAD_COMMAND_LINE'
+  | 'NO_SUCH_PROCESS'
+  | 'NOT_RUNNING'
+  | 'STDIN_CLOSED'
+  | 'STILL_RUNNING'
+  | 'FORBIDDEN'
+  | 'INTERNAL'
+
+/** The shape every error takes on the wire. */
+export interface CorralErrorData {
+  code: ErrorCode
+  message: string
+}
+
+/** The result envelope of a command on either transport. */
+export type CallResult<T = unknown> = { ok: true; value: T } | { ok: false; error: CorralErrorData }
+
+/** What the renderer sees: every command plus typed event subscription. */
+export interface CorralBridge extends CorralApi {
+  /** Subscribe to an event; returns the function that unsubscribes. */
+  on<E extends EventName>(event: E, listener: (payload: CorralEvents[E]) => void): () => void
+}
+
+/** Type guard for error data received over a transport. */
+export function isCorralErrorData(value: unknown): value is CorralErrorData {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    typeof (value as { message?: unknown }).message === 'string'
+  )
+}
+
+/** An error that crosses the boundary as `{ code, message }`. */
+export class CorralError extends Error implements CorralErrorData {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string) {
+    super(message)
+    this.name = 'CorralError'
+    this.code = code
+  }
+  /** The plain data form sent over a transport. */
+  toData(): CorralErrorData {
+    return { code: this.code, message: this.message }
+  }
+}
+
+/** Channel prefix for Electron IPC commands (`corral:start`, ...). */
+export const IPC_COMMAND_PREFIX = 'corral:'
+/** Electron IPC channel carrying every event. */
+export const IPC_EVENT_CHANNEL = 'corral:event'

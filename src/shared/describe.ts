@@ -1,0 +1,36 @@
+import type { ExitInfo, ProcessInfo } from './contract'
+
+/** Human-readable duration: `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
+  const s = ms / 1000
+  if (s < 60) return `${s.toFixed(1)} s`
+  const totalS = Math.floor(s)
+  const min = Math.floor(totalS / 60)
+  if (min < 60) return `${min} min ${String(totalS % 60).padStart(2, '0')} s`
+  return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`
+}
+
+/** How a run ended, as shown to the user: `exited with code 0`, `killed by SIGTERM`, `failed: …`. */
+export function describeExit(exit: ExitInfo): string {
+  switch (exit.kind) {
+    case 'code':
+      return `exited with code ${exit.code}`
+    case 'signal':
+      return exit.afterGrace
+        ? `killed by ${exit.signal} (did not stop within the grace period)`
+        : `killed by ${exit.signal}`
+    case 'failed':
+      return `failed: ${exit.reason}`
+  }
+}
+
+/** One-line status of a process for lists and headers, with the run's duration once it ended. */
+export function describeStatus(info: ProcessInfo): string {
+  if (info.exit && info.endedAt !== null) {
+    const text = describeExit(info.exit)
+    if (info.exit.kind === 'failed' || info.startedAt === null) return text
+    return `${text} after ${formatDuration(info.endedAt - info.startedAt)}`
+  }
+  return info.state
+}
