@@ -55,9 +55,20 @@ declare global {
 }
 
 function fromElectron(api: CorralBridge): RendererBridge {
+  // The preload rejects with plain { code, message } objects (Errors lose their fields
+  // crossing the context bridge); turn them back into BridgeErrors.
+  const wrapped = Object.fromEntries(
+    API_METHODS.map((m) => [
+      m,
+      (...args: unknown[]) =>
+        (api[m] as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
+          throw isCorralErrorData(err) ? new BridgeError(err) : err
+        }),
+    ]),
+  ) as unknown as CorralApi
   return {
-    ...api,
-    on: api.on,
+    ...wrapped,
+    on: (event, listener) => api.on(event, listener),
     transport: 'electron',
     connectionState: () => 'open',
     onConnection: () => () => {},

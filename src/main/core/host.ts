@@ -1,0 +1,83 @@
+import os from 'node:os'
+import {
+  CorralError,
+  type CallResult,
+  type CorralApi,
+  type HostInfo,
+} from '../../shared/contract'
+import { DEFAULT_CHILD_ENV, userShell } from './launch'
+import { argSchemas, isApiMethod } from './schemas'
+import type { Supervisor, SupervisorListener } from './supervisor'
+
+/**
+ * The transport-neutral dispatcher. Electron IPC and the headless WebSocket both hand every
+ * command to {@link Host.call} and forward {@link Host.subscribe} events; neither knows the
+ * supervisor. Every payload is validated here, once, for both.
+ */
+export class Host {
+  private readonly api: CorralApi
+
+  constructor(private readonly supervisor: Supervisor) {
+    const s = supervisor
+    this.api = {
+      hostInfo: async () => this.hostInfo(),
+      list: async () => s.list(),
+      start: (spec) => s.start(spec),
+      restart: (id) => s.restart(id),
+      write: (id, data) => s.write(id, data),
+      closeStdin: async (id) => s.closeStdin(id),
+      signal: async (id, sig) => s.signal(id, sig),
+      stop: (id) => s.stop(id),
+      kill: (id) => s.kill(id),
+      remove: async (id) => s.remove(id),
+      output: async (id, afterSeq) => s.output(id, afterSeq),
+    }
+  }
+
+  /**
+   * Run one command. Never throws: unknown methods, invalid payloads and failures all come
+   * back as `{ ok: false, error: { code, message } }`.
+   */
+  async call(method: unknown, args: unknown): Promise<CallResult> {
+    if (!isApiMethod(method)) {
+      return fail(new CorralError('UNKNOWN_METHOD', `Unknown method: ${String(method).slice(0, 64)}`))
+    }
+    const parsed = argSchemas[method].safeParse(args)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const where = issue?.path.length ? ` at ${issue.path.join('.')}` : ''
+      return fail(
+        new CorralError('INVALID_PAYLOAD', `Invalid arguments for ${method}${where}: ${issue?.message}`),
+      )
+    }
+    try {
+      const fn = this.api[method] as (...a: unknown[]) => Promise<unknown>
+      const value = await fn(...(parsed.data as unknown[]))
+      return { ok: true, value: value ?? null }
+    } catch (err) {
+      return fail(err)
+    }
+  }
+
+  /** Subscribe to every contract event. */
+  subscribe(listener: SupervisorListener): () => void {
+    return this.supervisor.subscribe(listener)
+  }
+
+  private hostInfo(): HostInfo {
+    return {
+      platform: process.platform,
+      shell: userShell(),
+      homeDir: os.homedir(),
+      stopGraceMs: this.supervisor.stopGraceMs,
+      defaultEnv: { ...DEFAULT_CHILD_ENV },
+    }
+  }
+}
+
+function fail(err: unknown): CallResult {
+  if (err instanceof CorralError) return { ok: false, error: err.toData() }
+  // An unexpected failure is reported, not rethrown: one bad call must not take down the host.
+  const message = err instanceof Error ? err.message : String(err)
+  return { ok: false, error: { code: 'INTERNAL', message } }
+}

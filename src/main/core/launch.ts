@@ -1,0 +1,129 @@
+import { constants as fsConstants, promises as fs } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { splitCommandLine } from '../../shared/command-line'
+import { CorralError, type ExitInfo, type ProcessSpec } from '../../shared/contract'
+
+/** Environment Corral adds for every child unless the spec overrides it. */
+export const DEFAULT_CHILD_ENV: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: '1' }
+
+/** Everything `child_process.spawn` needs, resolved from a {@link ProcessSpec}. */
+export interface LaunchPlan {
+  file: string
+  args: string[]
+  cwd: string
+  env: NodeJS.ProcessEnv
+  /** The program as the user named it, for messages. */
+  program: string
+}
+
+/** The shell that runs "Run in shell" commands on this platform. */
+export function userShell(): string {
+  if (process.platform === 'win32') return process.env.ComSpec || 'cmd.exe'
+  return process.env.SHELL || '/bin/sh'
+}
+
+/** The program a spec names, for default display names. */
+export function programName(spec: ProcessSpec): string {
+  if (spec.shell) return spec.command.trim().split(/\s+/)[0] || 'shell'
+  const split = splitCommandLine(spec.command)
+  const first = split.ok ? split.argv[0] : undefined
+  return first ? path.basename(first) : 'process'
+}
+
+/**
+ * Validate the command line of a spec. An empty or unparseable command line is the caller's
+ * mistake and is thrown; it never creates a process.
+ */
+export function checkCommandLine(spec: ProcessSpec): void {
+  if (spec.command.trim() === '') throw new CorralError('EMPTY_COMMAND', 'Enter a command to run.')
+  if (spec.shell) return
+  const split = splitCommandLine(spec.command)
+  if (!split.ok) throw new CorralError('BAD_COMMAND_LINE', split.error)
+  if (split.argv.length === 0) throw new CorralError('EMPTY_COMMAND', 'Enter a command to run.')
+}
+
+/** Build the child's environment: the host's, Corral's defaults, then the spec's changes. */
+export function childEnv(spec: ProcessSpec, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ...DEFAULT_CHILD_ENV }
+  for (const [key, value] of Object.entries(spec.env ?? {})) {
+    if (value === null) delete env[key]
+    else env[key] = value
+  }
+  return env
+}
+
+/**
+ * Resolve a spec into a launch plan, or into the failure the user should see. Checks the
+ * working directory first so a missing directory is never reported as a missing program
+ * (spawn says ENOENT for both).
+ */
+export async function planLaunch(spec: ProcessSpec): Promise<LaunchPlan | ExitInfo> {
+  checkCommandLine(spec)
+  const cwd = spec.cwd && spec.cwd.trim() !== '' ? expandHome(spec.cwd.trim()) : os.homedir()
+  try {
+    const st = await fs.stat(cwd)
+    if (!st.isDirectory()) {
+      return failed('ENOTDIR_CWD', `working directory is not a directory: ${cwd}`)
+    }
+  } catch {
+    return failed('ENOTDIR_CWD', `working directory does not exist: ${cwd}`)
+  }
+  const env = childEnv(spec)
+  if (spec.shell) {
+    const shell = userShell()
+    const args = process.platform === 'win32' ? ['/d', '/s', '/c', spec.command] : ['-c', spec.command]
+    return { file: shell, args, cwd, env, program: shell }
+  }
+  const split = splitCommandLine(spec.command)
+  // checkCommandLine already rejected the failing cases.
+  const argv = split.ok ? split.argv : []
+  const program = argv[0]
+  if (program.includes('/') || (process.platform === 'win32' && program.includes('\\'))) {
+    const full = path.resolve(cwd, program)
+    const problem = await checkExecutable(full)
+    if (problem) return problem
+  }
+  return { file: program, args: argv.slice(1), cwd, env, program }
+}
+
+/** Why the file at `full` cannot be executed, or null if it can. */
+async function checkExecutable(full: string): Promise<ExitInfo | null> {
+  let st
+  try {
+    st = await fs.stat(full)
+  } catch {
+    return failed('ENOENT', `program not found: ${full}`)
+  }
+  if (st.isDirectory()) return failed('EACCES', `not executable: ${full} is a directory`)
+  if (process.platform === 'win32') return null
+  try {
+    await fs.access(full, fsConstants.X_OK)
+  } catch {
+    return failed('EACCES', `not executable: ${full} (permission denied; try chmod +x)`)
+  }
+  return null
+}
+
+/** Translate a spawn error into what the user should see. */
+export function spawnFailure(err: NodeJS.ErrnoException, plan: LaunchPlan): ExitInfo {
+  switch (err.code) {
+    case 'ENOENT':
+      return failed('ENOENT', `program not found: ${plan.program} (not on PATH)`)
+    case 'EACCES':
+    case 'EPERM':
+      return failed('EACCES', `not executable: ${plan.program} (permission denied)`)
+    default:
+      return failed('SPAWN_FAILED', `could not start ${plan.program}: ${err.message}`)
+  }
+}
+
+function failed(code: Extract<ExitInfo, { kind: 'failed' }>['code'], reason: string): ExitInfo {
+  return { kind: 'failed', code, reason }
+}
+
+function expandHome(p: string): string {
+  if (p === '~') return os.homedir()
+  if (p.startsWith('~/')) return path.join(os.homedir(), p.slice(2))
+  return p
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod'
+import { API_METHODS, USER_SIGNALS, type ApiMethod } from '../../shared/contract'
+
+/** Longest accepted command line, in characters. */
+export const MAX_COMMAND_CHARS = 64 * 1024
+/** Largest single stdin write, in characters. */
+export const MAX_WRITE_CHARS = 1024 * 1024
+/** Most environment entries in one spec. */
+export const MAX_ENV_ENTRIES = 1000
+
+const id = z.string().min(1).max(64)
+
+const envName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _')
+
+/** A {@link ProcessSpec} as accepted over a transport: exact keys, bounded sizes. */
+export const processSpecSchema = z.strictObject({
+  command: z.string().max(MAX_COMMAND_CHARS),
+  shell: z.boolean().optional(),
+  cwd: z.string().max(4096).optional(),
+  env: z
+    .record(envName, z.string().max(MAX_COMMAND_CHARS).nullable())
+    .refine((e) => Object.keys(e).length <= MAX_ENV_ENTRIES, 'too many environment entries')
+    .optional(),
+  name: z.string().max(200).optional(),
+})
+
+/**
+ * The argument tuple of every command. A call whose arguments do not parse is rejected with
+ * INVALID_PAYLOAD before it reaches the supervisor.
+ */
+export const argSchemas = {
+  hostInfo: z.tuple([]),
+  list: z.tuple([]),
+  start: z.tuple([processSpecSchema]),
+  restart: z.tuple([id]),
+  write: z.tuple([id, z.string().max(MAX_WRITE_CHARS)]),
+  closeStdin: z.tuple([id]),
+  signal: z.tuple([id, z.enum(USER_SIGNALS)]),
+  stop: z.tuple([id]),
+  kill: z.tuple([id]),
+  remove: z.tuple([id]),
+  output: z.tuple([id, z.number().int().min(-1).optional()]),
+} satisfies Record<ApiMethod, z.ZodType>
+
+/** Whether `name` is a command of the contract. */
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && (API_METHODS as readonly string[]).includes(name)
+}

@@ -1,0 +1,82 @@
+/**
+ * The headless host: Corral without Electron. Serves the built renderer and carries the
+ * contract over a WebSocket on loopback, for servers, for browsers and for tests.
+ *
+ *   node out/main/headless.js [--host 127.0.0.1] [--port 0] [--token T]
+ */
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { Host } from './core/host'
+import { Supervisor } from './core/supervisor'
+import { isLoopback, startWebServer } from './core/web-server'
+
+const USAGE = `Usage: npm run serve -- [--host ADDRESS] [--port N] [--token TOKEN]
+
+  --host ADDRESS   address to bind (default 127.0.0.1; anything else is reachable from the network)
+  --port N         port (default 7400; 0 = any free port)
+  --token TOKEN    access token (default: CORRAL_TOKEN, or a new random token)
+  --renderer DIR   built renderer folder (default: out/renderer next to this script)
+`
+
+async function main(): Promise<void> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '7400' },
+        token: { type: 'string' },
+        renderer: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }))
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return
+  }
+  const port = Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`Invalid --port "${values.port}": expected 0-65535.\n`)
+    process.exit(2)
+  }
+  const token = values.token || process.env.CORRAL_TOKEN || randomBytes(24).toString('base64url')
+  if (!isLoopback(values.host)) {
+    process.stderr.write(
+      `Warning: binding ${values.host} makes Corral reachable from the network. Anyone with the token can run commands as ${process.env.USER ?? 'this user'}.\n`,
+    )
+  }
+
+  const supervisor = new Supervisor()
+  const host = new Host(supervisor)
+  const server = await startWebServer({
+    host,
+    rendererDir: values.renderer ?? path.join(__dirname, '../renderer'),
+    bindHost: values.host,
+    port,
+    token,
+  }).catch((err: Error) => {
+    process.stderr.write(`Corral could not listen on ${values.host}:${port}: ${err.message}\n`)
+    process.exit(1)
+  })
+  process.stdout.write(`Corral is serving at ${server.url}\n`)
+
+  let shuttingDown = false
+  const shutdown = async (signal: string): Promise<void> => {
+    if (shuttingDown) return
+    shuttingDown = true
+    process.stdout.write(`Corral: ${signal} received, stopping every process…\n`)
+    await supervisor.shutdown()
+    await server.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+void main()

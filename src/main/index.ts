@@ -1,0 +1,72 @@
+/**
+ * The Electron entry: app lifecycle and the one window. Everything about processes lives in
+ * the Electron-free core; this file only wires it to a hardened window.
+ */
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { app, BrowserWindow, shell, session } from 'electron'
+import { Host } from './core/host'
+import { Supervisor } from './core/supervisor'
+import { bindIpc } from './ipc'
+
+const supervisor = new Supervisor()
+const host = new Host(supervisor)
+let quitting = false
+
+function createWindow(): void {
+  const devUrl = process.env.ELECTRON_RENDERER_URL
+  const indexFile = path.join(__dirname, '../renderer/index.html')
+  const appOrigin = devUrl ? new URL(devUrl).origin : pathToFileURL(indexFile).href
+
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 720,
+    minHeight: 480,
+    title: 'Corral',
+    show: false,
+    webPreferences: {
+      preload: path.join(__dirname, '../preload/index.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false,
+      disableBlinkFeatures: 'Auxclick',
+    },
+  })
+  win.once('ready-to-show', () => win.show())
+
+  const unbind = bindIpc(host, win, appOrigin)
+  win.on('closed', unbind)
+
+  // The window never navigates and never opens windows; web links go to the system browser.
+  win.webContents.on('will-navigate', (event) => event.preventDefault())
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//i.test(url)) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
+
+  if (devUrl) void win.loadURL(devUrl)
+  else void win.loadFile(indexFile)
+}
+
+app.whenReady().then(() => {
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+  createWindow()
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow()
+  })
+})
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})
+
+// Quitting stops every child first (SIGTERM to each group, SIGKILL after the grace period).
+app.on('before-quit', (event) => {
+  if (quitting) return
+  event.preventDefault()
+  quitting = true
+  void supervisor.shutdown().finally(() => app.quit())
+})

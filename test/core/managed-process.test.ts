@@ -1,0 +1,240 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { describeStatus } from '../../src/shared/describe'
+import { liveGroupMembers, nodeFixture, Recorder, sleep } from '../helpers'
+
+let rec: Recorder
+afterEach(async () => {
+  await rec?.supervisor.shutdown()
+})
+
+describe('output', () => {
+  it('keeps the order of writes across stdout and stderr', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: nodeFixture('interleave.mjs', '30') })
+    await rec.ended(p.id)
+    const lines = rec.text(p.id).trimEnd().split('\n')
+    expect(lines).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i} ${i % 2 === 0 ? 'out' : 'err'}`))
+    // And each line came on the stream it was written to.
+    expect(rec.text(p.id, 'stderr')).toContain('line 1 err')
+    expect(rec.text(p.id, 'stdout')).not.toContain('err')
+    const seqs = rec.chunks.get(p.id)!.map((c) => c.seq)
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+  })
+
+  it('decodes UTF-8 split across reads and replaces invalid bytes with U+FFFD', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: nodeFixture('utf8-split.mjs') })
+    await rec.ended(p.id)
+    const out = rec.text(p.id, 'stdout')
+    expect(out).toContain('héllo wörld — 日本語 🎉\n')
+    expect(out).toContain('bad:\uFFFD\uFFFD \uFFFD(\n')
+    // It really arrived in many pieces: the decoder, not luck, joined them.
+    expect(rec.chunks.get(p.id)!.filter((c) => c.stream === 'stdout').length).toBeGreaterThan(3)
+  })
+
+  it('reports the exit only after output written by a grandchild just before the end', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: nodeFixture('late-grandchild.mjs') })
+    const end = await rec.ended(p.id)
+    expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    expect(rec.text(p.id)).toContain('grandchild late output')
+    const lastOutput = rec.timeline.findLastIndex((e) => e.kind === 'output' && e.id === p.id)
+    const exitIdx = rec.timeline.findIndex((e) => e.kind === 'status' && e.id === p.id && e.state === 'exited')
+    expect(lastOutput).toBeLessThan(exitIdx)
+  })
+
+  it('serves a snapshot for reloads: dense sequence numbers, tail after a given seq', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: nodeFixture('interleave.mjs', '10') })
+    await rec.ended(p.id)
+    const snap = rec.supervisor.output(p.id)
+    expect(snap.firstSeq).toBe(0)
+    expect(snap.chunks.map((c) => c.seq)).toEqual(snap.chunks.map((_, i) => i))
+    // The snapshot holds exactly what the events delivered, nothing more or less.
+    expect(snap.chunks).toEqual(rec.chunks.get(p.id))
+    const tail = rec.supervisor.output(p.id, 3)
+    expect(tail.chunks[0].seq).toBe(4)
+    expect(tail.chunks).toEqual(snap.chunks.slice(4))
+  })
+
+  it('bounds the retained output and says how much was dropped', async () => {
+    rec = new Recorder({ bufferChars: 64 * 1024 })
+    const p = await rec.start({ command: nodeFixture('flood.mjs', '1000000') })
+    await rec.ended(p.id)
+    const snap = rec.supervisor.output(p.id)
+    const kept = snap.chunks.reduce((n, c) => n + c.data.length, 0)
+    expect(kept).toBeLessThanOrEqual(64 * 1024)
+    expect(snap.firstSeq).toBeGreaterThan(0)
+    expect(snap.droppedChars + kept).toBe(rec.chunks.get(p.id)!.reduce((n, c) => n + c.data.length, 0))
+    // Every byte still reached the event stream, in order.
+    expect(rec.text(p.id, 'stdout').length).toBeGreaterThanOrEqual(1_000_000)
+  })
+})
+
+describe('stdin', () => {
+  it('writes lines and closes input (EOF)', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'cat' })
+    await rec.supervisor.write(p.id, 'hello\n')
+    await rec.waitForText(p.id, 'hello\n')
+    rec.supervisor.closeStdin(p.id)
+    const end = await rec.ended(p.id)
+    expect(end.exit).toEqual({ kind: 'code', code: 0 })
+  })
+
+  it('survives EPIPE when the child closed its input', async () => {
+    rec = new Recorder()
+    // The shell closes its stdin and keeps running.
+    const p = await rec.start({ command: "exec 0<&-; echo closed; sleep 2", shell: true })
+    await rec.waitForText(p.id, 'closed')
+    const big = 'x'.repeat(256 * 1024)
+    const results = await Promise.allSettled([1, 2, 3].map(() => rec.supervisor.write(p.id, big)))
+    expect(results.some((r) => r.status === 'rejected')).toBe(true)
+    const err = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason
+    expect(err.code).toBe('STDIN_CLOSED')
+    // The host is fine and the process is still running.
+    expect(rec.supervisor.list()[0].state).toBe('running')
+  })
+
+  it('refuses to write to a process that has ended, with a clear message', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'true' })
+    await rec.ended(p.id)
+    await expect(rec.supervisor.write(p.id, 'x\n')).rejects.toMatchObject({
+      code: 'NOT_RUNNING',
+      message: 'Cannot write to "true": it has ended (exited with code 0).',
+    })
+    // What was captured stays.
+    expect(rec.supervisor.output(p.id).chunks.length).toBeGreaterThan(0)
+  })
+})
+
+describe('signals and stop', () => {
+  it('Stop reaches the whole process group: nothing is left behind', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'sleep 300 & sleep 301', shell: true })
+    const pid = p.pid!
+    await sleep(200)
+    expect(liveGroupMembers(pid).length).toBeGreaterThanOrEqual(2)
+    const info = await rec.supervisor.stop(p.id)
+    expect(info.state).toBe('stopped')
+    expect(info.exit).toEqual({ kind: 'signal', signal: 'SIGTERM', afterGrace: false })
+    await sleep(50)
+    expect(liveGroupMembers(pid)).toEqual([])
+  })
+
+  it('escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
+    rec = new Recorder({ stopGraceMs: 400 })
+    const p = await rec.start({ command: "trap '' TERM; echo ready; sleep 300", shell: true })
+    await rec.waitForText(p.id, 'ready')
+    const stopping = rec.supervisor.stop(p.id)
+    const during = await rec.until(p.id, (s) => s.state === 'stopping' && s.killDeadline !== null)
+    expect(during.killDeadline! - Date.now()).toBeLessThanOrEqual(400)
+    const info = await stopping
+    expect(info.exit).toEqual({ kind: 'signal', signal: 'SIGKILL', afterGrace: true })
+    expect(describeStatus(info)).toMatch(/^killed by SIGKILL \(did not stop within the grace period\) after/)
+    expect(liveGroupMembers(p.pid!)).toEqual([])
+  })
+
+  it('Kill sends SIGKILL at once; Interrupt sends SIGINT', async () => {
+    rec = new Recorder()
+    const a = await rec.start({ command: 'sleep 300' })
+    const killed = await rec.supervisor.kill(a.id)
+    expect(killed.exit).toEqual({ kind: 'signal', signal: 'SIGKILL', afterGrace: false })
+    const b = await rec.start({ command: 'sleep 300' })
+    rec.supervisor.signal(b.id, 'SIGINT')
+    const end = await rec.ended(b.id)
+    expect(end.exit).toEqual({ kind: 'signal', signal: 'SIGINT', afterGrace: false })
+    expect(describeStatus(end)).toMatch(/^killed by SIGINT after \d+ ms$/)
+  })
+
+  it('restarts a finished process with a new run, keeping sequence numbers increasing', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'echo once' })
+    await rec.ended(p.id)
+    const before = rec.supervisor.output(p.id).chunks.at(-1)!.seq
+    const again = await rec.supervisor.restart(p.id)
+    expect(again.runCount).toBe(2)
+    await rec.until(p.id, (s) => s.runCount === 2 && s.state === 'exited')
+    const after = rec.supervisor.output(p.id, before).chunks
+    expect(after.length).toBeGreaterThan(0)
+    expect(after.map((c) => c.data).join('')).toContain('once')
+  })
+
+  it('shutdown stops every child', async () => {
+    rec = new Recorder()
+    const a = await rec.start({ command: 'sleep 300' })
+    const b = await rec.start({ command: 'sleep 5 & sleep 6; wait', shell: true })
+    await rec.supervisor.shutdown()
+    for (const p of [a, b]) expect(liveGroupMembers(p.pid!)).toEqual([])
+    expect(rec.supervisor.list().map((p) => p.state)).toEqual(['stopped', 'stopped'])
+  })
+})
+
+describe('bad input', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-bad-'))
+  const notExec = path.join(dir, 'script.sh')
+  writeFileSync(notExec, '#!/bin/sh\necho hi\n')
+  chmodSync(notExec, 0o644)
+
+  it.each([
+    ['no-such-program-xyz --flag', undefined, 'failed: program not found: no-such-program-xyz (not on PATH)'],
+    ['ls', '/no/such/dir', 'failed: working directory does not exist: /no/such/dir'],
+    [notExec, undefined, `failed: not executable: ${notExec} (permission denied; try chmod +x)`],
+    [dir, undefined, `failed: not executable: ${dir} is a directory`],
+    ['./missing.sh', dir, `failed: program not found: ${path.join(dir, 'missing.sh')}`],
+  ])('%s (cwd %s) -> %s', async (command, cwd, message) => {
+    rec = new Recorder()
+    const p = await rec.start({ command, cwd })
+    const end = await rec.ended(p.id)
+    expect(end.state).toBe('fatal')
+    expect(describeStatus(end)).toBe(message)
+    expect(rec.text(p.id, 'system')).toContain(message)
+  })
+
+  it.each([
+    ['', 'EMPTY_COMMAND', 'Enter a command to run.'],
+    ['   ', 'EMPTY_COMMAND', 'Enter a command to run.'],
+    ["echo 'oops", 'BAD_COMMAND_LINE', 'The command line has an unterminated single quote.'],
+  ])('rejects the command line %j', async (command, code, message) => {
+    rec = new Recorder()
+    await expect(rec.start({ command })).rejects.toMatchObject({ code, message })
+    expect(rec.supervisor.list()).toEqual([])
+  })
+})
+
+describe('launch', () => {
+  it('adds PYTHONUNBUFFERED, applies KEY=VALUE and unsets KEY=', async () => {
+    rec = new Recorder()
+    process.env.CORRAL_TEST_UNSET_ME = 'present'
+    const p = await rec.start({
+      command: 'env',
+      env: { CORRAL_A: 'one two', CORRAL_TEST_UNSET_ME: null },
+    })
+    await rec.ended(p.id)
+    const out = rec.text(p.id, 'stdout')
+    expect(out).toMatch(/^PYTHONUNBUFFERED=1$/m)
+    expect(out).toMatch(/^CORRAL_A=one two$/m)
+    expect(out).not.toContain('CORRAL_TEST_UNSET_ME')
+  })
+
+  it('passes quoted arguments verbatim without a shell, and uses the shell when asked', async () => {
+    rec = new Recorder()
+    const a = await rec.start({ command: `printf '%s|' "a b" 'c$HOME' d\\ e` })
+    await rec.ended(a.id)
+    expect(rec.text(a.id, 'stdout')).toBe('a b|c$HOME|d e|')
+    const b = await rec.start({ command: 'echo $((1+2)) | tr 3 X', shell: true })
+    await rec.ended(b.id)
+    expect(rec.text(b.id, 'stdout')).toBe('X\n')
+  })
+
+  it('runs in the given working directory', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'pwd', cwd: os.tmpdir() })
+    await rec.ended(p.id)
+    expect(rec.text(p.id, 'stdout').trim()).toBe(os.tmpdir())
+  })
+})

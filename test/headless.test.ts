@@ -1,0 +1,157 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import type { WireServerMessage } from '../src/shared/wire'
+import { liveGroupMembers, sleep } from './helpers'
+
+const HEADLESS = path.join(__dirname, '../out/main/headless.js')
+
+interface Served {
+  proc: ChildProcessWithoutNullStreams
+  url: URL
+  output: () => string
+}
+
+const hosts: Served[] = []
+
+/** Start the built headless host on a free port and wait for its URL line. */
+async function serve(...args: string[]): Promise<Served> {
+  const proc = spawn(process.execPath, [HEADLESS, '--port', '0', ...args], { env: { ...process.env, CORRAL_TOKEN: '' } })
+  let out = ''
+  proc.stdout.on('data', (d) => (out += d))
+  proc.stderr.on('data', (d) => (out += d))
+  const deadline = Date.now() + 10_000
+  while (!/serving at (\S+)/.test(out)) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`host did not start: ${out}`)
+    await sleep(20)
+  }
+  const served = { proc, url: new URL(/serving at (\S+)/.exec(out)![1]), output: () => out }
+  hosts.push(served)
+  return served
+}
+
+function connect(url: URL, headers: Record<string, string> = {}, token = url.searchParams.get('token')!): WebSocket {
+  return new WebSocket(`ws://${url.host}/ws?token=${encodeURIComponent(token)}`, {
+    headers: { Origin: `http://${url.host}`, ...headers },
+  })
+}
+
+/** Resolve with the HTTP status of a refused upgrade, or 101 when it opened. */
+function upgradeStatus(ws: WebSocket): Promise<number> {
+  return new Promise((resolve) => {
+    ws.on('open', () => {
+      ws.close()
+      resolve(101)
+    })
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+    ws.on('error', () => resolve(-1))
+  })
+}
+
+/** A tiny client: call(method, args) -> result, plus every event received. */
+async function client(url: URL) {
+  const ws = connect(url)
+  await new Promise((r, j) => {
+    ws.once('open', r)
+    ws.once('error', j)
+  })
+  const events: { name: string; payload: unknown }[] = []
+  const waiting = new Map<number, (m: WireServerMessage) => void>()
+  ws.on('message', (d) => {
+    const msg = JSON.parse(d.toString()) as WireServerMessage
+    if (msg.t === 'event') events.push({ name: msg.name, payload: msg.payload })
+    else waiting.get(msg.id)?.(msg)
+  })
+  let n = 1
+  const raw = (text: string, id: number) =>
+    new Promise<WireServerMessage>((resolve) => {
+      waiting.set(id, resolve)
+      ws.send(text)
+    })
+  const call = (method: string, args: unknown[]) => {
+    const id = n++
+    return raw(JSON.stringify({ t: 'call', id, method, args }), id)
+  }
+  return { ws, call, raw, events }
+}
+
+beforeAll(() => {
+  if (!existsSync(HEADLESS)) throw new Error('out/main/headless.js is missing: run `npm run build` first')
+})
+
+afterEach(() => {
+  for (const h of hosts.splice(0)) h.proc.kill('SIGKILL')
+})
+
+describe('headless host', () => {
+  it('prints one URL line on loopback with a random token, and serves the UI only with it', async () => {
+    const { url, output } = await serve()
+    expect(url.hostname).toBe('127.0.0.1')
+    expect(url.searchParams.get('token')).toMatch(/^[\w-]{24,}$/)
+    expect(output()).toMatch(/^Corral is serving at http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+\n$/)
+    const ok = await fetch(url)
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('content-security-policy')).toContain("default-src 'self'")
+    expect(ok.headers.get('access-control-allow-origin')).toBeNull()
+    expect(await ok.text()).toContain('<div id="root">')
+    const bare = new URL(url)
+    bare.search = ''
+    expect((await fetch(bare)).status).toBe(401)
+    bare.search = '?token=wrong'
+    expect((await fetch(bare)).status).toBe(401)
+  })
+
+  it('uses --token or CORRAL_TOKEN when given', async () => {
+    const { url } = await serve('--token', 'my-secret')
+    expect(url.searchParams.get('token')).toBe('my-secret')
+  })
+
+  it('refuses WebSockets without the token, from a foreign Origin, or with a foreign Host', async () => {
+    const { url } = await serve()
+    expect(await upgradeStatus(connect(url, {}, 'wrong'))).toBe(401)
+    expect(await upgradeStatus(connect(url, {}, ''))).toBe(401)
+    expect(await upgradeStatus(connect(url, { Origin: 'http://evil.example' }))).toBe(403)
+    expect(await upgradeStatus(connect(url, { Host: `evil.example:${url.port}` }))).toBe(421)
+    expect(await upgradeStatus(connect(url))).toBe(101)
+  })
+
+  it('carries the contract: start, live output events, write, errors as values', async () => {
+    const { url } = await serve()
+    const c = await client(url)
+    const started = await c.call('start', [{ command: 'cat', name: 'echoer' }])
+    expect(started).toMatchObject({ t: 'result', ok: true, value: { name: 'echoer', state: 'running' } })
+    const id = (started as { value: { id: string } }).value.id
+    expect(await c.call('write', [id, 'ping\n'])).toMatchObject({ ok: true })
+    const deadline = Date.now() + 5000
+    const text = () =>
+      c.events
+        .filter((e) => e.name === 'output')
+        .flatMap((e) => (e.payload as { chunks: { data: string; stream: string }[] }).chunks)
+        .filter((ch) => ch.stream === 'stdout')
+        .map((ch) => ch.data)
+        .join('')
+    while (!text().includes('ping') && Date.now() < deadline) await sleep(10)
+    expect(text()).toBe('ping\n')
+    expect(await c.call('kill', [id])).toMatchObject({ ok: true, value: { state: 'stopped' } })
+    expect(await c.call('write', [id, 'late\n'])).toMatchObject({ ok: false, error: { code: 'NOT_RUNNING' } })
+    expect(await c.call('bogus', [])).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } })
+    expect(await c.raw('{not json', -1)).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
+    expect(await c.call('list', [])).toMatchObject({ ok: true })
+    c.ws.close()
+  })
+
+  it('stops every child on SIGTERM and exits 0', async () => {
+    const served = await serve()
+    const c = await client(served.url)
+    const r = await c.call('start', [{ command: 'sleep 300 & sleep 301; wait', shell: true }])
+    const pid = (r as { value: { pid: number } }).value.pid
+    await sleep(100)
+    expect(liveGroupMembers(pid).length).toBeGreaterThanOrEqual(2)
+    const exited = new Promise<number | null>((resolve) => served.proc.once('exit', (code) => resolve(code)))
+    served.proc.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(liveGroupMembers(pid)).toEqual([])
+  })
+})

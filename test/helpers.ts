@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { OutputChunk, ProcessInfo, ProcessSpec } from '../src/shared/contract'
+import { Supervisor, type SupervisorOptions } from '../src/main/core/supervisor'
+
+/** Absolute path of a test fixture program. */
+export const fixture = (name: string): string => path.join(__dirname, 'fixtures', name)
+
+/** A command line that runs a Node fixture with this Node. */
+export const nodeFixture = (name: string, ...args: string[]): string =>
+  [process.execPath, fixture(name), ...args].map((a) => `'${a}'`).join(' ')
+
+/** A supervisor plus everything it published, for assertions. */
+export class Recorder {
+  readonly supervisor: Supervisor
+  readonly statuses: ProcessInfo[] = []
+  readonly chunks = new Map<string, OutputChunk[]>()
+  /** Every event in order, as [kind, id] pairs, to assert output-before-exit ordering. */
+  readonly timeline: { kind: 'status' | 'output'; id: string; state?: string }[] = []
+
+  constructor(options: SupervisorOptions = {}) {
+    this.supervisor = new Supervisor(options)
+    this.supervisor.subscribe((event, payload) => {
+      if (event === 'status') {
+        const info = payload as ProcessInfo
+        this.statuses.push(info)
+        this.timeline.push({ kind: 'status', id: info.id, state: info.state })
+      } else if (event === 'output') {
+        const batch = payload as { id: string; chunks: OutputChunk[] }
+        const list = this.chunks.get(batch.id) ?? []
+        list.push(...batch.chunks)
+        this.chunks.set(batch.id, list)
+        this.timeline.push({ kind: 'output', id: batch.id })
+      }
+    })
+  }
+
+  start(spec: ProcessSpec): Promise<ProcessInfo> {
+    return this.supervisor.start(spec)
+  }
+
+  /** Text of one stream (or all program output) received as events. */
+  text(id: string, stream?: 'stdout' | 'stderr' | 'system'): string {
+    return (this.chunks.get(id) ?? [])
+      .filter((c) => (stream ? c.stream === stream : c.stream !== 'system'))
+      .map((c) => c.data)
+      .join('')
+  }
+
+  /** Resolve with the first status of `id` that matches. */
+  async until(id: string, pred: (info: ProcessInfo) => boolean, timeoutMs = 15_000): Promise<ProcessInfo> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const hit = this.statuses.find((s) => s.id === id && pred(s))
+      if (hit) return hit
+      if (Date.now() > deadline) {
+        throw new Error(`timed out; last status: ${JSON.stringify(this.statuses.filter((s) => s.id === id).at(-1))}`)
+      }
+      await sleep(10)
+    }
+  }
+
+  /** Resolve once the process has ended (exited, stopped or fatal). */
+  ended(id: string, timeoutMs?: number): Promise<ProcessInfo> {
+    return this.until(id, (s) => s.state === 'exited' || s.state === 'stopped' || s.state === 'fatal', timeoutMs)
+  }
+
+  /** Resolve once the output of `id` contains `text`. */
+  async waitForText(id: string, text: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.text(id).includes(text)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; got ${JSON.stringify(this.text(id).slice(-500))}`)
+      await sleep(10)
+    }
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Pids of live (non-zombie) processes whose process group is `pgid`, read from /proc. */
+export function liveGroupMembers(pgid: number): number[] {
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // Fields after the parenthesised command name: state ppid pgrp ...
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(rest[2]) === pgid && rest[0] !== 'Z') out.push(Number(entry))
+    } catch {
+      // The process ended while we were reading: it is not alive.
+    }
+  }
+  return out
+}
