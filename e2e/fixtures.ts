@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import {
+  _electron,
+  test as base,
+  type Browser,
+  type ElectronApplication,
+  type Page,
+} from '@playwright/test'
+
+const ROOT = path.join(__dirname, '..')
+const HEADLESS = path.join(ROOT, 'out/main/headless.js')
+const ELECTRON_MAIN = path.join(ROOT, 'out/main/index.js')
+
+/** Where the UI under test runs. */
+export type CorralTarget = 'web' | 'electron'
+
+/** The app under test: its page, and (for the web host) the host process and URL. */
+export interface CorralApp {
+  page: Page
+  target: CorralTarget
+  /** The headless host process (web target only). */
+  hostProcess: ChildProcess | null
+  /** The authorised URL (web target only). */
+  url: string | null
+}
+
+/** Why the Electron project cannot run here, or null if it can. */
+export function electronUnavailable(): string | null {
+  let binary: string
+  try {
+    // The electron package's main export is the path of its binary.
+    binary = createRequire(__filename)('electron') as string
+  } catch (err) {
+    return `the electron package cannot be loaded (${(err as Error).message.split('\n')[0]})`
+  }
+  if (typeof binary !== 'string' || !existsSync(binary)) {
+    return 'the Electron binary is not installed (its download is blocked here); run `node node_modules/electron/install.js` where the network allows'
+  }
+  return null
+}
+
+/** Start the built headless host on a free port; resolves with its authorised URL. */
+export async function startHost(): Promise<{ proc: ChildProcess; url: string }> {
+  if (!existsSync(HEADLESS)) throw new Error('out/main/headless.js is missing: run `npm run build` first')
+  const proc = spawn(process.execPath, [HEADLESS, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CORRAL_TOKEN: '' },
+  })
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`headless host did not start: ${out}`)), 15_000)
+    proc.stderr?.on('data', (d) => (out += d))
+    proc.stdout?.on('data', (d) => {
+      out += d
+      const m = /Corral is serving at (\S+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve({ proc, url: m[1] })
+      }
+    })
+    proc.once('exit', (code) => reject(new Error(`headless host exited (${code}): ${out}`)))
+  })
+}
+
+export const test = base.extend<
+  { app: CorralApp },
+  { corralTarget: CorralTarget; webBrowser: Browser | null }
+>({
+  corralTarget: ['web', { option: true, scope: 'worker' }],
+  // One Chromium per worker for the web target; none at all for the Electron target.
+  webBrowser: [
+    async ({ corralTarget, playwright, launchOptions }, use) => {
+      if (corralTarget !== 'web') return use(null)
+      const browser = await playwright.chromium.launch(launchOptions)
+      await use(browser)
+      await browser.close()
+    },
+    { scope: 'worker' },
+  ],
+  app: async ({ corralTarget, webBrowser }, use, testInfo) => {
+    if (corralTarget === 'electron') {
+      const why = electronUnavailable()
+      testInfo.skip(why !== null, `Electron project skipped: ${why}`)
+      const electronApp: ElectronApplication = await _electron.launch({ args: [ELECTRON_MAIN] })
+      const page = await electronApp.firstWindow()
+      await use({ page, target: 'electron', hostProcess: null, url: null })
+      await electronApp.close()
+      return
+    }
+    const { proc, url } = await startHost()
+    const context = await webBrowser!.newContext()
+    const page = await context.newPage()
+    await page.goto(url)
+    await use({ page, target: 'web', hostProcess: proc, url })
+    await context.close()
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await exited
+    }
+  },
+})
+
+export { expect } from '@playwright/test'

@@ -1,0 +1,75 @@
+import { expect, test } from './fixtures'
+import { output, processItem, runCommand } from './ui'
+
+const PY_ECHO = `python3 -c "import sys;print('hi');print('err',file=sys.stderr);[print('got',l.strip()) for l in sys.stdin]"`
+
+test('runs a Python script: live stdout and stderr, typed stdin, EOF, exit code', async ({ app }) => {
+  const { page } = app
+  await runCommand(page, { command: PY_ECHO, name: 'py-echo' })
+  const log = output(page)
+  await expect(log).toContainText('hi')
+  await expect(log).toContainText('err')
+  // stderr is visibly distinct from stdout.
+  const errRow = log.locator('[data-stream="stderr"]', { hasText: 'err' }).first()
+  const outRow = log.locator('[data-stream="stdout"]', { hasText: 'hi' }).first()
+  await expect(errRow).toBeVisible()
+  const [errColor, outColor] = await Promise.all([
+    errRow.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).color),
+    outRow.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).color),
+  ])
+  expect(errColor).not.toBe(outColor)
+
+  const stdin = page.getByRole('textbox', { name: 'Standard input' })
+  await expect(stdin).toBeFocused()
+  await stdin.fill('hello corral')
+  await stdin.press('Enter')
+  await expect(log).toContainText('got hello corral')
+  await expect(stdin).toHaveValue('')
+  await page.getByRole('button', { name: 'Send EOF' }).click()
+  await expect(processItem(page, 'py-echo')).toContainText('exited')
+  await expect(page.getByText(/exited with code 0 after/).first()).toBeVisible()
+})
+
+test('keeps stdout/stderr order and shows UTF-8 intact', async ({ app }) => {
+  const { page } = app
+  await runCommand(page, {
+    command: `printf 'one\\n'; printf 'two\\n' >&2; sleep 0.05; printf 'three — 日本語 🎉\\n'; printf '\\377bad\\n'`,
+    shell: true,
+    name: 'order',
+  })
+  const log = output(page)
+  await expect(log).toContainText('three — 日本語 🎉')
+  await expect(log).toContainText('\uFFFDbad')
+  const text = await log.innerText()
+  expect(text.indexOf('one')).toBeLessThan(text.indexOf('two'))
+  expect(text.indexOf('two')).toBeLessThan(text.indexOf('three'))
+})
+
+test('uses working directory, environment lines and name from the form', async ({ app }) => {
+  const { page } = app
+  process.env.CORRAL_E2E_UNSET = 'still-here'
+  await runCommand(page, {
+    command: 'echo "cwd=$(pwd) foo=$FOO unset=${CORRAL_E2E_UNSET:-gone} py=$PYTHONUNBUFFERED"',
+    shell: true,
+    cwd: '/tmp',
+    env: 'FOO=bar baz\nCORRAL_E2E_UNSET=',
+    name: 'env-check',
+  })
+  await expect(output(page)).toContainText('cwd=/tmp foo=bar baz unset=gone py=1')
+  await expect(processItem(page, 'env-check')).toBeVisible()
+})
+
+test('without "Run in shell", quoting splits arguments and nothing is expanded', async ({ app }) => {
+  const { page } = app
+  await runCommand(page, { command: `printf '[%s]' 'a b' "$HOME" c\\ d`, name: 'noshell' })
+  await expect(output(page)).toContainText('[a b][$HOME][c d]')
+})
+
+test('an invalid environment line is reported in the form and nothing starts', async ({ app }) => {
+  const { page } = app
+  await page.getByRole('textbox', { name: 'Command' }).fill('echo hi')
+  await page.getByRole('textbox', { name: 'Environment' }).fill('not a pair')
+  await page.getByRole('button', { name: 'Run' }).click()
+  await expect(page.getByRole('alert')).toContainText('Environment line 1: expected KEY=VALUE')
+  await expect(page.getByRole('list', { name: 'Processes' }).getByRole('listitem')).toHaveCount(0)
+})

@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs'
+import { defineConfig } from '@playwright/test'
+import type { CorralTarget } from './e2e/fixtures'
+
+// Debian's Chromium where it is installed (CI, servers); Playwright's own browser elsewhere.
+const SYSTEM_CHROMIUM = '/usr/bin/chromium'
+const executablePath = process.env.CORRAL_CHROMIUM ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined)
+
+export default defineConfig<object, { corralTarget: CorralTarget }>({
+  testDir: 'e2e',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  reporter: [['list']],
+  use: { trace: 'retain-on-failure' },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        browserName: 'chromium',
+        launchOptions: {
+          executablePath,
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        },
+      },
+    },
+    {
+      // The same specs against the desktop app; skips itself where the Electron binary is missing.
+      name: 'electron',
+      use: { corralTarget: 'electron' },
+    },
+  ],
+})
