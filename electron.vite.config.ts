@@ -10,6 +10,8 @@ export default defineConfig({
           // The Electron entry and the plain-Node headless host share the core.
           index: resolve(__dirname, 'src/main/index.ts'),
           headless: resolve(__dirname, 'src/main/headless.ts'),
+          // Spawned by both as a separate program; see src/main/watchdog.ts.
+          watchdog: resolve(__dirname, 'src/main/watchdog.ts'),
         },
       },
     },

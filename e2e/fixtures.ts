@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
+import os from 'node:os'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import {
@@ -43,9 +44,11 @@ export function electronUnavailable(): string | null {
 }
 
 /** Start the built headless host on a free port; resolves with its authorised URL. */
-export async function startHost(): Promise<{ proc: ChildProcess; url: string }> {
+export async function startHost(
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-e2e-data-')),
+): Promise<{ proc: ChildProcess; url: string; dataDir: string }> {
   if (!existsSync(HEADLESS)) throw new Error('out/main/headless.js is missing: run `npm run build` first')
-  const proc = spawn(process.execPath, [HEADLESS, '--port', '0'], {
+  const proc = spawn(process.execPath, [HEADLESS, '--port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CORRAL_TOKEN: '' },
   })
@@ -58,7 +61,7 @@ export async function startHost(): Promise<{ proc: ChildProcess; url: string }> 
       const m = /Corral is serving at (\S+)/.exec(out)
       if (m) {
         clearTimeout(timer)
-        resolve({ proc, url: m[1] })
+        resolve({ proc, url: m[1], dataDir })
       }
     })
     proc.once('exit', (code) => reject(new Error(`headless host exited (${code}): ${out}`)))

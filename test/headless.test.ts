@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -17,7 +18,8 @@ interface Served {
 const hosts: Served[] = []
 
 /** Start the built headless host on a free port and wait for its URL line. */
-async function serve(...args: string[]): Promise<Served> {
+export async function serve(...args: string[]): Promise<Served> {
+  if (!args.includes('--data-dir')) args.push('--data-dir', mkdtempSync(path.join(os.tmpdir(), 'corral-data-')))
   const proc = spawn(process.execPath, [HEADLESS, '--port', '0', ...args], { env: { ...process.env, CORRAL_TOKEN: '' } })
   let out = ''
   proc.stdout.on('data', (d) => (out += d))
@@ -153,5 +155,95 @@ describe('headless host', () => {
     served.proc.kill('SIGTERM')
     expect(await exited).toBe(0)
     expect(liveGroupMembers(pid)).toEqual([])
+  })
+})
+
+describe('no orphans', () => {
+  /** Every pid in the tree of `root` (children by ppid), from /proc, non-zombie. */
+  function descendants(rootPids: number[]): number[] {
+    const table = new Map<number, { ppid: number; state: string }>()
+    for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+        const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        table.set(Number(entry), { ppid: Number(rest[1]), state: rest[0] })
+      } catch {
+        // Gone while reading.
+      }
+    }
+    return [...table.entries()].filter(([pid, p]) => p.state !== 'Z' && rootPids.includes(pid)).map(([pid]) => pid)
+  }
+
+  async function startTree(url: URL): Promise<number[]> {
+    const c = await client(url)
+    const a = await c.call('start', [{ command: 'sleep 300 & sleep 301', shell: true }])
+    // A Node child whose grandchildren stay in its group (no setsid).
+    const b = await c.call('start', [
+      {
+        command: `${process.execPath} -e "const {spawn}=require('child_process');for(let i=0;i<3;i++)spawn('sleep',['302'],{stdio:'ignore'});setInterval(()=>{},1000)"`,
+      },
+    ])
+    const pgids = [a, b].map((r) => (r as { value: { pid: number } }).value.pid)
+    await sleep(300)
+    c.ws.close()
+    return pgids
+  }
+
+  it('kill -9 of the host: every group it started is gone within 2 s', async () => {
+    const served = await serve()
+    const pgids = await startTree(served.url)
+    const members = pgids.flatMap((g) => liveGroupMembers(g))
+    expect(members.length).toBeGreaterThanOrEqual(6)
+    served.proc.kill('SIGKILL')
+    const t0 = Date.now()
+    while (pgids.some((g) => liveGroupMembers(g).length > 0) && Date.now() - t0 < 2000) await sleep(20)
+    expect(pgids.flatMap((g) => liveGroupMembers(g))).toEqual([])
+    expect(descendants(members)).toEqual([])
+    expect(Date.now() - t0).toBeLessThan(2000)
+  })
+
+  it('groups that survived an earlier life are reported on the next start and can be ended', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-data-'))
+    const first = await serve('--data-dir', dataDir)
+    const pgids = await startTree(first.url)
+    // Take the watchdog down first, as if the whole session had been killed at once.
+    const watchdogs = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral-watchdog') &&
+            Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === first.proc.pid
+        } catch {
+          return false
+        }
+      })
+    expect(watchdogs).toHaveLength(1)
+    for (const pid of watchdogs) {
+      try {
+        process.kill(Number(pid), 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+    }
+    first.proc.kill('SIGKILL')
+    await sleep(200)
+    try {
+      expect(pgids.every((g) => liveGroupMembers(g).length > 0)).toBe(true)
+      const second = await serve('--data-dir', dataDir)
+      const c = await client(second.url)
+      const orphans = (await c.call('orphans', [])) as { ok: true; value: { pgid: number; pids: number[] }[] }
+      expect(orphans.value.map((o) => o.pgid).sort()).toEqual([...pgids].sort())
+      const left = await c.call('endOrphans', [])
+      expect(left).toMatchObject({ ok: true, value: [] })
+      expect(pgids.flatMap((g) => liveGroupMembers(g))).toEqual([])
+    } finally {
+      for (const g of pgids) {
+        try {
+          process.kill(-g, 'SIGKILL')
+        } catch {
+          // Already gone.
+        }
+      }
+    }
   })
 })

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Host } from './core/host'
 import { Supervisor } from './core/supervisor'
+import { defaultDataDir } from './core/paths'
 import { isLoopback, startWebServer } from './core/web-server'
 
 const USAGE = `Usage: npm run serve -- [--host ADDRESS] [--port N] [--token TOKEN]
@@ -16,6 +17,8 @@ const USAGE = `Usage: npm run serve -- [--host ADDRESS] [--port N] [--token TOKE
   --host ADDRESS   address to bind (default 127.0.0.1; anything else is reachable from the network)
   --port N         port (default 7400; 0 = any free port)
   --token TOKEN    access token (default: CORRAL_TOKEN, or a new random token)
+  --data-dir DIR   where saved processes and run logs are kept
+                   (default: the per-user app data folder, ${defaultDataDir()})
   --renderer DIR   built renderer folder (default: out/renderer next to this script)
 `
 
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
         port: { type: 'string', default: '7400' },
         token: { type: 'string' },
         renderer: { type: 'string' },
+        'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -52,7 +56,11 @@ async function main(): Promise<void> {
     )
   }
 
-  const supervisor = new Supervisor()
+  const supervisor = new Supervisor({
+    dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()),
+    watchdogScript: path.join(__dirname, 'watchdog.js'),
+  })
+  for (const warning of supervisor.warnings) process.stderr.write(`Warning: ${warning}\n`)
   const host = new Host(supervisor)
   const server = await startWebServer({
     host,
@@ -65,6 +73,7 @@ async function main(): Promise<void> {
     process.exit(1)
   })
   process.stdout.write(`Corral is serving at ${server.url}\n`)
+  await supervisor.autostart()
 
   let shuttingDown = false
   const shutdown = async (signal: string): Promise<void> => {

@@ -9,8 +9,8 @@ import { Host } from './core/host'
 import { Supervisor } from './core/supervisor'
 import { bindIpc } from './ipc'
 
-const supervisor = new Supervisor()
-const host = new Host(supervisor)
+let supervisor: Supervisor
+let host: Host
 let quitting = false
 
 function createWindow(): void {
@@ -52,6 +52,12 @@ function createWindow(): void {
 }
 
 app.whenReady().then(() => {
+  supervisor = new Supervisor({
+    dataDir: app.getPath('userData'),
+    watchdogScript: path.join(__dirname, 'watchdog.js'),
+  })
+  host = new Host(supervisor)
+  void supervisor.autostart()
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   createWindow()
   app.on('activate', () => {
@@ -65,7 +71,7 @@ app.on('window-all-closed', () => {
 
 // Quitting stops every child first (SIGTERM to each group, SIGKILL after the grace period).
 app.on('before-quit', (event) => {
-  if (quitting) return
+  if (quitting || !supervisor) return
   event.preventDefault()
   quitting = true
   void supervisor.shutdown().finally(() => app.quit())

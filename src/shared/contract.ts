@@ -51,7 +51,26 @@ export const USER_SIGNALS = [
   'SIGUSR2',
 ] as const satisfies readonly UserSignal[]
 
-/** What the user asks to run. */
+/** When a process is restarted automatically after its run ends. */
+export type RestartPolicyName = 'never' | 'on-failure' | 'always'
+
+/** Every restart policy. */
+export const RESTART_POLICIES = ['never', 'on-failure', 'always'] as const satisfies readonly RestartPolicyName[]
+
+/** Signals a process may be stopped with (SIGKILL follows after the grace period). */
+export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2'
+
+/** Every stop signal. */
+export const STOP_SIGNALS = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+] as const satisfies readonly StopSignal[]
+
+/** What the user asks to run: an ad-hoc command or a saved definition. */
 export interface ProcessSpec {
   /**
    * The command line. Without `shell` it is split into program and arguments with
@@ -66,6 +85,60 @@ export interface ProcessSpec {
   env?: Record<string, string | null>
   /** Display name; defaults to the program's base name. */
   name?: string
+  /** Restart policy; `never` by default. */
+  restart?: RestartPolicyName
+  /** Exit codes that count as success for `on-failure`; `[0]` by default. */
+  successCodes?: number[]
+  /** Uptime after which a start counts as successful; 1000 ms by default. */
+  minUptimeMs?: number
+  /** Failed starts in a row before `fatal`; 5 by default. */
+  maxRetries?: number
+  /** Signal sent to the group on Stop; SIGTERM by default. */
+  stopSignal?: StopSignal
+  /** Grace period between the stop signal and SIGKILL; 5000 ms by default. */
+  stopGraceMs?: number
+  /** Start when Corral starts (saved definitions only). */
+  autostart?: boolean
+}
+
+/** Why a run started. */
+export type StartReason = 'user' | 'autostart' | 'restart'
+
+/** Why a run ended. */
+export type EndReason = 'exit' | 'user-stop' | 'killed-after-grace' | 'failed-to-start' | 'host-exit'
+
+/** One run of a process: every start is a run, with its own log on disk. */
+export interface RunInfo {
+  /** Unique within its process; sortable by start time. */
+  runId: string
+  processId: ProcessId
+  /** 1 for the process's first run. */
+  number: number
+  startedAt: number
+  endedAt: number | null
+  exit: ExitInfo | null
+  startReason: StartReason
+  endReason: EndReason | null
+  /** Bytes of stdout and stderr written to the run's log. */
+  bytes: number
+}
+
+/** The output of a past (or the current) run, read back from its log on disk. */
+export interface RunOutput {
+  run: RunInfo
+  chunks: OutputChunk[]
+  /** Bytes of the log not included (the oldest part) because of the size limit. */
+  skippedBytes: number
+}
+
+/** A process group started by an earlier life of Corral that is still alive. */
+export interface OrphanGroup {
+  pgid: number
+  name: string
+  command: string
+  startedAt: number
+  /** Live processes in the group. */
+  pids: number[]
 }
 
 /** How a run ended. A failure to start is a value, not a thrown error. */
@@ -98,6 +171,16 @@ export interface ProcessInfo {
   stdinOpen: boolean
   /** Set while a stop is in progress: when SIGKILL follows if the group is still alive. */
   killDeadline: number | null
+  /** Whether this is a saved definition (kept across restarts of Corral). */
+  saved: boolean
+  /** In `backoff`: when the next start is due. */
+  nextRetryAt: number | null
+  /** Consecutive failed starts (runs shorter than the minimum uptime). */
+  failedStarts: number
+  /** The policy's retry limit, for "attempt N of M". */
+  maxRetries: number
+  /** Id of the current or latest run. */
+  runId: string | null
 }
 
 /** One piece of output, numbered so that order survives batching, reloads and reconnects. */
@@ -141,6 +224,10 @@ export interface HostInfo {
   stopGraceMs: number
   /** Environment variables Corral adds for every child unless the spec overrides them. */
   defaultEnv: Record<string, string>
+  /** Where definitions and run logs are kept; null when nothing is kept on disk. */
+  dataDir: string | null
+  /** Problems found at startup (e.g. an invalid definitions file), for the user to see. */
+  warnings: string[]
 }
 
 /** Commands: renderer -> main. Each returns a Promise; failures reject with a {@link CorralError}. */
@@ -167,6 +254,22 @@ export interface CorralApi {
   remove(id: ProcessId): Promise<void>
   /** Retained output of a process, optionally only chunks after `afterSeq`. */
   output(id: ProcessId, afterSeq?: number): Promise<OutputSnapshot>
+  /** Save a new definition without starting it (unless it autostarts). */
+  define(spec: ProcessSpec): Promise<ProcessInfo>
+  /** Save an existing process (ad-hoc or saved) with a new spec; applies from its next run. */
+  update(id: ProcessId, spec: ProcessSpec): Promise<ProcessInfo>
+  /** Save a copy of a process's definition under a new name. */
+  duplicate(id: ProcessId): Promise<ProcessInfo>
+  /** In `backoff`: start now instead of waiting. */
+  retryNow(id: ProcessId): Promise<ProcessInfo>
+  /** Runs of a process, newest first. */
+  runs(id: ProcessId): Promise<RunInfo[]>
+  /** A run's output read back from its log on disk. */
+  runOutput(id: ProcessId, runId: string): Promise<RunOutput>
+  /** Process groups from an earlier life of Corral that are still alive. */
+  orphans(): Promise<OrphanGroup[]>
+  /** End those groups (stop signal, SIGKILL after the grace period); resolves with what is left. */
+  endOrphans(): Promise<OrphanGroup[]>
 }
 
 /** Events: main -> renderer. */
@@ -177,6 +280,10 @@ export interface CorralEvents {
   output: OutputBatch
   /** A process was removed. */
   removed: { id: ProcessId }
+  /** The list of runs of a process changed (a run started, ended or was pruned). */
+  runs: { id: ProcessId }
+  /** The set of orphaned groups changed. */
+  orphans: OrphanGroup[]
 }
 
 /** Names of every command, the list both transports are built from. */
@@ -192,10 +299,18 @@ export const API_METHODS = [
   'kill',
   'remove',
   'output',
+  'define',
+  'update',
+  'duplicate',
+  'retryNow',
+  'runs',
+  'runOutput',
+  'orphans',
+  'endOrphans',
 ] as const satisfies readonly (keyof CorralApi)[]
 
 /** Names of every event. */
-export const EVENT_NAMES = ['status', 'output', 'removed'] as const satisfies readonly (keyof CorralEvents)[]
+export const EVENT_NAMES = ['status', 'output', 'removed', 'runs', 'orphans'] as const satisfies readonly (keyof CorralEvents)[]
 
 /** A command name. */
 export type ApiMethod = (typeof API_METHODS)[number]
@@ -213,6 +328,9 @@ export type ErrorCode =
   | 'STDIN_CLOSED'
   | 'STILL_RUNNING'
   | 'FORBIDDEN'
+  | 'NO_SUCH_RUN'
+  | 'NOT_IN_BACKOFF'
+  | 'STORAGE'
   | 'INTERNAL'
 
 /** The shape every error takes on the wire. */

@@ -31,6 +31,14 @@ export class Host {
       kill: (id) => s.kill(id),
       remove: async (id) => s.remove(id),
       output: async (id, afterSeq) => s.output(id, afterSeq),
+      define: (spec) => s.define(spec),
+      update: async (id, spec) => s.update(id, spec),
+      duplicate: async (id) => s.duplicate(id),
+      retryNow: (id) => s.retryNow(id),
+      runs: async (id) => s.runs(id),
+      runOutput: async (id, runId) => s.runOutput(id, runId),
+      orphans: async () => s.orphans(),
+      endOrphans: () => s.endOrphans(),
     }
   }
 
@@ -71,6 +79,8 @@ export class Host {
       homeDir: os.homedir(),
       stopGraceMs: this.supervisor.stopGraceMs,
       defaultEnv: { ...DEFAULT_CHILD_ENV },
+      dataDir: this.supervisor.dataDir,
+      warnings: [...this.supervisor.warnings],
     }
   }
 }

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { StringDecoder } from 'node:string_decoder'
 import {
   CorralError,
+  type EndReason,
   type ExitInfo,
   type OutputChunk,
   type OutputSnapshot,
@@ -8,22 +10,38 @@ import {
   type ProcessInfo,
   type ProcessSpec,
   type ProcessState,
+  type StartReason,
   type UserSignal,
 } from '../../shared/contract'
 import { describeExit, formatDuration } from '../../shared/describe'
-import { planLaunch, spawnFailure } from './launch'
+import { systemClock, type Clock, type TimerHandle } from './clock'
+import { planLaunch, programName, spawnFailure } from './launch'
 import { OutputBatcher, OutputBuffer } from './output-buffer'
-import { signalGroup, groupAlive } from './process-group'
+import { groupAlive, signalGroup } from './process-group'
+import {
+  decideAfterRun,
+  resolvePolicy,
+  type RestartCounters,
+  type RestartPolicy,
+} from './restart-policy'
+import type { RunLog, RunStore } from './run-store'
 
 /** Grace period between the stop signal and SIGKILL. */
 export const STOP_GRACE_MS = 5000
+
+/** Hooks through which a process reports the groups it starts and ends. */
+export interface GroupHooks {
+  started(pgid: number, proc: ManagedProcess): void
+  ended(pgid: number): void
+}
 
 /** Construction options of a {@link ManagedProcess}. */
 export interface ManagedProcessOptions {
   id: ProcessId
   spec: ProcessSpec
-  name: string
-  /** Grace period between SIGTERM and SIGKILL on stop. */
+  /** Whether this is a saved definition. */
+  saved: boolean
+  /** Default grace period between the stop signal and SIGKILL (the spec may override it). */
   stopGraceMs?: number
   /** Bound on retained output, in characters. */
   bufferChars?: number
@@ -31,21 +49,28 @@ export interface ManagedProcessOptions {
   onStatus: (info: ProcessInfo) => void
   /** Called with each batch of new output. */
   onOutput: (chunks: OutputChunk[]) => void
-  /** Clock, injectable for tests. */
-  now?: () => number
+  /** Called when the list of runs changed. */
+  onRuns?: () => void
+  /** Run logs on disk; none when null. */
+  runStore?: RunStore | null
+  groups?: GroupHooks
+  /** Clock and timers, injectable for tests. */
+  clock?: Clock
 }
 
 /**
- * One supervised child. Owns its spawn, its state machine, its stdin and its stop
- * escalation. The child runs in its own process group (POSIX `detached`), and every signal
- * goes to the whole group so shells, `npm run` and worker pools are reached too.
+ * One supervised child. Owns its spawn, its state machine (supervisord's: stopped ->
+ * starting -> running -> exited | backoff -> starting | fatal; running -> stopping ->
+ * stopped), its stdin, its stop escalation and its restart policy. The child runs in its own
+ * process group (POSIX `detached`) and every signal goes to the whole group, so shells,
+ * `npm run` and worker pools are reached too.
  */
 export class ManagedProcess {
   readonly id: ProcessId
-  readonly spec: ProcessSpec
-  readonly name: string
-  private readonly stopGraceMs: number
-  private readonly now: () => number
+  private specValue: ProcessSpec
+  private policy: RestartPolicy
+  saved: boolean
+  private readonly clock: Clock
   private readonly buffer: OutputBuffer
   private readonly batcher: OutputBatcher
 
@@ -58,22 +83,43 @@ export class ManagedProcess {
   private exit: ExitInfo | null = null
   private stdinOpen = false
   private killDeadline: number | null = null
-  /** Set when the user asked this run to end; a stopped run ends as `stopped`, not `exited`. */
+  /** Set when the user asked this run to end: it ends as `stopped` and is not restarted. */
   private stopRequested = false
   /** Set when the grace period ran out and SIGKILL was sent. */
   private escalated = false
   private endWaiters: (() => void)[] = []
+  private counters: RestartCounters = { failedStarts: 0, restarts: 0 }
+  private retryTimer: TimerHandle | null = null
+  private nextRetryAt: number | null = null
+  private runLog: RunLog | null = null
   /** Process group of the latest run, kept after it ended to reach stragglers. */
   private lastPgid: number | null = null
 
   constructor(private readonly options: ManagedProcessOptions) {
     this.id = options.id
-    this.spec = options.spec
-    this.name = options.name
-    this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS
-    this.now = options.now ?? Date.now
+    this.specValue = options.spec
+    this.policy = resolvePolicy(options.spec)
+    this.saved = options.saved
+    this.clock = options.clock ?? systemClock
     this.buffer = new OutputBuffer(options.id, options.bufferChars)
-    this.batcher = new OutputBatcher(this.buffer, options.onOutput, this.now)
+    this.batcher = new OutputBatcher(this.buffer, options.onOutput, () => this.clock.now())
+  }
+
+  /** The spec the next run uses. */
+  get spec(): ProcessSpec {
+    return this.specValue
+  }
+
+  /** Display name. */
+  get name(): string {
+    return this.specValue.name?.trim() || programName(this.specValue)
+  }
+
+  /** Replace the spec; applies from the next run. */
+  setSpec(spec: ProcessSpec): void {
+    this.specValue = spec
+    this.policy = resolvePolicy(spec)
+    this.emitStatus()
   }
 
   /** Whether a run is in progress (its process, or its output pipes, are still alive). */
@@ -81,12 +127,21 @@ export class ManagedProcess {
     return this.state === 'starting' || this.state === 'running' || this.state === 'stopping'
   }
 
+  /** Current state. */
+  get currentState(): ProcessState {
+    return this.state
+  }
+
+  private get stopGraceMs(): number {
+    return this.specValue.stopGraceMs ?? this.options.stopGraceMs ?? STOP_GRACE_MS
+  }
+
   /** A snapshot for the UI. */
   info(): ProcessInfo {
     return {
       id: this.id,
       name: this.name,
-      spec: this.spec,
+      spec: this.specValue,
       state: this.state,
       pid: this.pid,
       runCount: this.runCount,
@@ -95,6 +150,11 @@ export class ManagedProcess {
       exit: this.exit,
       stdinOpen: this.stdinOpen,
       killDeadline: this.killDeadline,
+      saved: this.saved,
+      nextRetryAt: this.nextRetryAt,
+      failedStarts: this.counters.failedStarts,
+      maxRetries: this.policy.maxRetries,
+      runId: this.runLog?.info.runId ?? null,
     }
   }
 
@@ -105,26 +165,30 @@ export class ManagedProcess {
 
   /**
    * Begin a new run. Resolves once the child has spawned or failed to; a failure to start is
-   * recorded as the run's exit, not thrown.
+   * recorded as the run's exit, not thrown. A start by the user resets the restart counters.
    */
-  async start(): Promise<void> {
+  async start(reason: StartReason = 'user'): Promise<void> {
     if (this.alive) throw new CorralError('STILL_RUNNING', `"${this.name}" is already running.`)
+    this.cancelRetry()
+    if (reason !== 'restart') this.counters = { failedStarts: 0, restarts: 0 }
     this.runCount++
     this.state = 'starting'
-    this.startedAt = this.now()
+    this.startedAt = this.clock.now()
     this.endedAt = null
     this.exit = null
     this.stopRequested = false
     this.escalated = false
+    this.openRunLog(reason)
     this.emitStatus()
 
-    const plan = await planLaunch(this.spec)
+    const spec = this.specValue
+    const plan = await planLaunch(spec)
     if ('kind' in plan) {
       this.finish(plan)
       return
     }
     if (this.stopRequested) {
-      this.finish({ kind: 'signal', signal: 'SIGTERM', afterGrace: false })
+      this.finish({ kind: 'signal', signal: spec.stopSignal ?? 'SIGTERM', afterGrace: false })
       return
     }
 
@@ -145,37 +209,41 @@ export class ManagedProcess {
     }
     this.child = child
 
-    await new Promise<void>((resolve) => {
-      child.once('spawn', () => {
-        this.pid = child.pid ?? null
-        this.lastPgid = this.pid
-        this.stdinOpen = true
-        this.state = this.stopRequested ? 'stopping' : 'running'
-        this.batcher.add('system', `▶ started ${this.spec.command} (pid ${this.pid})\n`)
-        this.emitStatus()
-        if (this.stopRequested) this.sendStop()
-        resolve()
-      })
+    const spawned = await new Promise<boolean>((resolve) => {
+      child.once('spawn', () => resolve(true))
       child.once('error', (err: NodeJS.ErrnoException) => {
         // Before 'spawn' an error means the program could not be started (ENOENT arrives
         // asynchronously); after it, errors come from kill() on a dead child and are moot.
-        if (this.pid === null) {
+        if (this.pid === null && this.child === child) {
           this.child = null
           this.finish(spawnFailure(err, plan))
-          resolve()
+          resolve(false)
         }
       })
     })
-    if (this.child !== child) return
+    if (!spawned) return
+
+    this.pid = child.pid ?? null
+    this.lastPgid = this.pid
+    if (this.pid !== null) this.options.groups?.started(this.pid, this)
+    this.stdinOpen = true
+    this.state = this.stopRequested ? 'stopping' : 'running'
+    this.batcher.add('system', `▶ started ${spec.command} (pid ${this.pid})\n`)
+    this.emitStatus()
+    if (this.stopRequested) this.sendStop()
 
     for (const [stream, name] of [
       [child.stdout, 'stdout'],
       [child.stderr, 'stderr'],
     ] as const) {
-      // setEncoding uses a StringDecoder: a character split across reads arrives intact and
-      // invalid bytes become U+FFFD.
-      stream?.setEncoding('utf8')
-      stream?.on('data', (text: string) => this.batcher.add(name, text))
+      // Raw bytes go to the run log exactly as written; a StringDecoder per stream joins
+      // characters split across reads and turns invalid bytes into U+FFFD for the UI.
+      const decoder = new StringDecoder('utf8')
+      stream?.on('data', (buf: Buffer) => {
+        this.runLog?.append(name, buf, this.clock.now())
+        this.batcher.add(name, decoder.write(buf))
+      })
+      stream?.on('end', () => this.batcher.add(name, decoder.end()))
     }
     child.stdin?.on('error', () => {
       // EPIPE/ECONNRESET when the child closed its input: the write that caused it reports
@@ -224,20 +292,26 @@ export class ManagedProcess {
     this.setStdinOpen(false)
   }
 
-  /** Send a signal to the process group. */
+  /** Send a signal to the process group. A signal from the user counts as a user stop. */
   signal(sig: UserSignal): void {
     if (!this.alive || this.pid === null) {
       throw new CorralError('NOT_RUNNING', `Cannot signal "${this.name}": ${this.notRunningReason()}.`)
     }
-    if (sig === 'SIGKILL' || sig === 'SIGTERM') this.stopRequested = true
+    if (sig !== 'SIGUSR1' && sig !== 'SIGUSR2' && sig !== 'SIGHUP') this.stopRequested = true
     signalGroup(this.pid, sig)
   }
 
   /**
-   * Graceful stop: SIGTERM to the group, SIGKILL to whatever is left after the grace period.
-   * Resolves when the run has ended.
+   * Graceful stop: the stop signal to the group, SIGKILL to whatever is left after the grace
+   * period. In backoff it cancels the pending restart. Resolves when the run has ended.
    */
   async stop(): Promise<void> {
+    if (this.state === 'backoff') {
+      this.cancelRetry()
+      this.state = 'stopped'
+      this.emitStatus()
+      return
+    }
     if (!this.alive) return
     if (!this.stopRequested || this.state !== 'stopping') {
       this.stopRequested = true
@@ -250,6 +324,7 @@ export class ManagedProcess {
 
   /** SIGKILL to the group now. Resolves when the run has ended. */
   async kill(): Promise<void> {
+    if (this.state === 'backoff') return this.stop()
     if (!this.alive) return
     this.stopRequested = true
     if (this.state !== 'stopping') {
@@ -258,6 +333,15 @@ export class ManagedProcess {
     }
     if (this.pid !== null) signalGroup(this.pid, 'SIGKILL')
     await this.waitEnded()
+  }
+
+  /** In backoff: start now instead of waiting for the timer. */
+  async retryNow(): Promise<void> {
+    if (this.state !== 'backoff') {
+      throw new CorralError('NOT_IN_BACKOFF', `"${this.name}" is not waiting to restart (it is ${this.state}).`)
+    }
+    this.cancelRetry()
+    await this.start('restart')
   }
 
   /**
@@ -280,12 +364,13 @@ export class ManagedProcess {
     if (this.pid === null) return
     const pgid = this.pid
     const run = this.runCount
-    signalGroup(pgid, 'SIGTERM')
-    this.killDeadline = this.now() + this.stopGraceMs
+    const grace = this.stopGraceMs
+    signalGroup(pgid, this.specValue.stopSignal ?? 'SIGTERM')
+    this.killDeadline = this.clock.now() + grace
     this.emitStatus()
-    setTimeout(() => {
-      // The group can outlive its leader (a grandchild that ignores SIGTERM and does not hold
-      // the output pipes), so this runs even after the run has ended.
+    this.clock.setTimeout(() => {
+      // The group can outlive its leader (a grandchild that ignores the signal and does not
+      // hold the output pipes), so this runs even after the run has ended.
       if (!groupAlive(pgid)) return
       signalGroup(pgid, 'SIGKILL')
       if (run === this.runCount && this.alive) {
@@ -294,30 +379,86 @@ export class ManagedProcess {
       } else {
         this.batcher.add('system', `■ sent SIGKILL to processes left in group ${pgid}\n`)
       }
-    }, this.stopGraceMs)
+    }, grace)
+  }
+
+  private openRunLog(reason: StartReason): void {
+    const store = this.options.runStore
+    if (!store || this.startedAt === null) return
+    try {
+      this.runLog = store.startRun(this.id, this.runCount, reason, this.startedAt)
+    } catch (err) {
+      // A full or read-only disk must not stop the process from running; say so in its output.
+      this.runLog = null
+      this.batcher.add('system', `⚠ this run is not logged to disk: ${(err as Error).message}\n`)
+    }
+    this.options.onRuns?.()
   }
 
   private finish(exit: ExitInfo): void {
-    const ended = this.now()
+    const ended = this.clock.now()
+    if (this.pid !== null) this.options.groups?.ended(this.pid)
+    const uptimeMs = this.startedAt !== null ? ended - this.startedAt : 0
     this.exit = exit
     this.endedAt = ended
     this.child = null
     this.pid = null
     this.stdinOpen = false
     this.killDeadline = null
-    this.state = exit.kind === 'failed' ? 'fatal' : this.stopRequested ? 'stopped' : 'exited'
-    const took =
-      exit.kind !== 'failed' && this.startedAt !== null
-        ? ` after ${formatDuration(ended - this.startedAt)}`
-        : ''
+    const took = exit.kind !== 'failed' ? ` after ${formatDuration(uptimeMs)}` : ''
     this.batcher.add('system', `■ ${describeExit(exit)}${took}\n`)
+
+    const endReason: EndReason =
+      exit.kind === 'failed'
+        ? 'failed-to-start'
+        : this.escalated
+          ? 'killed-after-grace'
+          : this.stopRequested
+            ? 'user-stop'
+            : 'exit'
+    this.runLog?.end(exit, endReason, ended)
+    if (this.runLog) this.options.onRuns?.()
+
+    const decision = decideAfterRun(this.policy, this.counters, {
+      exit,
+      uptimeMs,
+      userStopped: this.stopRequested,
+    })
+    this.counters = decision.counters
+    if (decision.action === 'backoff') {
+      this.state = 'backoff'
+      this.nextRetryAt = ended + decision.delayMs
+      this.batcher.add(
+        'system',
+        `↻ restarting in ${formatDuration(decision.delayMs)} (failed starts in a row: ${this.counters.failedStarts} of ${this.policy.maxRetries} allowed)\n`,
+      )
+      this.retryTimer = this.clock.setTimeout(() => {
+        this.retryTimer = null
+        void this.start('restart')
+      }, decision.delayMs)
+    } else if (decision.action === 'fatal') {
+      this.state = 'fatal'
+      this.batcher.add(
+        'system',
+        `✖ gave up after ${this.counters.failedStarts} failed starts in a row; use Restart to try again\n`,
+      )
+    } else {
+      this.state = exit.kind === 'failed' ? 'fatal' : this.stopRequested ? 'stopped' : 'exited'
+    }
     // Output first, then the status: the exit is reported only after all output.
     this.batcher.flush()
     this.emitStatus()
     for (const resolve of this.endWaiters.splice(0)) resolve()
   }
 
+  private cancelRetry(): void {
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    this.nextRetryAt = null
+  }
+
   private notRunningReason(): string {
+    if (this.state === 'backoff') return 'it is waiting to restart'
     if (this.exit) return `it has ended (${describeExit(this.exit)})`
     return 'it is not running'
   }

@@ -1,5 +1,11 @@
 import { z } from 'zod'
-import { API_METHODS, USER_SIGNALS, type ApiMethod } from '../../shared/contract'
+import {
+  API_METHODS,
+  RESTART_POLICIES,
+  STOP_SIGNALS,
+  USER_SIGNALS,
+  type ApiMethod,
+} from '../../shared/contract'
 
 /** Longest accepted command line, in characters. */
 export const MAX_COMMAND_CHARS = 64 * 1024
@@ -7,6 +13,9 @@ export const MAX_COMMAND_CHARS = 64 * 1024
 export const MAX_WRITE_CHARS = 1024 * 1024
 /** Most environment entries in one spec. */
 export const MAX_ENV_ENTRIES = 1000
+
+/** Longest accepted duration setting (one day). */
+const MAX_DURATION_MS = 24 * 60 * 60 * 1000
 
 const id = z.string().min(1).max(64)
 
@@ -26,6 +35,13 @@ export const processSpecSchema = z.strictObject({
     .refine((e) => Object.keys(e).length <= MAX_ENV_ENTRIES, 'too many environment entries')
     .optional(),
   name: z.string().max(200).optional(),
+  restart: z.enum(RESTART_POLICIES).optional(),
+  successCodes: z.array(z.number().int().min(0).max(255)).max(256).optional(),
+  minUptimeMs: z.number().int().min(0).max(MAX_DURATION_MS).optional(),
+  maxRetries: z.number().int().min(0).max(1000).optional(),
+  stopSignal: z.enum(STOP_SIGNALS).optional(),
+  stopGraceMs: z.number().int().min(0).max(MAX_DURATION_MS).optional(),
+  autostart: z.boolean().optional(),
 })
 
 /**
@@ -44,6 +60,14 @@ export const argSchemas = {
   kill: z.tuple([id]),
   remove: z.tuple([id]),
   output: z.tuple([id, z.number().int().min(-1).optional()]),
+  define: z.tuple([processSpecSchema]),
+  update: z.tuple([id, processSpecSchema]),
+  duplicate: z.tuple([id]),
+  retryNow: z.tuple([id]),
+  runs: z.tuple([id]),
+  runOutput: z.tuple([id, z.string().min(1).max(64)]),
+  orphans: z.tuple([]),
+  endOrphans: z.tuple([]),
 } satisfies Record<ApiMethod, z.ZodType>
 
 /** Whether `name` is a command of the contract. */

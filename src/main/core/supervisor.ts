@@ -1,24 +1,42 @@
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
 import {
   CorralError,
   type CorralEvents,
   type EventName,
+  type OrphanGroup,
   type OutputSnapshot,
   type ProcessId,
   type ProcessInfo,
   type ProcessSpec,
+  type RunInfo,
+  type RunOutput,
   type UserSignal,
 } from '../../shared/contract'
-import { checkCommandLine, programName } from './launch'
+import type { Clock } from './clock'
+import { DefinitionStore } from './definitions-store'
+import { GroupRegistry } from './group-registry'
+import { checkCommandLine } from './launch'
 import { ManagedProcess, STOP_GRACE_MS } from './managed-process'
+import { groupAlive } from './process-group'
+import { RunStore } from './run-store'
+import { WatchdogClient } from './watchdog-client'
 
 /** Options of a {@link Supervisor}. */
 export interface SupervisorOptions {
-  /** Grace period between SIGTERM and SIGKILL on stop. */
+  /**
+   * Where definitions, run logs and the record of live process groups are kept. Without it
+   * nothing is written to disk (definitions live only in memory).
+   */
+  dataDir?: string
+  /** The watchdog program to start (see `main/watchdog.ts`); none when omitted. */
+  watchdogScript?: string
+  /** Default grace period between the stop signal and SIGKILL. */
   stopGraceMs?: number
   /** Bound on retained output per process, in characters. */
   bufferChars?: number
-  /** Clock, injectable for tests. */
-  now?: () => number
+  /** Clock and timers, injectable for tests. */
+  clock?: Clock
 }
 
 /** A listener of every supervisor event. */
@@ -31,14 +49,52 @@ export type SupervisorListener = <E extends EventName>(event: E, payload: Corral
 export class Supervisor {
   private readonly processes = new Map<ProcessId, ManagedProcess>()
   private readonly listeners = new Set<SupervisorListener>()
-  private nextId = 1
+  private readonly definitions: DefinitionStore | null
+  private readonly runStore: RunStore | null
+  private readonly groups: GroupRegistry
+  private orphanGroups: OrphanGroup[] = []
   private closing = false
+  /** Problems found at startup, for the UI. */
+  readonly warnings: string[] = []
 
-  constructor(private readonly options: SupervisorOptions = {}) {}
+  constructor(private readonly options: SupervisorOptions = {}) {
+    const dataDir = options.dataDir
+    this.definitions = dataDir ? new DefinitionStore(path.join(dataDir, 'definitions.json')) : null
+    this.runStore = null
+    if (dataDir) {
+      try {
+        this.runStore = new RunStore({ root: path.join(dataDir, 'runs') })
+      } catch (err) {
+        this.warnings.push(`Run logs are off: cannot use ${path.join(dataDir, 'runs')}: ${(err as Error).message}`)
+      }
+    }
+    const groupsFile = dataDir ? path.join(dataDir, 'process-groups.json') : null
+    const registry = new GroupRegistry(groupsFile, null)
+    // Read what an earlier life left before this life records anything over it.
+    this.orphanGroups = registry.previousLife()
+    const watchdog = options.watchdogScript ? WatchdogClient.start(options.watchdogScript) : null
+    this.groups = new GroupRegistry(groupsFile, watchdog)
+    if (this.definitions) {
+      const loaded = this.definitions.load()
+      this.warnings.push(...loaded.warnings)
+      for (const def of loaded.definitions) this.add(def.id, def.spec, true)
+    }
+  }
 
-  /** Grace period between SIGTERM and SIGKILL. */
+  /** Default grace period between the stop signal and SIGKILL. */
   get stopGraceMs(): number {
     return this.options.stopGraceMs ?? STOP_GRACE_MS
+  }
+
+  /** Where data is kept, or null. */
+  get dataDir(): string | null {
+    return this.options.dataDir ?? null
+  }
+
+  /** Start every saved definition marked autostart. */
+  async autostart(): Promise<void> {
+    const due = [...this.processes.values()].filter((p) => p.saved && p.spec.autostart && !p.alive)
+    await Promise.all(due.map((p) => p.start('autostart')))
   }
 
   /** Subscribe to every event; returns the unsubscribe function. */
@@ -52,33 +108,59 @@ export class Supervisor {
     return [...this.processes.values()].map((p) => p.info())
   }
 
-  /** Create and start a process. Throws only for a spec that can never run (empty command). */
+  /** Create and start an ad-hoc process. Throws only for a spec that can never run. */
   async start(spec: ProcessSpec): Promise<ProcessInfo> {
-    if (this.closing) throw new CorralError('FORBIDDEN', 'Corral is shutting down.')
+    this.assertOpen()
     checkCommandLine(spec)
-    const id = `p${this.nextId++}`
-    const name = spec.name?.trim() || programName(spec)
-    const proc = new ManagedProcess({
-      id,
-      spec,
-      name,
-      stopGraceMs: this.options.stopGraceMs,
-      bufferChars: this.options.bufferChars,
-      now: this.options.now,
-      onStatus: (info) => this.emit('status', info),
-      onOutput: (chunks) => this.emit('output', { id, chunks }),
-    })
-    this.processes.set(id, proc)
-    await proc.start()
+    const proc = this.add(newId('p'), spec, false)
+    await proc.start('user')
+    return proc.info()
+  }
+
+  /** Save a new definition; it starts now only if it autostarts. */
+  async define(spec: ProcessSpec): Promise<ProcessInfo> {
+    this.assertOpen()
+    checkCommandLine(spec)
+    const proc = this.add(newId('d'), spec, true)
+    this.persist()
+    if (spec.autostart) await proc.start('user')
+    return proc.info()
+  }
+
+  /** Save a process with a new spec (an ad-hoc one becomes saved); applies from its next run. */
+  update(id: ProcessId, spec: ProcessSpec): ProcessInfo {
+    checkCommandLine(spec)
+    const proc = this.get(id)
+    proc.saved = true
+    proc.setSpec(spec)
+    this.persist()
+    return proc.info()
+  }
+
+  /** Save a copy of a process's definition. */
+  duplicate(id: ProcessId): ProcessInfo {
+    const source = this.get(id)
+    const names = new Set([...this.processes.values()].map((p) => p.name))
+    let name = `${source.name} copy`
+    for (let n = 2; names.has(name); n++) name = `${source.name} copy ${n}`
+    const proc = this.add(newId('d'), { ...source.spec, name }, true)
+    this.persist()
     return proc.info()
   }
 
   /** Run a process again, stopping its current run first if it is alive. */
   async restart(id: ProcessId): Promise<ProcessInfo> {
-    if (this.closing) throw new CorralError('FORBIDDEN', 'Corral is shutting down.')
+    this.assertOpen()
     const proc = this.get(id)
     await proc.stop()
-    await proc.start()
+    await proc.start('user')
+    return proc.info()
+  }
+
+  /** In backoff: start now. */
+  async retryNow(id: ProcessId): Promise<ProcessInfo> {
+    const proc = this.get(id)
+    await proc.retryNow()
     return proc.info()
   }
 
@@ -111,13 +193,18 @@ export class Supervisor {
     return proc.info()
   }
 
-  /** Forget a process that is not running. */
+  /** Forget a process that is not running; a saved definition is deleted with its run logs. */
   remove(id: ProcessId): void {
     const proc = this.get(id)
     if (proc.alive) {
       throw new CorralError('STILL_RUNNING', `"${proc.name}" is still running; stop it first.`)
     }
+    void proc.stop() // cancels a pending restart in backoff
     this.processes.delete(id)
+    if (proc.saved) {
+      this.persist()
+      this.runStore?.deleteProcess(id)
+    }
     this.emit('removed', { id })
   }
 
@@ -126,15 +213,85 @@ export class Supervisor {
     return this.get(id).output(afterSeq)
   }
 
+  /** Runs of a process, newest first. */
+  runs(id: ProcessId): RunInfo[] {
+    this.get(id)
+    return this.runStore?.list(id) ?? []
+  }
+
+  /** A run's output read back from disk. */
+  runOutput(id: ProcessId, runId: string): RunOutput {
+    this.get(id)
+    if (!this.runStore) throw new CorralError('NO_SUCH_RUN', 'Run logs are not kept (no data directory).')
+    return this.runStore.read(id, runId)
+  }
+
+  /** Groups from an earlier life of Corral that are still alive. */
+  orphans(): OrphanGroup[] {
+    this.orphanGroups = GroupRegistry.stillAlive(this.orphanGroups)
+    return this.orphanGroups
+  }
+
+  /** End the orphaned groups: SIGTERM, SIGKILL after the grace period. */
+  async endOrphans(): Promise<OrphanGroup[]> {
+    const targets = this.orphans()
+    GroupRegistry.signalAll(targets, 'SIGTERM')
+    const deadline = Date.now() + this.stopGraceMs
+    while (Date.now() < deadline && targets.some((o) => groupAlive(o.pgid))) {
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    GroupRegistry.signalAll(GroupRegistry.stillAlive(targets), 'SIGKILL')
+    await new Promise((r) => setTimeout(r, 50))
+    const left = this.orphans()
+    this.emit('orphans', left)
+    return left
+  }
+
   /**
-   * Stop every process (SIGTERM to each group, SIGKILL after the grace period), then SIGKILL
-   * whatever outlived its group leader. Resolves when all have ended.
+   * Stop every process (stop signal to each group, SIGKILL after the grace period), then
+   * SIGKILL whatever outlived its group leader. Resolves when all have ended.
    */
   async shutdown(): Promise<void> {
     this.closing = true
     const all = [...this.processes.values()]
     await Promise.all(all.map((p) => p.stop()))
     for (const p of all) p.reapGroup()
+  }
+
+  private add(id: ProcessId, spec: ProcessSpec, saved: boolean): ManagedProcess {
+    const proc = new ManagedProcess({
+      id,
+      spec,
+      saved,
+      stopGraceMs: this.options.stopGraceMs,
+      bufferChars: this.options.bufferChars,
+      clock: this.options.clock,
+      runStore: this.runStore,
+      groups: {
+        started: (pgid, p) =>
+          this.groups.add({ pgid, name: p.name, command: p.spec.command, startedAt: Date.now() }),
+        ended: (pgid) => this.groups.remove(pgid),
+      },
+      onStatus: (info) => this.emit('status', info),
+      onOutput: (chunks) => this.emit('output', { id, chunks }),
+      onRuns: () => this.emit('runs', { id }),
+    })
+    this.processes.set(id, proc)
+    return proc
+  }
+
+  private persist(): void {
+    if (!this.definitions) return
+    const defs = [...this.processes.values()].filter((p) => p.saved).map((p) => ({ id: p.id, spec: p.spec }))
+    try {
+      this.definitions.save(defs)
+    } catch (err) {
+      throw new CorralError('STORAGE', `Could not save to ${this.definitions.file}: ${(err as Error).message}`)
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new CorralError('FORBIDDEN', 'Corral is shutting down.')
   }
 
   private get(id: ProcessId): ManagedProcess {
@@ -153,4 +310,8 @@ export class Supervisor {
       }
     }
   }
+}
+
+function newId(prefix: string): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`
 }

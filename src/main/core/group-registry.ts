@@ -1,0 +1,132 @@
+import fs from 'node:fs'
+import type { OrphanGroup } from '../../shared/contract'
+import { writeFileAtomic } from './atomic-file'
+import { groupAlive, signalGroup } from './process-group'
+import type { WatchdogClient } from './watchdog-client'
+
+/** A process group Corral started, as recorded on disk. */
+export interface GroupRecord {
+  pgid: number
+  /** The leader's start time from /proc (Linux), to tell it from a later process with its pid. */
+  leaderStart: string | null
+  name: string
+  command: string
+  startedAt: number
+}
+
+/**
+ * Every live process group Corral started, mirrored to the watchdog (which ends them if
+ * Corral dies) and to a file (so that the next life of Corral can find any that survived
+ * both, and report them instead of leaving them silently).
+ */
+export class GroupRegistry {
+  private readonly groups = new Map<number, GroupRecord>()
+
+  constructor(
+    private readonly file: string | null,
+    private readonly watchdog: WatchdogClient | null,
+  ) {}
+
+  /** Record a group that just started. */
+  add(record: Omit<GroupRecord, 'leaderStart'>): void {
+    const full = { ...record, leaderStart: leaderStartTime(record.pgid) }
+    this.groups.set(record.pgid, full)
+    this.watchdog?.send({ op: 'add', pgid: record.pgid })
+    this.persist()
+  }
+
+  /** Forget a group that has ended. */
+  remove(pgid: number): void {
+    if (!this.groups.delete(pgid)) return
+    this.watchdog?.send({ op: 'remove', pgid })
+    this.persist()
+  }
+
+  /**
+   * Groups recorded by an earlier life of Corral that are still alive. Call once at startup,
+   * before this life records anything.
+   */
+  previousLife(): OrphanGroup[] {
+    if (!this.file) return []
+    let records: GroupRecord[]
+    try {
+      records = JSON.parse(fs.readFileSync(this.file, 'utf8')) as GroupRecord[]
+      if (!Array.isArray(records)) return []
+    } catch {
+      return []
+    }
+    return records.flatMap((r) => {
+      const orphan = describeIfAlive(r)
+      return orphan ? [orphan] : []
+    })
+  }
+
+  /** Re-check orphans, dropping those that ended. */
+  static stillAlive(orphans: OrphanGroup[]): OrphanGroup[] {
+    return orphans.flatMap((o) => {
+      const pids = groupMembers(o.pgid)
+      return pids.length ? [{ ...o, pids }] : []
+    })
+  }
+
+  /** Signal every orphan group. */
+  static signalAll(orphans: OrphanGroup[], signal: NodeJS.Signals): void {
+    for (const o of orphans) signalGroup(o.pgid, signal)
+  }
+
+  private persist(): void {
+    if (!this.file) return
+    try {
+      writeFileAtomic(this.file, JSON.stringify([...this.groups.values()]), false)
+    } catch (err) {
+      // Losing this file only loses the next life's orphan report; the watchdog still works.
+      console.error('corral: could not record process groups:', (err as Error).message)
+    }
+  }
+}
+
+function describeIfAlive(r: GroupRecord): OrphanGroup | null {
+  if (typeof r?.pgid !== 'number' || r.pgid <= 1) return null
+  const pids = groupMembers(r.pgid)
+  if (pids.length === 0) return null
+  // A live process with the leader's pid but another start time is a stranger that reused
+  // the pid; members of the group without the leader cannot be strangers (the kernel does not
+  // hand out a pid equal to a live group id).
+  if (pids.includes(r.pgid) && r.leaderStart !== null && leaderStartTime(r.pgid) !== r.leaderStart) {
+    return null
+  }
+  return { pgid: r.pgid, name: r.name, command: r.command, startedAt: r.startedAt, pids }
+}
+
+/** The start time of a process from /proc, or null where /proc is not available. */
+export function leaderStartTime(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
+  } catch {
+    return null
+  }
+}
+
+/** Live (non-zombie) members of a process group. */
+export function groupMembers(pgid: number): number[] {
+  if (process.platform !== 'linux') return groupAlive(pgid) ? [pgid] : []
+  const pids: number[] = []
+  let entries: string[]
+  try {
+    entries = fs.readdirSync('/proc')
+  } catch {
+    return groupAlive(pgid) ? [pgid] : []
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(rest[2]) === pgid && rest[0] !== 'Z') pids.push(Number(entry))
+    } catch {
+      // The process ended while we looked: it is not a member any more.
+    }
+  }
+  return pids
+}

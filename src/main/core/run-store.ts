@@ -1,0 +1,258 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
+import {
+  CorralError,
+  type EndReason,
+  type ExitInfo,
+  type OutputChunk,
+  type ProcessId,
+  type RunInfo,
+  type RunOutput,
+  type StartReason,
+} from '../../shared/contract'
+import { writeFileAtomic } from './atomic-file'
+
+/** Runs kept per process. */
+export const RETAIN_RUNS = 20
+/** Log bytes kept per process. */
+export const RETAIN_BYTES = 200 * 1024 * 1024
+/** Most log bytes returned by one {@link RunStore.read}; older bytes are skipped and counted. */
+export const READ_LIMIT_BYTES = 8 * 1024 * 1024
+
+/**
+ * Record layout of a run log: a 16-byte header, then the bytes exactly as the child wrote
+ * them. Header: stream (u8: 0 stdout, 1 stderr), 3 reserved bytes, arrival time (f64 LE,
+ * epoch ms), payload length (u32 LE).
+ */
+export const RECORD_HEADER_BYTES = 16
+
+const STREAM_CODES = { stdout: 0, stderr: 1 } as const
+type LogStream = keyof typeof STREAM_CODES
+
+/** Where run logs go, with the retention limits. */
+export interface RunStoreOptions {
+  root: string
+  retainRuns?: number
+  retainBytes?: number
+}
+
+/** One record read back from a log. */
+export interface LogRecord {
+  stream: LogStream
+  time: number
+  data: Buffer
+}
+
+/**
+ * The log of one run, appended synchronously as output arrives: by the time the UI hears of
+ * a byte, it is in the kernel, so a crash of Corral loses nothing the child wrote.
+ */
+export class RunLog {
+  private fd: number | null
+  private readonly header = Buffer.alloc(RECORD_HEADER_BYTES)
+
+  constructor(
+    readonly info: RunInfo,
+    readonly file: string,
+    private readonly onEnd: (log: RunLog) => void,
+  ) {
+    this.fd = fs.openSync(file, 'a', 0o600)
+  }
+
+  /** Append raw output. */
+  append(stream: LogStream, data: Buffer, time: number): void {
+    if (this.fd === null || data.length === 0) return
+    this.header.writeUInt8(STREAM_CODES[stream], 0)
+    this.header.writeDoubleLE(time, 4)
+    this.header.writeUInt32LE(data.length, 12)
+    // One writev keeps header and payload together even if the process dies between them.
+    fs.writevSync(this.fd, [this.header, data])
+    this.info.bytes += data.length
+  }
+
+  /** Close the log and record how the run ended. */
+  end(exit: ExitInfo, endReason: EndReason, endedAt: number): void {
+    if (this.fd === null) return
+    fs.closeSync(this.fd)
+    this.fd = null
+    this.info.exit = exit
+    this.info.endReason = endReason
+    this.info.endedAt = endedAt
+    this.onEnd(this)
+  }
+}
+
+/**
+ * Run history on disk: `<root>/<processId>/runs.json` indexes the runs, and each run's output
+ * is `<root>/<processId>/<runId>.log`. Retention keeps the newest runs within a count and a
+ * byte budget, removing the oldest first.
+ */
+export class RunStore {
+  private readonly live = new Map<string, RunLog>()
+  private readonly indexes = new Map<ProcessId, RunInfo[]>()
+  private readonly retainRuns: number
+  private readonly retainBytes: number
+
+  constructor(private readonly options: RunStoreOptions) {
+    this.retainRuns = options.retainRuns ?? RETAIN_RUNS
+    this.retainBytes = options.retainBytes ?? RETAIN_BYTES
+    fs.mkdirSync(options.root, { recursive: true })
+  }
+
+  /** Open the log of a new run; prunes old runs beyond the retention limits. */
+  startRun(processId: ProcessId, number: number, startReason: StartReason, startedAt: number): RunLog {
+    const runs = this.index(processId)
+    const runId = `${startedAt.toString(36).padStart(9, '0')}-${number}`
+    const info: RunInfo = {
+      runId,
+      processId,
+      number,
+      startedAt,
+      endedAt: null,
+      exit: null,
+      startReason,
+      endReason: null,
+      bytes: 0,
+    }
+    fs.mkdirSync(path.join(this.options.root, processId), { recursive: true })
+    const log = new RunLog(info, this.logFile(processId, runId), (l) => {
+      this.live.delete(this.key(processId, l.info.runId))
+      this.writeIndex(processId)
+    })
+    runs.unshift(info)
+    this.live.set(this.key(processId, runId), log)
+    this.prune(processId, runs)
+    this.writeIndex(processId)
+    return log
+  }
+
+  /** Runs of a process, newest first. */
+  list(processId: ProcessId): RunInfo[] {
+    return this.index(processId).map((r) => ({ ...r }))
+  }
+
+  /** Read a run's output back; at most `limitBytes` of the newest output. */
+  read(processId: ProcessId, runId: string, limitBytes = READ_LIMIT_BYTES): RunOutput {
+    const run = this.index(processId).find((r) => r.runId === runId)
+    if (!run) throw new CorralError('NO_SUCH_RUN', `No run "${runId}" of process "${processId}".`)
+    const records = readLog(this.logFile(processId, runId), limitBytes)
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') }
+    const chunks: OutputChunk[] = records.records.map((r, seq) => ({
+      seq,
+      stream: r.stream,
+      data: decoders[r.stream].write(r.data),
+      time: r.time,
+    }))
+    return { run: { ...run }, chunks, skippedBytes: records.skippedBytes }
+  }
+
+  /** Delete every run of a process. */
+  deleteProcess(processId: ProcessId): void {
+    this.indexes.delete(processId)
+    fs.rmSync(path.join(this.options.root, processId), { recursive: true, force: true })
+  }
+
+  private prune(processId: ProcessId, runs: RunInfo[]): void {
+    // Newest first: keep while within both budgets; the run just started is always kept.
+    let bytes = 0
+    let keep = 0
+    for (const run of runs) {
+      if (keep > 0 && (keep >= this.retainRuns || bytes + run.bytes > this.retainBytes)) break
+      bytes += run.bytes
+      keep++
+    }
+    for (const old of runs.splice(keep)) {
+      if (this.live.has(this.key(processId, old.runId))) continue
+      fs.rmSync(this.logFile(processId, old.runId), { force: true })
+    }
+  }
+
+  private index(processId: ProcessId): RunInfo[] {
+    let runs = this.indexes.get(processId)
+    if (runs) return runs
+    runs = []
+    try {
+      const parsed = JSON.parse(fs.readFileSync(this.indexFile(processId), 'utf8')) as RunInfo[]
+      if (Array.isArray(parsed)) runs = parsed
+    } catch {
+      // No index yet (a new process) or an unreadable one: start a fresh history.
+    }
+    for (const run of runs) {
+      if (run.endedAt === null && !this.live.has(this.key(processId, run.runId))) {
+        // A run left open by an earlier life of Corral that ended without closing it.
+        run.endReason = 'host-exit'
+        run.endedAt = fileMtime(this.logFile(processId, run.runId)) ?? run.startedAt
+      }
+    }
+    this.indexes.set(processId, runs)
+    return runs
+  }
+
+  private writeIndex(processId: ProcessId): void {
+    const runs = this.index(processId)
+    const live = runs.map((r) => this.live.get(this.key(processId, r.runId))?.info ?? r)
+    writeFileAtomic(this.indexFile(processId), JSON.stringify(live), false)
+  }
+
+  private key(processId: ProcessId, runId: string): string {
+    return `${processId}/${runId}`
+  }
+
+  private indexFile(processId: ProcessId): string {
+    return path.join(this.options.root, processId, 'runs.json')
+  }
+
+  /** Path of a run's log file. */
+  logFile(processId: ProcessId, runId: string): string {
+    return path.join(this.options.root, processId, `${runId}.log`)
+  }
+}
+
+/**
+ * Read the records of a log, keeping the newest ones within `limitBytes` of payload. A
+ * truncated last record (Corral died mid-write) is ignored, not an error.
+ */
+export function readLog(file: string, limitBytes = Infinity): { records: LogRecord[]; skippedBytes: number } {
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch {
+    return { records: [], skippedBytes: 0 }
+  }
+  try {
+    const size = fs.fstatSync(fd).size
+    const header = Buffer.alloc(RECORD_HEADER_BYTES)
+    const index: { offset: number; stream: LogStream; time: number; length: number }[] = []
+    let offset = 0
+    while (offset + RECORD_HEADER_BYTES <= size) {
+      fs.readSync(fd, header, 0, RECORD_HEADER_BYTES, offset)
+      const length = header.readUInt32LE(12)
+      if (offset + RECORD_HEADER_BYTES + length > size) break
+      const stream: LogStream = header.readUInt8(0) === 1 ? 'stderr' : 'stdout'
+      index.push({ offset: offset + RECORD_HEADER_BYTES, stream, time: header.readDoubleLE(4), length })
+      offset += RECORD_HEADER_BYTES + length
+    }
+    let first = index.length
+    let total = 0
+    while (first > 0 && total + index[first - 1].length <= limitBytes) total += index[--first].length
+    let skippedBytes = 0
+    for (let i = 0; i < first; i++) skippedBytes += index[i].length
+    const records = index.slice(first).map((r) => {
+      const data = Buffer.alloc(r.length)
+      fs.readSync(fd, data, 0, r.length, r.offset)
+      return { stream: r.stream, time: r.time, data }
+    })
+    return { records, skippedBytes }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+function fileMtime(file: string): number | null {
+  try {
+    return fs.statSync(file).mtimeMs
+  } catch {
+    return null
+  }
+}

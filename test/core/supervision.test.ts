@@ -1,0 +1,239 @@
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { readLog } from '../../src/main/core/run-store'
+import { FakeClock } from '../fake-clock'
+import { nodeFixture, Recorder, sleep } from '../helpers'
+
+let rec: Recorder
+afterEach(async () => {
+  await rec?.supervisor.shutdown()
+})
+
+const tmpDir = () => mkdtempSync(path.join(os.tmpdir(), 'corral-sup-'))
+
+/** Wait for the process to reach `state` with the given run count. */
+const reach = (id: string, state: string, runCount: number) =>
+  rec.until(id, (s) => s.state === state && s.runCount === runCount)
+
+describe('state machine with a fake clock and real processes', () => {
+  it('crash loop: starting -> backoff 1, 2, 4, 8, 16 s -> fatal; Restart starts over', async () => {
+    const clock = new FakeClock()
+    rec = new Recorder({ clock })
+    const p = await rec.start({ command: 'exit 3', shell: true, restart: 'on-failure' })
+    const delays: number[] = []
+    for (let run = 1; run <= 5; run++) {
+      const s = await reach(p.id, 'backoff', run)
+      delays.push(s.nextRetryAt! - clock.now())
+      expect(s.failedStarts).toBe(run)
+      expect(s.exit).toEqual({ kind: 'code', code: 3 })
+      clock.advance(s.nextRetryAt! - clock.now())
+    }
+    const fatal = await reach(p.id, 'fatal', 6)
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000])
+    expect(fatal.failedStarts).toBe(6)
+    expect(fatal.nextRetryAt).toBeNull()
+    expect(clock.pending()).toEqual([])
+    // States seen, in order, for the first run.
+    const states = rec.statuses.filter((s) => s.id === p.id && s.runCount === 1).map((s) => s.state)
+    expect(states).toEqual(['starting', 'running', 'backoff'])
+    await rec.supervisor.restart(p.id)
+    const again = await reach(p.id, 'backoff', 7)
+    expect(again.nextRetryAt! - clock.now()).toBe(1000)
+  })
+
+  it('Stop during backoff goes straight to stopped and cancels the retry', async () => {
+    const clock = new FakeClock()
+    rec = new Recorder({ clock })
+    const p = await rec.start({ command: 'false', restart: 'always' })
+    await reach(p.id, 'backoff', 1)
+    const info = await rec.supervisor.stop(p.id)
+    expect(info.state).toBe('stopped')
+    expect(info.nextRetryAt).toBeNull()
+    expect(clock.pending()).toEqual([])
+    clock.advance(60_000)
+    await sleep(50)
+    expect(rec.supervisor.list()[0].runCount).toBe(1)
+  })
+
+  it('Retry now starts at once and keeps counting failed starts', async () => {
+    const clock = new FakeClock()
+    rec = new Recorder({ clock })
+    const p = await rec.start({ command: 'false', restart: 'always' })
+    await reach(p.id, 'backoff', 1)
+    await rec.supervisor.retryNow(p.id)
+    const s = await reach(p.id, 'backoff', 2)
+    expect(s.failedStarts).toBe(2)
+    expect(s.nextRetryAt! - clock.now()).toBe(2000)
+    await expect(rec.supervisor.retryNow('nope')).rejects.toMatchObject({ code: 'NO_SUCH_PROCESS' })
+  })
+
+  it('resets the backoff after 30 s up; a signal not sent by the user is a failure', async () => {
+    const clock = new FakeClock()
+    rec = new Recorder({ clock })
+    const p = await rec.start({ command: 'sleep 300', restart: 'on-failure' })
+    // Crash quickly three times to build up the backoff.
+    for (let run = 1; run <= 3; run++) {
+      const running = await reach(p.id, 'running', run)
+      process.kill(-running.pid!, 'SIGSEGV')
+      const s = await reach(p.id, 'backoff', run)
+      clock.advance(s.nextRetryAt! - clock.now())
+    }
+    const running = await reach(p.id, 'running', 4)
+    clock.advance(30_000)
+    process.kill(-running.pid!, 'SIGSEGV')
+    const s = await reach(p.id, 'backoff', 4)
+    expect(s.exit).toEqual({ kind: 'signal', signal: 'SIGSEGV', afterGrace: false })
+    expect(s.nextRetryAt! - clock.now()).toBe(1000)
+    expect(s.failedStarts).toBe(0)
+  })
+
+  it('success codes end the run as exited; a user stop is never restarted', async () => {
+    const clock = new FakeClock()
+    rec = new Recorder({ clock })
+    const ok = await rec.start({ command: 'exit 3', shell: true, restart: 'on-failure', successCodes: [0, 3] })
+    expect((await rec.ended(ok.id)).state).toBe('exited')
+    const p = await rec.start({ command: 'sleep 300', restart: 'always' })
+    const stopped = await rec.supervisor.stop(p.id)
+    expect(stopped.state).toBe('stopped')
+    expect(clock.pending().length).toBeLessThanOrEqual(1) // only the SIGKILL escalation timer
+  })
+
+  it('a real crash loop reaches fatal on the real clock', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'false', restart: 'always', maxRetries: 1 })
+    const s = await rec.until(p.id, (i) => i.state === 'fatal', 10_000)
+    expect(s.runCount).toBe(2)
+  })
+})
+
+describe('saved definitions', () => {
+  it('survive a restart of the supervisor and autostart', async () => {
+    const dataDir = tmpDir()
+    rec = new Recorder({ dataDir })
+    const saved = await rec.supervisor.define({ command: 'sleep 300', name: 'keeper', autostart: true, restart: 'always' })
+    expect(saved.saved).toBe(true)
+    const plain = await rec.supervisor.define({ command: 'echo hi', name: 'manual' })
+    expect(plain.state).toBe('stopped')
+    const copy = rec.supervisor.duplicate(plain.id)
+    expect(copy.name).toBe('manual copy')
+    rec.supervisor.update(copy.id, { command: 'echo changed', name: 'edited' })
+    await rec.supervisor.shutdown()
+
+    rec = new Recorder({ dataDir })
+    expect(rec.supervisor.warnings).toEqual([])
+    expect(rec.supervisor.list().map((p) => [p.name, p.state, p.spec.command])).toEqual([
+      ['keeper', 'stopped', 'sleep 300'],
+      ['manual', 'stopped', 'echo hi'],
+      ['edited', 'stopped', 'echo changed'],
+    ])
+    await rec.supervisor.autostart()
+    const keeper = rec.supervisor.list()[0]
+    expect(keeper.state).toBe('running')
+    expect(rec.supervisor.runs(keeper.id)[0].startReason).toBe('autostart')
+    rec.supervisor.remove(rec.supervisor.list()[2].id)
+    expect(JSON.parse(readFileSync(path.join(dataDir, 'definitions.json'), 'utf8')).definitions).toHaveLength(2)
+  })
+
+  it('a save interrupted before the rename leaves the old file intact', async () => {
+    const dataDir = tmpDir()
+    rec = new Recorder({ dataDir })
+    await rec.supervisor.define({ command: 'echo one', name: 'one' })
+    const file = path.join(dataDir, 'definitions.json')
+    // What a crash mid-save leaves: a half-written temporary file beside the real one.
+    writeFileSync(path.join(dataDir, `.definitions.json.99999.tmp`), '{"version":1,"definitions":[{"id":"d-x","sp')
+    rec = new Recorder({ dataDir })
+    expect(rec.supervisor.warnings).toEqual([])
+    expect(rec.supervisor.list().map((p) => p.name)).toEqual(['one'])
+    expect(readdirSync(dataDir).filter((n) => n.endsWith('.tmp'))).toEqual([])
+    expect(JSON.parse(readFileSync(file, 'utf8')).definitions).toHaveLength(1)
+  })
+
+  it.each([
+    ['{ not json', /it is not valid JSON/],
+    ['{"version":2,"definitions":[]}', /expected \{ "version": 1/],
+    ['{"version":1,"definitions":[{"id":"d-1","spec":{"command":7}}]}', /definition 1 was skipped: .* at "spec.command"/],
+  ])('an invalid file (%s) gives a message naming the file and the problem; Corral still starts', (text, problem) => {
+    const dataDir = tmpDir()
+    const file = path.join(dataDir, 'definitions.json')
+    writeFileSync(file, text)
+    rec = new Recorder({ dataDir })
+    expect(rec.supervisor.warnings[0]).toContain(file)
+    expect(rec.supervisor.warnings[0]).toMatch(problem)
+    expect(rec.supervisor.warnings[1]).toMatch(/kept at .*definitions\.json\.invalid-/)
+    expect(rec.supervisor.list()).toEqual([])
+  })
+})
+
+describe('run history and logs on disk', () => {
+  it('records every run with why it started and ended', async () => {
+    const clock = new FakeClock()
+    rec = new Recorder({ dataDir: tmpDir(), clock })
+    const p = await rec.start({ command: 'exit 2', shell: true, restart: 'on-failure', maxRetries: 1 })
+    const s = await reach(p.id, 'backoff', 1)
+    clock.advance(s.nextRetryAt! - clock.now())
+    await reach(p.id, 'fatal', 2)
+    const b = await rec.start({ command: 'sleep 300' })
+    await rec.supervisor.stop(b.id)
+    const runs = rec.supervisor.runs(p.id)
+    expect(runs.map((r) => [r.number, r.startReason, r.endReason, r.exit])).toEqual([
+      [2, 'restart', 'exit', { kind: 'code', code: 2 }],
+      [1, 'user', 'exit', { kind: 'code', code: 2 }],
+    ])
+    expect(rec.supervisor.runs(b.id)[0]).toMatchObject({ startReason: 'user', endReason: 'user-stop' })
+  })
+
+  it('keeps every byte of a 50 MB mixed stdout/stderr burst, in order, on disk', async () => {
+    const dataDir = tmpDir()
+    rec = new Recorder({ dataDir, bufferChars: 1024 * 1024 })
+    const p = await rec.start({ command: nodeFixture('burst.mjs', String(50 * 1024 * 1024)) })
+    const end = await rec.ended(p.id, 60_000)
+    expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    const run = rec.supervisor.runs(p.id)[0]
+    expect(run.bytes).toBe(50 * 1024 * 1024)
+    const { records } = readLog(path.join(dataDir, 'runs', p.id, `${run.runId}.log`))
+    const out = Buffer.concat(records.filter((r) => r.stream === 'stdout').map((r) => r.data))
+    const err = Buffer.concat(records.filter((r) => r.stream === 'stderr').map((r) => r.data))
+    const expected = expectedBurst(50 * 1024 * 1024)
+    expect(out.equals(expected.stdout)).toBe(true)
+    expect(err.equals(expected.stderr)).toBe(true)
+    const times = records.map((r) => r.time)
+    expect(times).toEqual([...times].sort((a, b) => a - b))
+  })
+
+  it('shows a past run exactly as written and prunes beyond the retention limit', async () => {
+    const dataDir = tmpDir()
+    rec = new Recorder({ dataDir })
+    const p = await rec.start({ command: `printf 'run\\n\\033[31mred\\033[0m\\n'; printf 'oops\\n' >&2`, shell: true })
+    await rec.ended(p.id)
+    const first = rec.supervisor.runs(p.id)[0]
+    for (let i = 0; i < 21; i++) {
+      await rec.supervisor.restart(p.id)
+      await rec.until(p.id, (s) => s.runCount === i + 2 && s.state === 'exited')
+    }
+    const runs = rec.supervisor.runs(p.id)
+    expect(runs).toHaveLength(20)
+    expect(runs[0].number).toBe(22)
+    expect(runs.at(-1)!.number).toBe(3)
+    expect(readdirSync(path.join(dataDir, 'runs', p.id)).filter((n) => n.endsWith('.log'))).toHaveLength(20)
+    await expect(async () => rec.supervisor.runOutput(p.id, first.runId)).rejects.toMatchObject({ code: 'NO_SUCH_RUN' })
+    const past = rec.supervisor.runOutput(p.id, runs[5].runId)
+    expect(past.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).toBe('run\n\x1b[31mred\x1b[0m\n')
+    expect(past.chunks.filter((c) => c.stream === 'stderr').map((c) => c.data).join('')).toBe('oops\n')
+  })
+})
+
+/** What burst.mjs writes for `total` bytes: see the fixture. */
+function expectedBurst(total: number): { stdout: Buffer; stderr: Buffer } {
+  const parts: { stdout: Buffer[]; stderr: Buffer[] } = { stdout: [], stderr: [] }
+  let written = 0
+  for (let i = 0; written < total; i++) {
+    const size = Math.min(1000 + ((i * 7919) % 30_000), total - written)
+    const block = Buffer.alloc(size, String.fromCharCode(97 + (i % 26)))
+    block.write(`#${i}:`, 0)
+    ;(i % 3 === 0 ? parts.stderr : parts.stdout).push(block)
+    written += size
+  }
+  return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr) }
+}
