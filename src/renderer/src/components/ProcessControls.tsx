@@ -1,0 +1,197 @@
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import type { ProcessId } from '../../../shared/contract'
+import { errorMessage, getBridge } from '../bridge'
+import { appStore, clearStdinFocusRequest, removeProcess, useApp } from '../store/app-store'
+import { outputBuffers } from '../store/output-buffers'
+import { canRemove, canSignal, canWrite } from '../store/process-helpers'
+
+/** Lines sent per process, kept for the page's life so switching processes keeps them. */
+const stdinHistory = new Map<ProcessId, string[]>()
+const MAX_HISTORY = 200
+
+/** The stdin box and the lifecycle buttons for the selected process. */
+export function ProcessControls({ id }: { id: ProcessId }) {
+  const info = useApp((s) => s.processes[id])
+  const focusRequested = useApp((s) => s.focusStdinFor === id)
+  const graceMs = useApp((s) => s.hostInfo?.stopGraceMs ?? null)
+  const [line, setLine] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const inputRef = useRef<HTMLInputElement>(null)
+  /** Position while browsing history (null: editing a new line) and the line being edited. */
+  const historyPos = useRef<number | null>(null)
+  const draft = useRef('')
+
+  const writable = info ? canWrite(info) : false
+
+  useEffect(() => {
+    // A just-started process may report `running` a moment after start() resolves.
+    if (focusRequested && writable) {
+      inputRef.current?.focus()
+      clearStdinFocusRequest(appStore)
+    }
+  }, [focusRequested, writable])
+
+  if (!info) return null
+
+  const act = async (action: () => Promise<unknown>): Promise<boolean> => {
+    setError(null)
+    try {
+      await action()
+      return true
+    } catch (err) {
+      setError(errorMessage(err))
+      return false
+    }
+  }
+
+  const bridge = getBridge()
+
+  const send = async (event: FormEvent): Promise<void> => {
+    event.preventDefault()
+    const text = line
+    const history = stdinHistory.get(id) ?? []
+    if (text !== '' && history[history.length - 1] !== text) {
+      history.push(text)
+      if (history.length > MAX_HISTORY) history.shift()
+      stdinHistory.set(id, history)
+    }
+    historyPos.current = null
+    setLine('')
+    const ok = await act(() => bridge.write(id, text + '\n'))
+    // Give the line back so a rejected send does not lose what was typed.
+    if (!ok) setLine((current) => (current === '' ? text : current))
+  }
+
+  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>): void => {
+    const history = stdinHistory.get(id) ?? []
+    if (event.key === 'Escape') {
+      event.currentTarget.blur()
+    } else if (event.key === 'ArrowUp' && !event.altKey && history.length > 0) {
+      event.preventDefault()
+      if (historyPos.current === null) draft.current = line
+      const pos =
+        historyPos.current === null ? history.length - 1 : Math.max(0, historyPos.current - 1)
+      historyPos.current = pos
+      setLine(history[pos])
+    } else if (event.key === 'ArrowDown' && !event.altKey && historyPos.current !== null) {
+      event.preventDefault()
+      const pos = historyPos.current + 1
+      if (pos >= history.length) {
+        historyPos.current = null
+        setLine(draft.current)
+      } else {
+        historyPos.current = pos
+        setLine(history[pos])
+      }
+    } else if (event.key === 'd' && event.ctrlKey && !event.metaKey && line === '') {
+      event.preventDefault()
+      void act(() => bridge.closeStdin(id))
+    }
+  }
+
+  const signalable = canSignal(info)
+  const removable = canRemove(info)
+  const graceText = graceMs === null ? 'the grace period' : `${Math.round(graceMs / 1000)} s`
+  const stdinPlaceholder = writable
+    ? 'Type a line and press Enter'
+    : info.state === 'running'
+      ? 'Standard input is closed'
+      : 'Not running'
+
+  return (
+    <div className="controls">
+      {error && (
+        <p className="controls-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="controls-bar">
+        <form className="stdin" onSubmit={(e) => void send(e)}>
+          <span className="stdin-prompt mono" aria-hidden="true">
+            ›
+          </span>
+          <input
+            id="stdin-input"
+            ref={inputRef}
+            className="mono"
+            type="text"
+            aria-label="Standard input"
+            value={line}
+            disabled={!writable}
+            onChange={(e) => {
+              setLine(e.target.value)
+              historyPos.current = null
+            }}
+            onKeyDown={onKeyDown}
+            placeholder={stdinPlaceholder}
+            title="Enter sends the line · ↑/↓ history · Ctrl+D on an empty line sends EOF · Esc leaves"
+            autoComplete="off"
+            autoCapitalize="off"
+            autoCorrect="off"
+            spellCheck={false}
+          />
+        </form>
+        <button
+          type="button"
+          className="button"
+          disabled={!writable}
+          onClick={() => void act(() => bridge.closeStdin(id))}
+          title="Close standard input (end of file) — Ctrl+D on an empty line"
+        >
+          Send EOF
+        </button>
+        <span className="divider" aria-hidden="true" />
+        <button
+          type="button"
+          className="button"
+          disabled={!signalable}
+          onClick={() => void act(() => bridge.signal(id, 'SIGINT'))}
+          title="Send SIGINT to the process group, like Ctrl+C in a terminal"
+        >
+          Interrupt
+        </button>
+        <button
+          type="button"
+          className="button"
+          disabled={!signalable}
+          onClick={() => void act(() => bridge.stop(id))}
+          title={`Send SIGTERM to the process group, then SIGKILL after ${graceText}`}
+        >
+          Stop
+        </button>
+        <button
+          type="button"
+          className="button danger"
+          disabled={!signalable}
+          onClick={() => void act(() => bridge.kill(id))}
+          title="Send SIGKILL to the process group now"
+        >
+          Kill
+        </button>
+        <button
+          type="button"
+          className="button"
+          onClick={() => void act(() => bridge.restart(id))}
+          title={signalable ? 'Stop this run and start the command again' : 'Run the command again'}
+        >
+          Restart
+        </button>
+        <button
+          type="button"
+          className="button"
+          disabled={!removable}
+          onClick={() =>
+            void act(async () => {
+              await bridge.remove(id)
+              removeProcess(appStore, id)
+              outputBuffers.delete(id)
+            })
+          }
+          title="Remove this process and its output from the list"
+        >
+          Remove
+        </button>
+      </div>
+    </div>
+  )
+}

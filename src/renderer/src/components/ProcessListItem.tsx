@@ -1,0 +1,51 @@
+import { useEffect, useRef, type KeyboardEvent } from 'react'
+import type { ProcessId } from '../../../shared/contract'
+import { describeStatus } from '../../../shared/describe'
+import { appStore, selectProcess, useApp } from '../store/app-store'
+import { StateDot } from './StateDot'
+
+/** One row of the Processes list; clicking it selects the process. */
+export function ProcessListItem({ id }: { id: ProcessId }) {
+  const info = useApp((s) => s.processes[id])
+  const selected = useApp((s) => s.selectedId === id)
+  const ref = useRef<HTMLLIElement>(null)
+
+  useEffect(() => {
+    // Keyboard selection (Alt+Arrow) and new processes must stay visible in a long list.
+    if (selected) ref.current?.scrollIntoView({ block: 'nearest' })
+  }, [selected])
+
+  if (!info) return null
+  const status = describeStatus(info)
+  // While a run is live the status is just the state, so the command line is more useful.
+  const sub = status === info.state ? info.spec.command : status
+  const select = (): void => selectProcess(appStore, id)
+  const onKeyDown = (event: KeyboardEvent<HTMLLIElement>): void => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault()
+      select()
+    }
+  }
+  // The item itself is the click target rather than a nested button: a button would be named
+  // by its text ("… stopped", "killed by …") and collide with the Stop and Kill buttons.
+  return (
+    <li
+      ref={ref}
+      className={selected ? 'process-item selected' : 'process-item'}
+      aria-current={selected ? 'true' : undefined}
+      tabIndex={0}
+      onClick={select}
+      onKeyDown={onKeyDown}
+      title="Alt+↑ / Alt+↓ move between processes"
+    >
+      <StateDot info={info} />
+      <span className="process-item-text">
+        <span className="process-item-top">
+          <span className="process-name">{info.name}</span>
+          <span className={`process-state state-${info.state}`}>{info.state}</span>
+        </span>
+        <span className="process-item-sub">{sub}</span>
+      </span>
+    </li>
+  )
+}

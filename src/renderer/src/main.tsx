@@ -1,0 +1,25 @@
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { App } from './App'
+import { getBridge } from './bridge'
+import { appStore } from './store/app-store'
+import { outputBuffers } from './store/output-buffers'
+import { startSync } from './store/sync'
+import './styles.css'
+
+// Started outside React so subscriptions exist before the first fetch and are never doubled
+// by StrictMode's effect replays.
+startSync({
+  bridge: getBridge(),
+  store: appStore,
+  buffers: outputBuffers,
+  onError: (err) => console.warn('Corral: synchronisation failed; retrying on reconnect.', err),
+})
+
+const root = document.getElementById('root')
+if (!root) throw new Error('index.html has no #root element')
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+)

@@ -1,0 +1,146 @@
+/**
+ * The renderer's reactive state: small, slowly changing facts only. Output text lives in
+ * `output-buffers.ts`; here each process has just a revision number that is bumped (at most
+ * once per frame) when its buffer changed. Every update replaces the maps it touches so
+ * atomic selectors such as `(s) => s.revision[id]` see a change exactly when one happened.
+ */
+import { createStore, useStore, type StoreApi } from 'zustand'
+import type { HostInfo, ProcessId, ProcessInfo } from '../../../shared/contract'
+import type { ConnectionState } from '../bridge'
+
+export interface AppState {
+  processes: Record<ProcessId, ProcessInfo>
+  /** Process ids, oldest first, as the host lists them. */
+  order: ProcessId[]
+  selectedId: ProcessId | null
+  revision: Record<ProcessId, number>
+  connection: ConnectionState
+  /** Whether the connection was ever open; a later drop shows the reconnect banner. */
+  everConnected: boolean
+  hostInfo: HostInfo | null
+  /** A process whose stdin box should take focus as soon as it can (just started). */
+  focusStdinFor: ProcessId | null
+}
+
+export type AppStore = StoreApi<AppState>
+
+export function createAppStore(): AppStore {
+  return createStore<AppState>()(() => ({
+    processes: {},
+    order: [],
+    selectedId: null,
+    revision: {},
+    connection: 'connecting',
+    everConnected: false,
+    hostInfo: null,
+    focusStdinFor: null,
+  }))
+}
+
+/** The store behind this page's UI. */
+export const appStore = createAppStore()
+
+/** Select from the app store; keep selectors atomic (one value, no new objects). */
+export function useApp<T>(selector: (state: AppState) => T): T {
+  return useStore(appStore, selector)
+}
+
+/** Add or update one process (from a `status` event). */
+export function upsertProcess(store: AppStore, info: ProcessInfo): void {
+  store.setState((s) => {
+    const known = info.id in s.processes
+    return {
+      processes: { ...s.processes, [info.id]: info },
+      order: known ? s.order : [...s.order, info.id],
+      selectedId: s.selectedId ?? info.id,
+    }
+  })
+}
+
+/** Add a process only if no event has described it yet (a command's result can be stale). */
+export function addProcessIfUnknown(store: AppStore, info: ProcessInfo): void {
+  if (!(info.id in store.getState().processes)) upsertProcess(store, info)
+}
+
+/** Replace everything with the host's list (initial load and after a reconnect). */
+export function setProcessList(store: AppStore, list: ProcessInfo[]): void {
+  store.setState((s) => {
+    const processes: Record<ProcessId, ProcessInfo> = {}
+    for (const info of list) processes[info.id] = info
+    const order = list.map((p) => p.id)
+    const selectedId =
+      s.selectedId !== null && s.selectedId in processes
+        ? s.selectedId
+        : (order[order.length - 1] ?? null)
+    const revision: Record<ProcessId, number> = {}
+    for (const id of order) revision[id] = s.revision[id] ?? 0
+    return { processes, order, selectedId, revision }
+  })
+}
+
+/** Forget a process; selection moves to its neighbour. */
+export function removeProcess(store: AppStore, id: ProcessId): void {
+  store.setState((s) => {
+    if (!(id in s.processes)) return s
+    const processes = { ...s.processes }
+    delete processes[id]
+    const revision = { ...s.revision }
+    delete revision[id]
+    const index = s.order.indexOf(id)
+    const order = s.order.filter((x) => x !== id)
+    let selectedId = s.selectedId
+    if (selectedId === id) selectedId = order[Math.min(index, order.length - 1)] ?? null
+    return {
+      processes,
+      order,
+      revision,
+      selectedId,
+      focusStdinFor: s.focusStdinFor === id ? null : s.focusStdinFor,
+    }
+  })
+}
+
+/** Bump the revision of every process in `ids` in one update. */
+export function bumpRevisions(store: AppStore, ids: Iterable<ProcessId>): void {
+  store.setState((s) => {
+    const revision = { ...s.revision }
+    for (const id of ids) revision[id] = (revision[id] ?? 0) + 1
+    return { revision }
+  })
+}
+
+export function selectProcess(store: AppStore, id: ProcessId | null): void {
+  store.setState((s) => ({
+    selectedId: id,
+    focusStdinFor: s.focusStdinFor === id ? s.focusStdinFor : null,
+  }))
+}
+
+/** Move the selection by `delta` places in the list, stopping at either end. */
+export function selectRelative(store: AppStore, delta: number): void {
+  const { order, selectedId } = store.getState()
+  if (order.length === 0) return
+  const index = selectedId === null ? -1 : order.indexOf(selectedId)
+  const next = index < 0 ? (delta > 0 ? 0 : order.length - 1) : index + delta
+  selectProcess(store, order[Math.max(0, Math.min(order.length - 1, next))])
+}
+
+export function setConnection(store: AppStore, connection: ConnectionState): void {
+  store.setState((s) => ({
+    connection,
+    everConnected: s.everConnected || connection === 'open',
+  }))
+}
+
+export function setHostInfo(store: AppStore, hostInfo: HostInfo): void {
+  store.setState({ hostInfo })
+}
+
+/** Select a just-started process and ask its stdin box to take focus. */
+export function selectStarted(store: AppStore, id: ProcessId): void {
+  store.setState({ selectedId: id, focusStdinFor: id })
+}
+
+export function clearStdinFocusRequest(store: AppStore): void {
+  store.setState({ focusStdinFor: null })
+}
