@@ -58,7 +58,7 @@ test('several processes: the list shows each with its state; selecting shows its
   await processItem(page, 'first').click()
   await expect(output(page)).toContainText('first-output')
   await page.getByRole('button', { name: 'Restart' }).click()
-  await expect(output(page).getByText('first-output')).toHaveCount(2)
+  await expect(output(page).getByText('first-output', { exact: true })).toHaveCount(2)
 
   await processItem(page, 'second').click()
   await expect(output(page)).not.toContainText('first-output')

@@ -77,7 +77,7 @@ export function OutputView({ id }: { id: ProcessId }) {
     const index = row - marker
     const line = buffer.line(index)
     rows.push(
-      <div key={buffer.lineKey(index)} className={`row row-${line.kind}`}>
+      <div key={buffer.lineKey(index)} className={`row row-${line.kind}`} data-stream={line.kind}>
         {line.text}
         {line.cut > 0 && (
           <span className="row-cut">
