@@ -5,7 +5,10 @@ import reactHooks from 'eslint-plugin-react-hooks'
 import globals from 'globals'
 
 const NODE_BUILTINS = { group: ['node:*'], message: 'This layer must not use Node built-ins.' }
-const ELECTRON = { name: 'electron', message: 'Only main/index.ts, main/ipc.ts and the preload import electron.' }
+const ELECTRON = {
+  name: 'electron',
+  message: 'Only main/index.ts, main/ipc.ts and the preload import electron.',
+}
 const REACT = [
   { name: 'react', message: 'React belongs to the renderer only.' },
   { name: 'react-dom', message: 'React belongs to the renderer only.' },
@@ -39,7 +42,10 @@ export default tseslint.config(
   {
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [ELECTRON, ...REACT], patterns: [NODE_BUILTINS] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [ELECTRON, ...REACT], patterns: [NODE_BUILTINS] },
+      ],
     },
   },
   {

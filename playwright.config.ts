@@ -4,7 +4,8 @@ import type { CorralTarget } from './e2e/fixtures'
 
 // Debian's Chromium where it is installed (CI, servers); Playwright's own browser elsewhere.
 const SYSTEM_CHROMIUM = '/usr/bin/chromium'
-const executablePath = process.env.CORRAL_CHROMIUM ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined)
+const executablePath =
+  process.env.CORRAL_CHROMIUM ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined)
 
 export default defineConfig<object, { corralTarget: CorralTarget }>({
   testDir: 'e2e',

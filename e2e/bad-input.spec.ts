@@ -14,11 +14,17 @@ test('program not found, missing directory and not executable each get a specifi
   chmodSync(script, 0o644)
 
   await runCommand(page, { command: 'no-such-program-corral', name: 'missing' })
-  await expect(page.getByText('failed: program not found: no-such-program-corral (not on PATH)').first()).toBeVisible()
+  await expect(
+    page.getByText('failed: program not found: no-such-program-corral (not on PATH)').first(),
+  ).toBeVisible()
   await runCommand(page, { command: 'ls', cwd: '/no/such/place', name: 'nodir' })
-  await expect(page.getByText('failed: working directory does not exist: /no/such/place').first()).toBeVisible()
+  await expect(
+    page.getByText('failed: working directory does not exist: /no/such/place').first(),
+  ).toBeVisible()
   await runCommand(page, { command: script, name: 'noexec' })
-  await expect(page.getByText(`failed: not executable: ${script} (permission denied; try chmod +x)`).first()).toBeVisible()
+  await expect(
+    page.getByText(`failed: not executable: ${script} (permission denied; try chmod +x)`).first(),
+  ).toBeVisible()
   await expect(processItem(page, 'missing')).toContainText('fatal')
 })
 
@@ -33,9 +39,15 @@ test('an empty command and an unterminated quote are refused in the form', async
   await expect(page.getByRole('list', { name: 'Processes' }).getByRole('listitem')).toHaveCount(0)
 })
 
-test('writing to a process that closed its input shows an error and keeps the output', async ({ app }) => {
+test('writing to a process that closed its input shows an error and keeps the output', async ({
+  app,
+}) => {
   const { page } = app
-  await runCommand(page, { command: 'exec 0<&-; echo input-closed; sleep 300', shell: true, name: 'deaf' })
+  await runCommand(page, {
+    command: 'exec 0<&-; echo input-closed; sleep 300',
+    shell: true,
+    name: 'deaf',
+  })
   await expect(output(page)).toContainText('input-closed')
   const stdin = page.getByRole('textbox', { name: 'Standard input' })
   await stdin.fill('anyone there?')

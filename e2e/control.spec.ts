@@ -27,7 +27,11 @@ test('Interrupt sends SIGINT', async ({ app }) => {
 
 test('Stop reaches the whole process group and says how it ended', async ({ app }) => {
   const { page } = app
-  await runCommand(page, { command: 'echo pid=$$; sleep 300 & sleep 301', shell: true, name: 'tree' })
+  await runCommand(page, {
+    command: 'echo pid=$$; sleep 300 & sleep 301',
+    shell: true,
+    name: 'tree',
+  })
   await expect(output(page)).toContainText(/pid=\d+/)
   const pid = Number(/pid=(\d+)/.exec(await output(page).innerText())![1])
   await expect.poll(() => liveGroupMembers(pid).length).toBeGreaterThanOrEqual(2)
@@ -39,7 +43,11 @@ test('Stop reaches the whole process group and says how it ended', async ({ app 
 
 test('Kill sends SIGKILL at once, even to a process that ignores SIGTERM', async ({ app }) => {
   const { page } = app
-  await runCommand(page, { command: "trap '' TERM; echo armed; sleep 300", shell: true, name: 'stubborn' })
+  await runCommand(page, {
+    command: "trap '' TERM; echo armed; sleep 300",
+    shell: true,
+    name: 'stubborn',
+  })
   await expect(output(page)).toContainText('armed')
   await page.getByRole('button', { name: 'Kill' }).click()
   await expect(page.getByText(/killed by SIGKILL/).first()).toBeVisible({ timeout: 3000 })

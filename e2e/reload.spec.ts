@@ -7,7 +7,11 @@ test('reloading shows every process with its state and output, nothing duplicate
   const { page } = app
   // Tall enough that every row of both logs is rendered (the view is virtualised).
   await page.setViewportSize({ width: 1280, height: 2400 })
-  await runCommand(page, { command: 'for i in $(seq 1 50); do echo line-$i; done', shell: true, name: 'counted' })
+  await runCommand(page, {
+    command: 'for i in $(seq 1 50); do echo line-$i; done',
+    shell: true,
+    name: 'counted',
+  })
   await runCommand(page, {
     command: 'i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.05; done',
     shell: true,

@@ -3,7 +3,9 @@ import { output, processItem, runCommand } from './ui'
 
 const PY_ECHO = `python3 -c "import sys;print('hi');print('err',file=sys.stderr);[print('got',l.strip()) for l in sys.stdin]"`
 
-test('runs a Python script: live stdout and stderr, typed stdin, EOF, exit code', async ({ app }) => {
+test('runs a Python script: live stdout and stderr, typed stdin, EOF, exit code', async ({
+  app,
+}) => {
   const { page } = app
   await runCommand(page, { command: PY_ECHO, name: 'py-echo' })
   const log = output(page)
@@ -59,7 +61,9 @@ test('uses working directory, environment lines and name from the form', async (
   await expect(processItem(page, 'env-check')).toBeVisible()
 })
 
-test('without "Run in shell", quoting splits arguments and nothing is expanded', async ({ app }) => {
+test('without "Run in shell", quoting splits arguments and nothing is expanded', async ({
+  app,
+}) => {
   const { page } = app
   await runCommand(page, { command: `printf '[%s]' 'a b' "$HOME" c\\ d`, name: 'noshell' })
   await expect(output(page)).toContainText('[a b][$HOME][c d]')

@@ -9,9 +9,13 @@ import { chromium } from '@playwright/test'
 
 const root = path.join(import.meta.dirname, '..')
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-shot-'))
-const host = spawn(process.execPath, [path.join(root, 'out/main/headless.js'), '--port', '0', '--data-dir', dataDir], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
+const host = spawn(
+  process.execPath,
+  [path.join(root, 'out/main/headless.js'), '--port', '0', '--data-dir', dataDir],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+)
 const url = await new Promise((resolve) => {
   let out = ''
   host.stdout.on('data', (d) => {
@@ -23,11 +27,23 @@ const url = await new Promise((resolve) => {
 
 const browser = await chromium.launch({
   executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 })
 const outDir = process.argv[2] ?? path.join(root, 'docs')
 for (const scheme of ['light', 'dark']) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 760 }, colorScheme: scheme })
+  const page = await browser.newPage({
+    viewport: { width: 1280, height: 760 },
+    colorScheme: scheme,
+  })
   await page.goto(url)
   if (scheme === 'light') {
     const run = async (command, name, shell = false) => {

@@ -14,7 +14,9 @@ function run(label, cmd, args, extraEnv = {}) {
   process.stdout.write(`\n━━ ${label}: ${cmd} ${args.join(' ')}\n`)
   const started = Date.now()
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } })
-  process.stdout.write(`━━ ${label}: ${r.status === 0 ? 'ok' : `failed (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+  process.stdout.write(
+    `━━ ${label}: ${r.status === 0 ? 'ok' : `failed (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  )
   return r.status === 0
 }
 
@@ -38,7 +40,11 @@ const built = check('build', npx, ['electron-vite', 'build'])
 // Vitest: count test cases from its JSON report.
 const vitestJson = path.join(tmp, 'vitest.json')
 const vitestOk = run('unit and integration tests', npx, [
-  'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`,
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${vitestJson}`,
 ])
 if (existsSync(vitestJson)) {
   const v = JSON.parse(readFileSync(vitestJson, 'utf8'))
@@ -75,5 +81,7 @@ if (built) {
 }
 
 if (failures.length) process.stdout.write(`\nFailed: ${failures.join(', ')}\n`)
-process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`)
+process.stdout.write(
+  `\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
+)
 process.exit(totals.failed > 0 ? 1 : 0)

@@ -19,14 +19,18 @@ const hosts: Served[] = []
 
 /** Start the built headless host on a free port and wait for its URL line. */
 export async function serve(...args: string[]): Promise<Served> {
-  if (!args.includes('--data-dir')) args.push('--data-dir', mkdtempSync(path.join(os.tmpdir(), 'corral-data-')))
-  const proc = spawn(process.execPath, [HEADLESS, '--port', '0', ...args], { env: { ...process.env, CORRAL_TOKEN: '' } })
+  if (!args.includes('--data-dir'))
+    args.push('--data-dir', mkdtempSync(path.join(os.tmpdir(), 'corral-data-')))
+  const proc = spawn(process.execPath, [HEADLESS, '--port', '0', ...args], {
+    env: { ...process.env, CORRAL_TOKEN: '' },
+  })
   let out = ''
   proc.stdout.on('data', (d) => (out += d))
   proc.stderr.on('data', (d) => (out += d))
   const deadline = Date.now() + 10_000
   while (!/serving at (\S+)/.test(out)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`host did not start: ${out}`)
+    if (Date.now() > deadline || proc.exitCode !== null)
+      throw new Error(`host did not start: ${out}`)
     await sleep(20)
   }
   const served = { proc, url: new URL(/serving at (\S+)/.exec(out)![1]), output: () => out }
@@ -34,7 +38,11 @@ export async function serve(...args: string[]): Promise<Served> {
   return served
 }
 
-function connect(url: URL, headers: Record<string, string> = {}, token = url.searchParams.get('token')!): WebSocket {
+function connect(
+  url: URL,
+  headers: Record<string, string> = {},
+  token = url.searchParams.get('token')!,
+): WebSocket {
   return new WebSocket(`ws://${url.host}/ws?token=${encodeURIComponent(token)}`, {
     headers: { Origin: `http://${url.host}`, ...headers },
   })
@@ -80,7 +88,8 @@ async function client(url: URL) {
 }
 
 beforeAll(() => {
-  if (!existsSync(HEADLESS)) throw new Error('out/main/headless.js is missing: run `npm run build` first')
+  if (!existsSync(HEADLESS))
+    throw new Error('out/main/headless.js is missing: run `npm run build` first')
 })
 
 afterEach(() => {
@@ -123,7 +132,11 @@ describe('headless host', () => {
     const { url } = await serve()
     const c = await client(url)
     const started = await c.call('start', [{ command: 'cat', name: 'echoer' }])
-    expect(started).toMatchObject({ t: 'result', ok: true, value: { name: 'echoer', state: 'running' } })
+    expect(started).toMatchObject({
+      t: 'result',
+      ok: true,
+      value: { name: 'echoer', state: 'running' },
+    })
     const id = (started as { value: { id: string } }).value.id
     expect(await c.call('write', [id, 'ping\n'])).toMatchObject({ ok: true })
     const deadline = Date.now() + 5000
@@ -137,9 +150,18 @@ describe('headless host', () => {
     while (!text().includes('ping') && Date.now() < deadline) await sleep(10)
     expect(text()).toBe('ping\n')
     expect(await c.call('kill', [id])).toMatchObject({ ok: true, value: { state: 'stopped' } })
-    expect(await c.call('write', [id, 'late\n'])).toMatchObject({ ok: false, error: { code: 'NOT_RUNNING' } })
-    expect(await c.call('bogus', [])).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } })
-    expect(await c.raw('{not json', -1)).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
+    expect(await c.call('write', [id, 'late\n'])).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_RUNNING' },
+    })
+    expect(await c.call('bogus', [])).toMatchObject({
+      ok: false,
+      error: { code: 'UNKNOWN_METHOD' },
+    })
+    expect(await c.raw('{not json', -1)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_PAYLOAD' },
+    })
     expect(await c.call('list', [])).toMatchObject({ ok: true })
     c.ws.close()
   })
@@ -151,7 +173,9 @@ describe('headless host', () => {
     const pid = (r as { value: { pid: number } }).value.pid
     await sleep(100)
     expect(liveGroupMembers(pid).length).toBeGreaterThanOrEqual(2)
-    const exited = new Promise<number | null>((resolve) => served.proc.once('exit', (code) => resolve(code)))
+    const exited = new Promise<number | null>((resolve) =>
+      served.proc.once('exit', (code) => resolve(code)),
+    )
     served.proc.kill('SIGTERM')
     expect(await exited).toBe(0)
     expect(liveGroupMembers(pid)).toEqual([])
@@ -171,7 +195,9 @@ describe('no orphans', () => {
         // Gone while reading.
       }
     }
-    return [...table.entries()].filter(([pid, p]) => p.state !== 'Z' && rootPids.includes(pid)).map(([pid]) => pid)
+    return [...table.entries()]
+      .filter(([pid, p]) => p.state !== 'Z' && rootPids.includes(pid))
+      .map(([pid]) => pid)
   }
 
   async function startTree(url: URL): Promise<number[]> {
@@ -196,7 +222,8 @@ describe('no orphans', () => {
     expect(members.length).toBeGreaterThanOrEqual(6)
     served.proc.kill('SIGKILL')
     const t0 = Date.now()
-    while (pgids.some((g) => liveGroupMembers(g).length > 0) && Date.now() - t0 < 2000) await sleep(20)
+    while (pgids.some((g) => liveGroupMembers(g).length > 0) && Date.now() - t0 < 2000)
+      await sleep(20)
     expect(pgids.flatMap((g) => liveGroupMembers(g))).toEqual([])
     expect(descendants(members)).toEqual([])
     expect(Date.now() - t0).toBeLessThan(2000)
@@ -211,8 +238,11 @@ describe('no orphans', () => {
       .filter((e) => /^\d+$/.test(e))
       .filter((pid) => {
         try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral-watchdog') &&
-            Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === first.proc.pid
+          return (
+            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral-watchdog') &&
+            Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]) ===
+              first.proc.pid
+          )
         } catch {
           return false
         }
@@ -231,7 +261,10 @@ describe('no orphans', () => {
       expect(pgids.every((g) => liveGroupMembers(g).length > 0)).toBe(true)
       const second = await serve('--data-dir', dataDir)
       const c = await client(second.url)
-      const orphans = (await c.call('orphans', [])) as { ok: true; value: { pgid: number; pids: number[] }[] }
+      const orphans = (await c.call('orphans', [])) as {
+        ok: true
+        value: { pgid: number; pids: number[] }[]
+      }
       expect(orphans.value.map((o) => o.pgid).sort()).toEqual([...pgids].sort())
       const left = await c.call('endOrphans', [])
       expect(left).toMatchObject({ ok: true, value: [] })
@@ -245,5 +278,42 @@ describe('no orphans', () => {
         }
       }
     }
+  })
+})
+
+describe('slow clients', () => {
+  it('a client that stops reading is skipped ahead, then caught up from the buffer without duplicates', async () => {
+    const { url } = await serve()
+    const slow = await client(url)
+    const fast = await client(url)
+    // The slow client stops reading from its socket: the host's queue for it fills up.
+    ;(slow.ws as unknown as { _socket: { pause(): void } })._socket.pause()
+    const started = await fast.call('start', [{ command: `head -c 60000000 /dev/zero | tr '\\0' 'x'`, shell: true }])
+    const id = (started as { value: { id: string } }).value.id
+    const deadline = Date.now() + 30_000
+    const ended = () =>
+      fast.events.some((e) => e.name === 'status' && (e.payload as { id: string; state: string }).state === 'exited')
+    while (!ended() && Date.now() < deadline) await sleep(50)
+    expect(ended()).toBe(true)
+    // The host still answers at once.
+    const t0 = Date.now()
+    expect(await fast.call('list', [])).toMatchObject({ ok: true })
+    expect(Date.now() - t0).toBeLessThan(1000)
+
+    ;(slow.ws as unknown as { _socket: { resume(): void } })._socket.resume()
+    const slowExited = () =>
+      slow.events.some((e) => e.name === 'status' && (e.payload as { state: string }).state === 'exited')
+    while (!slowExited() && Date.now() < deadline) await sleep(50)
+    await sleep(300)
+    const chunks = slow.events
+      .filter((e) => e.name === 'output' && (e.payload as { id: string }).id === id)
+      .flatMap((e) => (e.payload as { chunks: { seq: number; data: string; stream: string }[] }).chunks)
+    const seqs = chunks.map((c) => c.seq)
+    // Strictly increasing: nothing twice, nothing out of order.
+    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1])).toBe(true)
+    // It was skipped ahead (it did not receive all 60 MB) and still got the end.
+    const received = chunks.reduce((n, c) => n + c.data.length, 0)
+    expect(received).toBeLessThan(60_000_000)
+    expect(chunks.at(-1)!.data).toMatch(/exited with code 0/)
   })
 })

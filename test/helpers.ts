@@ -48,13 +48,19 @@ export class Recorder {
   }
 
   /** Resolve with the first status of `id` that matches. */
-  async until(id: string, pred: (info: ProcessInfo) => boolean, timeoutMs = 15_000): Promise<ProcessInfo> {
+  async until(
+    id: string,
+    pred: (info: ProcessInfo) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<ProcessInfo> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const hit = this.statuses.find((s) => s.id === id && pred(s))
       if (hit) return hit
       if (Date.now() > deadline) {
-        throw new Error(`timed out; last status: ${JSON.stringify(this.statuses.filter((s) => s.id === id).at(-1))}`)
+        throw new Error(
+          `timed out; last status: ${JSON.stringify(this.statuses.filter((s) => s.id === id).at(-1))}`,
+        )
       }
       await sleep(10)
     }
@@ -62,14 +68,21 @@ export class Recorder {
 
   /** Resolve once the process has ended (exited, stopped or fatal). */
   ended(id: string, timeoutMs?: number): Promise<ProcessInfo> {
-    return this.until(id, (s) => s.state === 'exited' || s.state === 'stopped' || s.state === 'fatal', timeoutMs)
+    return this.until(
+      id,
+      (s) => s.state === 'exited' || s.state === 'stopped' || s.state === 'fatal',
+      timeoutMs,
+    )
   }
 
   /** Resolve once the output of `id` contains `text`. */
   async waitForText(id: string, text: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (!this.text(id).includes(text)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; got ${JSON.stringify(this.text(id).slice(-500))}`)
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${JSON.stringify(text)}; got ${JSON.stringify(this.text(id).slice(-500))}`,
+        )
       await sleep(10)
     }
   }

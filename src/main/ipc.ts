@@ -24,12 +24,21 @@ export function isTrustedFrame(
 /** Register IPC handlers for `win`; returns a function that removes them. */
 export function bindIpc(host: Host, win: BrowserWindow, appOrigin: string): () => void {
   for (const method of API_METHODS) {
-    ipcMain.handle(IPC_COMMAND_PREFIX + method, (event, ...args): Promise<CallResult> | CallResult => {
-      if (!isTrustedFrame(event.senderFrame, win.webContents.mainFrame, appOrigin)) {
-        return { ok: false, error: { code: 'FORBIDDEN', message: 'Calls are accepted only from the Corral window.' } }
-      }
-      return host.call(method, args)
-    })
+    ipcMain.handle(
+      IPC_COMMAND_PREFIX + method,
+      (event, ...args): Promise<CallResult> | CallResult => {
+        if (!isTrustedFrame(event.senderFrame, win.webContents.mainFrame, appOrigin)) {
+          return {
+            ok: false,
+            error: {
+              code: 'FORBIDDEN',
+              message: 'Calls are accepted only from the Corral window.',
+            },
+          }
+        }
+        return host.call(method, args)
+      },
+    )
   }
   const unsubscribe = host.subscribe((name, payload) => {
     if (!win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, name, payload)

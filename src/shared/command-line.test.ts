@@ -59,7 +59,9 @@ describe('parseEnvLines', () => {
 describe('describe', () => {
   it('formats exits and durations', () => {
     expect(describeExit({ kind: 'code', code: 3 })).toBe('exited with code 3')
-    expect(describeExit({ kind: 'signal', signal: 'SIGTERM', afterGrace: false })).toBe('killed by SIGTERM')
+    expect(describeExit({ kind: 'signal', signal: 'SIGTERM', afterGrace: false })).toBe(
+      'killed by SIGTERM',
+    )
     expect(describeExit({ kind: 'failed', code: 'ENOENT', reason: 'program not found: x' })).toBe(
       'failed: program not found: x',
     )

@@ -33,7 +33,8 @@ export function splitCommandLine(line: string): SplitResult {
       quote = ch
       inWord = true
     } else if (ch === '\\') {
-      if (i + 1 >= line.length) return { ok: false, error: 'The command line ends with a lone backslash.' }
+      if (i + 1 >= line.length)
+        return { ok: false, error: 'The command line ends with a lone backslash.' }
       i++
       // A backslash-newline is a line continuation, as in a shell.
       if (line[i] !== '\n') {

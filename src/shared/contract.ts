@@ -15,13 +15,7 @@ export type ProcessId = string
  * `running -> stopping -> stopped`.
  */
 export type ProcessState =
-  | 'stopped'
-  | 'starting'
-  | 'running'
-  | 'backoff'
-  | 'stopping'
-  | 'exited'
-  | 'fatal'
+  'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' | 'exited' | 'fatal'
 
 /** All process states, in lifecycle order. */
 export const PROCESS_STATES = [
@@ -38,7 +32,8 @@ export const PROCESS_STATES = [
 export type OutputStream = 'stdout' | 'stderr' | 'system'
 
 /** Signals a user may send to a process group from the UI or the API. */
-export type UserSignal = 'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2'
+export type UserSignal =
+  'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2'
 
 /** Every signal accepted by {@link CorralApi.signal}. */
 export const USER_SIGNALS = [
@@ -55,7 +50,11 @@ export const USER_SIGNALS = [
 export type RestartPolicyName = 'never' | 'on-failure' | 'always'
 
 /** Every restart policy. */
-export const RESTART_POLICIES = ['never', 'on-failure', 'always'] as const satisfies readonly RestartPolicyName[]
+export const RESTART_POLICIES = [
+  'never',
+  'on-failure',
+  'always',
+] as const satisfies readonly RestartPolicyName[]
 
 /** Signals a process may be stopped with (SIGKILL follows after the grace period). */
 export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2'
@@ -105,7 +104,8 @@ export interface ProcessSpec {
 export type StartReason = 'user' | 'autostart' | 'restart'
 
 /** Why a run ended. */
-export type EndReason = 'exit' | 'user-stop' | 'killed-after-grace' | 'failed-to-start' | 'host-exit'
+export type EndReason =
+  'exit' | 'user-stop' | 'killed-after-grace' | 'failed-to-start' | 'host-exit'
 
 /** One run of a process: every start is a run, with its own log on disk. */
 export interface RunInfo {
@@ -310,7 +310,13 @@ export const API_METHODS = [
 ] as const satisfies readonly (keyof CorralApi)[]
 
 /** Names of every event. */
-export const EVENT_NAMES = ['status', 'output', 'removed', 'runs', 'orphans'] as const satisfies readonly (keyof CorralEvents)[]
+export const EVENT_NAMES = [
+  'status',
+  'output',
+  'removed',
+  'runs',
+  'orphans',
+] as const satisfies readonly (keyof CorralEvents)[]
 
 /** A command name. */
 export type ApiMethod = (typeof API_METHODS)[number]

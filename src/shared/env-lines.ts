@@ -5,8 +5,7 @@
 
 /** The result of {@link parseEnvLines}. */
 export type EnvParseResult =
-  | { ok: true; env: Record<string, string | null> }
-  | { ok: false; error: string }
+  { ok: true; env: Record<string, string | null> } | { ok: false; error: string }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -28,7 +27,10 @@ export function parseEnvLines(text: string): EnvParseResult {
     }
     const key = line.slice(0, eq).trim()
     if (!isEnvName(key)) {
-      return { ok: false, error: `Environment line ${i + 1}: "${key}" is not a valid variable name.` }
+      return {
+        ok: false,
+        error: `Environment line ${i + 1}: "${key}" is not a valid variable name.`,
+      }
     }
     const value = lines[i].slice(lines[i].indexOf('=') + 1)
     env[key] = value === '' ? null : value

@@ -44,7 +44,10 @@ describe('Host.call validation', () => {
     const started = await host.call('start', [{ command: 'echo hi', name: 'greeter' }])
     expect(started).toMatchObject({ ok: true, value: { name: 'greeter' } })
     const info = await host.call('hostInfo', [])
-    expect(info).toMatchObject({ ok: true, value: { defaultEnv: { PYTHONUNBUFFERED: '1' }, stopGraceMs: 5000 } })
+    expect(info).toMatchObject({
+      ok: true,
+      value: { defaultEnv: { PYTHONUNBUFFERED: '1' }, stopGraceMs: 5000 },
+    })
     const list = await host.call('list', [])
     expect(list.ok && (list.value as unknown[]).length).toBe(1)
   })

@@ -16,7 +16,9 @@ describe('output', () => {
     const p = await rec.start({ command: nodeFixture('interleave.mjs', '30') })
     await rec.ended(p.id)
     const lines = rec.text(p.id).trimEnd().split('\n')
-    expect(lines).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i} ${i % 2 === 0 ? 'out' : 'err'}`))
+    expect(lines).toEqual(
+      Array.from({ length: 30 }, (_, i) => `line ${i} ${i % 2 === 0 ? 'out' : 'err'}`),
+    )
     // And each line came on the stream it was written to.
     expect(rec.text(p.id, 'stderr')).toContain('line 1 err')
     expect(rec.text(p.id, 'stdout')).not.toContain('err')
@@ -42,7 +44,9 @@ describe('output', () => {
     expect(end.exit).toEqual({ kind: 'code', code: 0 })
     expect(rec.text(p.id)).toContain('grandchild late output')
     const lastOutput = rec.timeline.findLastIndex((e) => e.kind === 'output' && e.id === p.id)
-    const exitIdx = rec.timeline.findIndex((e) => e.kind === 'status' && e.id === p.id && e.state === 'exited')
+    const exitIdx = rec.timeline.findIndex(
+      (e) => e.kind === 'status' && e.id === p.id && e.state === 'exited',
+    )
     expect(lastOutput).toBeLessThan(exitIdx)
   })
 
@@ -68,7 +72,9 @@ describe('output', () => {
     const kept = snap.chunks.reduce((n, c) => n + c.data.length, 0)
     expect(kept).toBeLessThanOrEqual(64 * 1024)
     expect(snap.firstSeq).toBeGreaterThan(0)
-    expect(snap.droppedChars + kept).toBe(rec.chunks.get(p.id)!.reduce((n, c) => n + c.data.length, 0))
+    expect(snap.droppedChars + kept).toBe(
+      rec.chunks.get(p.id)!.reduce((n, c) => n + c.data.length, 0),
+    )
     // Every byte still reached the event stream, in order.
     expect(rec.text(p.id, 'stdout').length).toBeGreaterThanOrEqual(1_000_000)
   })
@@ -88,7 +94,7 @@ describe('stdin', () => {
   it('survives EPIPE when the child closed its input', async () => {
     rec = new Recorder()
     // The shell closes its stdin and keeps running.
-    const p = await rec.start({ command: "exec 0<&-; echo closed; sleep 2", shell: true })
+    const p = await rec.start({ command: 'exec 0<&-; echo closed; sleep 2', shell: true })
     await rec.waitForText(p.id, 'closed')
     const big = 'x'.repeat(256 * 1024)
     const results = await Promise.allSettled([1, 2, 3].map(() => rec.supervisor.write(p.id, big)))
@@ -135,7 +141,9 @@ describe('signals and stop', () => {
     expect(during.killDeadline! - Date.now()).toBeLessThanOrEqual(400)
     const info = await stopping
     expect(info.exit).toEqual({ kind: 'signal', signal: 'SIGKILL', afterGrace: true })
-    expect(describeStatus(info)).toMatch(/^killed by SIGKILL \(did not stop within the grace period\) after/)
+    expect(describeStatus(info)).toMatch(
+      /^killed by SIGKILL \(did not stop within the grace period\) after/,
+    )
     expect(liveGroupMembers(p.pid!)).toEqual([])
   })
 
@@ -181,7 +189,11 @@ describe('bad input', () => {
   chmodSync(notExec, 0o644)
 
   it.each([
-    ['no-such-program-xyz --flag', undefined, 'failed: program not found: no-such-program-xyz (not on PATH)'],
+    [
+      'no-such-program-xyz --flag',
+      undefined,
+      'failed: program not found: no-such-program-xyz (not on PATH)',
+    ],
     ['ls', '/no/such/dir', 'failed: working directory does not exist: /no/such/dir'],
     [notExec, undefined, `failed: not executable: ${notExec} (permission denied; try chmod +x)`],
     [dir, undefined, `failed: not executable: ${dir} is a directory`],

@@ -37,7 +37,14 @@ describe('restart policy', () => {
   })
 
   it('a crash loop backs off 1, 2, 4, 8, 16 s, then goes fatal', () => {
-    expect(loop(resolvePolicy({ restart: 'on-failure' }), crash, 10)).toEqual([1000, 2000, 4000, 8000, 16_000, 'fatal'])
+    expect(loop(resolvePolicy({ restart: 'on-failure' }), crash, 10)).toEqual([
+      1000,
+      2000,
+      4000,
+      8000,
+      16_000,
+      'fatal',
+    ])
   })
 
   it('caps the delay at 30 s for processes that start fine but keep dying', () => {
@@ -51,7 +58,11 @@ describe('restart policy', () => {
     const policy = resolvePolicy({ restart: 'always' })
     let counters: RestartCounters = { failedStarts: 3, restarts: 4 }
     const d = decideAfterRun(policy, counters, { ...crash, uptimeMs: 30_000 })
-    expect(d).toEqual({ action: 'backoff', delayMs: 1000, counters: { failedStarts: 0, restarts: 1 } })
+    expect(d).toEqual({
+      action: 'backoff',
+      delayMs: 1000,
+      counters: { failedStarts: 0, restarts: 1 },
+    })
     counters = d.counters
     expect(decideAfterRun(policy, counters, crash)).toMatchObject({ delayMs: 2000 })
   })
@@ -65,24 +76,42 @@ describe('restart policy', () => {
 
   it('on-failure honours success codes and user-sent signals', () => {
     const policy = resolvePolicy({ restart: 'on-failure', successCodes: [0, 3] })
-    const exit3: RunOutcome = { exit: { kind: 'code', code: 3 }, uptimeMs: 5000, userStopped: false }
+    const exit3: RunOutcome = {
+      exit: { kind: 'code', code: 3 },
+      uptimeMs: 5000,
+      userStopped: false,
+    }
     expect(decideAfterRun(policy, zero, exit3).action).toBe('exit')
-    expect(decideAfterRun(policy, zero, { ...exit3, exit: { kind: 'code', code: 4 } }).action).toBe('backoff')
-    const sig: RunOutcome = { exit: { kind: 'signal', signal: 'SIGSEGV', afterGrace: false }, uptimeMs: 5000, userStopped: false }
+    expect(decideAfterRun(policy, zero, { ...exit3, exit: { kind: 'code', code: 4 } }).action).toBe(
+      'backoff',
+    )
+    const sig: RunOutcome = {
+      exit: { kind: 'signal', signal: 'SIGSEGV', afterGrace: false },
+      uptimeMs: 5000,
+      userStopped: false,
+    }
     expect(decideAfterRun(policy, zero, sig).action).toBe('backoff')
     expect(decideAfterRun(policy, zero, { ...sig, userStopped: true }).action).toBe('exit')
   })
 
   it('always restarts even a clean exit, but never a user stop', () => {
     const policy = resolvePolicy({ restart: 'always' })
-    const clean: RunOutcome = { exit: { kind: 'code', code: 0 }, uptimeMs: 5000, userStopped: false }
+    const clean: RunOutcome = {
+      exit: { kind: 'code', code: 0 },
+      uptimeMs: 5000,
+      userStopped: false,
+    }
     expect(decideAfterRun(policy, zero, clean).action).toBe('backoff')
     expect(decideAfterRun(policy, zero, { ...clean, userStopped: true }).action).toBe('exit')
   })
 
   it('a program that cannot start counts as a failed start', () => {
     const policy = resolvePolicy({ restart: 'always', maxRetries: 1 })
-    const failed: RunOutcome = { exit: { kind: 'failed', code: 'ENOENT', reason: 'x' }, uptimeMs: 5000, userStopped: false }
+    const failed: RunOutcome = {
+      exit: { kind: 'failed', code: 'ENOENT', reason: 'x' },
+      uptimeMs: 5000,
+      userStopped: false,
+    }
     expect(loop(policy, failed, 5)).toEqual([1000, 'fatal'])
   })
 })

@@ -92,7 +92,12 @@ describe('state machine with a fake clock and real processes', () => {
   it('success codes end the run as exited; a user stop is never restarted', async () => {
     const clock = new FakeClock()
     rec = new Recorder({ clock })
-    const ok = await rec.start({ command: 'exit 3', shell: true, restart: 'on-failure', successCodes: [0, 3] })
+    const ok = await rec.start({
+      command: 'exit 3',
+      shell: true,
+      restart: 'on-failure',
+      successCodes: [0, 3],
+    })
     expect((await rec.ended(ok.id)).state).toBe('exited')
     const p = await rec.start({ command: 'sleep 300', restart: 'always' })
     const stopped = await rec.supervisor.stop(p.id)
@@ -112,7 +117,12 @@ describe('saved definitions', () => {
   it('survive a restart of the supervisor and autostart', async () => {
     const dataDir = tmpDir()
     rec = new Recorder({ dataDir })
-    const saved = await rec.supervisor.define({ command: 'sleep 300', name: 'keeper', autostart: true, restart: 'always' })
+    const saved = await rec.supervisor.define({
+      command: 'sleep 300',
+      name: 'keeper',
+      autostart: true,
+      restart: 'always',
+    })
     expect(saved.saved).toBe(true)
     const plain = await rec.supervisor.define({ command: 'echo hi', name: 'manual' })
     expect(plain.state).toBe('stopped')
@@ -133,7 +143,9 @@ describe('saved definitions', () => {
     expect(keeper.state).toBe('running')
     expect(rec.supervisor.runs(keeper.id)[0].startReason).toBe('autostart')
     rec.supervisor.remove(rec.supervisor.list()[2].id)
-    expect(JSON.parse(readFileSync(path.join(dataDir, 'definitions.json'), 'utf8')).definitions).toHaveLength(2)
+    expect(
+      JSON.parse(readFileSync(path.join(dataDir, 'definitions.json'), 'utf8')).definitions,
+    ).toHaveLength(2)
   })
 
   it('a save interrupted before the rename leaves the old file intact', async () => {
@@ -142,7 +154,10 @@ describe('saved definitions', () => {
     await rec.supervisor.define({ command: 'echo one', name: 'one' })
     const file = path.join(dataDir, 'definitions.json')
     // What a crash mid-save leaves: a half-written temporary file beside the real one.
-    writeFileSync(path.join(dataDir, `.definitions.json.99999.tmp`), '{"version":1,"definitions":[{"id":"d-x","sp')
+    writeFileSync(
+      path.join(dataDir, `.definitions.json.99999.tmp`),
+      '{"version":1,"definitions":[{"id":"d-x","sp',
+    )
     rec = new Recorder({ dataDir })
     expect(rec.supervisor.warnings).toEqual([])
     expect(rec.supervisor.list().map((p) => p.name)).toEqual(['one'])
@@ -153,24 +168,35 @@ describe('saved definitions', () => {
   it.each([
     ['{ not json', /it is not valid JSON/],
     ['{"version":2,"definitions":[]}', /expected \{ "version": 1/],
-    ['{"version":1,"definitions":[{"id":"d-1","spec":{"command":7}}]}', /definition 1 was skipped: .* at "spec.command"/],
-  ])('an invalid file (%s) gives a message naming the file and the problem; Corral still starts', (text, problem) => {
-    const dataDir = tmpDir()
-    const file = path.join(dataDir, 'definitions.json')
-    writeFileSync(file, text)
-    rec = new Recorder({ dataDir })
-    expect(rec.supervisor.warnings[0]).toContain(file)
-    expect(rec.supervisor.warnings[0]).toMatch(problem)
-    expect(rec.supervisor.warnings[1]).toMatch(/kept at .*definitions\.json\.invalid-/)
-    expect(rec.supervisor.list()).toEqual([])
-  })
+    [
+      '{"version":1,"definitions":[{"id":"d-1","spec":{"command":7}}]}',
+      /definition 1 was skipped: .* at "spec.command"/,
+    ],
+  ])(
+    'an invalid file (%s) gives a message naming the file and the problem; Corral still starts',
+    (text, problem) => {
+      const dataDir = tmpDir()
+      const file = path.join(dataDir, 'definitions.json')
+      writeFileSync(file, text)
+      rec = new Recorder({ dataDir })
+      expect(rec.supervisor.warnings[0]).toContain(file)
+      expect(rec.supervisor.warnings[0]).toMatch(problem)
+      expect(rec.supervisor.warnings[1]).toMatch(/kept at .*definitions\.json\.invalid-/)
+      expect(rec.supervisor.list()).toEqual([])
+    },
+  )
 })
 
 describe('run history and logs on disk', () => {
   it('records every run with why it started and ended', async () => {
     const clock = new FakeClock()
     rec = new Recorder({ dataDir: tmpDir(), clock })
-    const p = await rec.start({ command: 'exit 2', shell: true, restart: 'on-failure', maxRetries: 1 })
+    const p = await rec.start({
+      command: 'exit 2',
+      shell: true,
+      restart: 'on-failure',
+      maxRetries: 1,
+    })
     const s = await reach(p.id, 'backoff', 1)
     clock.advance(s.nextRetryAt! - clock.now())
     await reach(p.id, 'fatal', 2)
@@ -181,7 +207,10 @@ describe('run history and logs on disk', () => {
       [2, 'restart', 'exit', { kind: 'code', code: 2 }],
       [1, 'user', 'exit', { kind: 'code', code: 2 }],
     ])
-    expect(rec.supervisor.runs(b.id)[0]).toMatchObject({ startReason: 'user', endReason: 'user-stop' })
+    expect(rec.supervisor.runs(b.id)[0]).toMatchObject({
+      startReason: 'user',
+      endReason: 'user-stop',
+    })
   })
 
   it('keeps every byte of a 50 MB mixed stdout/stderr burst, in order, on disk', async () => {
@@ -205,7 +234,10 @@ describe('run history and logs on disk', () => {
   it('shows a past run exactly as written and prunes beyond the retention limit', async () => {
     const dataDir = tmpDir()
     rec = new Recorder({ dataDir })
-    const p = await rec.start({ command: `printf 'run\\n\\033[31mred\\033[0m\\n'; printf 'oops\\n' >&2`, shell: true })
+    const p = await rec.start({
+      command: `printf 'run\\n\\033[31mred\\033[0m\\n'; printf 'oops\\n' >&2`,
+      shell: true,
+    })
     await rec.ended(p.id)
     const first = rec.supervisor.runs(p.id)[0]
     for (let i = 0; i < 21; i++) {
@@ -216,11 +248,25 @@ describe('run history and logs on disk', () => {
     expect(runs).toHaveLength(20)
     expect(runs[0].number).toBe(22)
     expect(runs.at(-1)!.number).toBe(3)
-    expect(readdirSync(path.join(dataDir, 'runs', p.id)).filter((n) => n.endsWith('.log'))).toHaveLength(20)
-    await expect(async () => rec.supervisor.runOutput(p.id, first.runId)).rejects.toMatchObject({ code: 'NO_SUCH_RUN' })
+    expect(
+      readdirSync(path.join(dataDir, 'runs', p.id)).filter((n) => n.endsWith('.log')),
+    ).toHaveLength(20)
+    await expect(async () => rec.supervisor.runOutput(p.id, first.runId)).rejects.toMatchObject({
+      code: 'NO_SUCH_RUN',
+    })
     const past = rec.supervisor.runOutput(p.id, runs[5].runId)
-    expect(past.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).toBe('run\n\x1b[31mred\x1b[0m\n')
-    expect(past.chunks.filter((c) => c.stream === 'stderr').map((c) => c.data).join('')).toBe('oops\n')
+    expect(
+      past.chunks
+        .filter((c) => c.stream === 'stdout')
+        .map((c) => c.data)
+        .join(''),
+    ).toBe('run\n\x1b[31mred\x1b[0m\n')
+    expect(
+      past.chunks
+        .filter((c) => c.stream === 'stderr')
+        .map((c) => c.data)
+        .join(''),
+    ).toBe('oops\n')
   })
 })
 

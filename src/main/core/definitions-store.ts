@@ -45,7 +45,10 @@ export class DefinitionStore {
       text = fs.readFileSync(this.file, 'utf8')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { definitions: [], warnings: [] }
-      return { definitions: [], warnings: [`Could not read ${this.file}: ${(err as Error).message}`] }
+      return {
+        definitions: [],
+        warnings: [`Could not read ${this.file}: ${(err as Error).message}`],
+      }
     }
     let json: unknown
     try {
@@ -57,7 +60,9 @@ export class DefinitionStore {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
       const where = issue.path.length ? ` at "${issue.path.join('.')}"` : ''
-      return this.rejectFile(`${issue.message}${where} (expected { "version": 1, "definitions": [...] })`)
+      return this.rejectFile(
+        `${issue.message}${where} (expected { "version": 1, "definitions": [...] })`,
+      )
     }
     const definitions: StoredDefinition[] = []
     const warnings: string[] = []
@@ -70,7 +75,9 @@ export class DefinitionStore {
           `${this.file}: definition ${i + 1} was skipped: ${issue.message} at "${issue.path.join('.')}".`,
         )
       } else if (seen.has(def.data.id)) {
-        warnings.push(`${this.file}: definition ${i + 1} was skipped: duplicate id "${def.data.id}".`)
+        warnings.push(
+          `${this.file}: definition ${i + 1} was skipped: duplicate id "${def.data.id}".`,
+        )
       } else {
         seen.add(def.data.id)
         definitions.push(def.data)

@@ -92,7 +92,11 @@ function describeIfAlive(r: GroupRecord): OrphanGroup | null {
   // A live process with the leader's pid but another start time is a stranger that reused
   // the pid; members of the group without the leader cannot be strangers (the kernel does not
   // hand out a pid equal to a live group id).
-  if (pids.includes(r.pgid) && r.leaderStart !== null && leaderStartTime(r.pgid) !== r.leaderStart) {
+  if (
+    pids.includes(r.pgid) &&
+    r.leaderStart !== null &&
+    leaderStartTime(r.pgid) !== r.leaderStart
+  ) {
     return null
   }
   return { pgid: r.pgid, name: r.name, command: r.command, startedAt: r.startedAt, pids }

@@ -4,6 +4,8 @@ import {
   type CallResult,
   type CorralApi,
   type HostInfo,
+  type OutputSnapshot,
+  type ProcessId,
 } from '../../shared/contract'
 import { DEFAULT_CHILD_ENV, userShell } from './launch'
 import { argSchemas, isApiMethod } from './schemas'
@@ -48,14 +50,19 @@ export class Host {
    */
   async call(method: unknown, args: unknown): Promise<CallResult> {
     if (!isApiMethod(method)) {
-      return fail(new CorralError('UNKNOWN_METHOD', `Unknown method: ${String(method).slice(0, 64)}`))
+      return fail(
+        new CorralError('UNKNOWN_METHOD', `Unknown method: ${String(method).slice(0, 64)}`),
+      )
     }
     const parsed = argSchemas[method].safeParse(args)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
       const where = issue?.path.length ? ` at ${issue.path.join('.')}` : ''
       return fail(
-        new CorralError('INVALID_PAYLOAD', `Invalid arguments for ${method}${where}: ${issue?.message}`),
+        new CorralError(
+          'INVALID_PAYLOAD',
+          `Invalid arguments for ${method}${where}: ${issue?.message}`,
+        ),
       )
     }
     try {
@@ -64,6 +71,19 @@ export class Host {
       return { ok: true, value: value ?? null }
     } catch (err) {
       return fail(err)
+    }
+  }
+
+  /**
+   * Retained output of a process after `afterSeq`, synchronously, for transports that
+   * catch a slow client up; null if the process is gone.
+   */
+  outputSince(id: ProcessId, afterSeq: number): OutputSnapshot | null {
+    try {
+      return this.supervisor.output(id, afterSeq)
+    } catch {
+      // Removed meanwhile: nothing to catch up on.
+      return null
     }
   }
 

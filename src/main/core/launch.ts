@@ -44,7 +44,10 @@ export function checkCommandLine(spec: ProcessSpec): void {
 }
 
 /** Build the child's environment: the host's, Corral's defaults, then the spec's changes. */
-export function childEnv(spec: ProcessSpec, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function childEnv(
+  spec: ProcessSpec,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, ...DEFAULT_CHILD_ENV }
   for (const [key, value] of Object.entries(spec.env ?? {})) {
     if (value === null) delete env[key]
@@ -72,7 +75,8 @@ export async function planLaunch(spec: ProcessSpec): Promise<LaunchPlan | ExitIn
   const env = childEnv(spec)
   if (spec.shell) {
     const shell = userShell()
-    const args = process.platform === 'win32' ? ['/d', '/s', '/c', spec.command] : ['-c', spec.command]
+    const args =
+      process.platform === 'win32' ? ['/d', '/s', '/c', spec.command] : ['-c', spec.command]
     return { file: shell, args, cwd, env, program: shell }
   }
   const split = splitCommandLine(spec.command)

@@ -265,16 +265,25 @@ export class ManagedProcess {
   async write(data: string): Promise<void> {
     const stdin = this.child?.stdin
     if (!this.alive || !stdin) {
-      throw new CorralError('NOT_RUNNING', `Cannot write to "${this.name}": ${this.notRunningReason()}.`)
+      throw new CorralError(
+        'NOT_RUNNING',
+        `Cannot write to "${this.name}": ${this.notRunningReason()}.`,
+      )
     }
     if (!this.stdinOpen || stdin.destroyed || stdin.writableEnded) {
-      throw new CorralError('STDIN_CLOSED', `Cannot write to "${this.name}": its standard input is closed.`)
+      throw new CorralError(
+        'STDIN_CLOSED',
+        `Cannot write to "${this.name}": its standard input is closed.`,
+      )
     }
     await new Promise<void>((resolve, reject) => {
       stdin.write(data, (err) => {
         if (err) {
           reject(
-            new CorralError('STDIN_CLOSED', `Cannot write to "${this.name}": it closed its standard input.`),
+            new CorralError(
+              'STDIN_CLOSED',
+              `Cannot write to "${this.name}": it closed its standard input.`,
+            ),
           )
         } else resolve()
       })
@@ -285,7 +294,10 @@ export class ManagedProcess {
   closeStdin(): void {
     const stdin = this.child?.stdin
     if (!this.alive || !stdin) {
-      throw new CorralError('NOT_RUNNING', `Cannot close input of "${this.name}": ${this.notRunningReason()}.`)
+      throw new CorralError(
+        'NOT_RUNNING',
+        `Cannot close input of "${this.name}": ${this.notRunningReason()}.`,
+      )
     }
     if (!this.stdinOpen) return
     stdin.end()
@@ -295,7 +307,10 @@ export class ManagedProcess {
   /** Send a signal to the process group. A signal from the user counts as a user stop. */
   signal(sig: UserSignal): void {
     if (!this.alive || this.pid === null) {
-      throw new CorralError('NOT_RUNNING', `Cannot signal "${this.name}": ${this.notRunningReason()}.`)
+      throw new CorralError(
+        'NOT_RUNNING',
+        `Cannot signal "${this.name}": ${this.notRunningReason()}.`,
+      )
     }
     if (sig !== 'SIGUSR1' && sig !== 'SIGUSR2' && sig !== 'SIGHUP') this.stopRequested = true
     signalGroup(this.pid, sig)
@@ -338,7 +353,10 @@ export class ManagedProcess {
   /** In backoff: start now instead of waiting for the timer. */
   async retryNow(): Promise<void> {
     if (this.state !== 'backoff') {
-      throw new CorralError('NOT_IN_BACKOFF', `"${this.name}" is not waiting to restart (it is ${this.state}).`)
+      throw new CorralError(
+        'NOT_IN_BACKOFF',
+        `"${this.name}" is not waiting to restart (it is ${this.state}).`,
+      )
     }
     this.cancelRetry()
     await this.start('restart')

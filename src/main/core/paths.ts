@@ -9,7 +9,9 @@ import path from 'node:path'
  */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const home = os.homedir()
-  if (process.platform === 'win32') return path.join(env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'Corral')
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Corral')
+  if (process.platform === 'win32')
+    return path.join(env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'Corral')
+  if (process.platform === 'darwin')
+    return path.join(home, 'Library', 'Application Support', 'Corral')
   return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'Corral')
 }

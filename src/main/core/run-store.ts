@@ -101,7 +101,12 @@ export class RunStore {
   }
 
   /** Open the log of a new run; prunes old runs beyond the retention limits. */
-  startRun(processId: ProcessId, number: number, startReason: StartReason, startedAt: number): RunLog {
+  startRun(
+    processId: ProcessId,
+    number: number,
+    startReason: StartReason,
+    startedAt: number,
+  ): RunLog {
     const runs = this.index(processId)
     const runId = `${startedAt.toString(36).padStart(9, '0')}-${number}`
     const info: RunInfo = {
@@ -213,7 +218,10 @@ export class RunStore {
  * Read the records of a log, keeping the newest ones within `limitBytes` of payload. A
  * truncated last record (Corral died mid-write) is ignored, not an error.
  */
-export function readLog(file: string, limitBytes = Infinity): { records: LogRecord[]; skippedBytes: number } {
+export function readLog(
+  file: string,
+  limitBytes = Infinity,
+): { records: LogRecord[]; skippedBytes: number } {
   let fd: number
   try {
     fd = fs.openSync(file, 'r')
@@ -230,12 +238,18 @@ export function readLog(file: string, limitBytes = Infinity): { records: LogReco
       const length = header.readUInt32LE(12)
       if (offset + RECORD_HEADER_BYTES + length > size) break
       const stream: LogStream = header.readUInt8(0) === 1 ? 'stderr' : 'stdout'
-      index.push({ offset: offset + RECORD_HEADER_BYTES, stream, time: header.readDoubleLE(4), length })
+      index.push({
+        offset: offset + RECORD_HEADER_BYTES,
+        stream,
+        time: header.readDoubleLE(4),
+        length,
+      })
       offset += RECORD_HEADER_BYTES + length
     }
     let first = index.length
     let total = 0
-    while (first > 0 && total + index[first - 1].length <= limitBytes) total += index[--first].length
+    while (first > 0 && total + index[first - 1].length <= limitBytes)
+      total += index[--first].length
     let skippedBytes = 0
     for (let i = 0; i < first; i++) skippedBytes += index[i].length
     const records = index.slice(first).map((r) => {

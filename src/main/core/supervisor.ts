@@ -65,7 +65,9 @@ export class Supervisor {
       try {
         this.runStore = new RunStore({ root: path.join(dataDir, 'runs') })
       } catch (err) {
-        this.warnings.push(`Run logs are off: cannot use ${path.join(dataDir, 'runs')}: ${(err as Error).message}`)
+        this.warnings.push(
+          `Run logs are off: cannot use ${path.join(dataDir, 'runs')}: ${(err as Error).message}`,
+        )
       }
     }
     const groupsFile = dataDir ? path.join(dataDir, 'process-groups.json') : null
@@ -222,7 +224,8 @@ export class Supervisor {
   /** A run's output read back from disk. */
   runOutput(id: ProcessId, runId: string): RunOutput {
     this.get(id)
-    if (!this.runStore) throw new CorralError('NO_SUCH_RUN', 'Run logs are not kept (no data directory).')
+    if (!this.runStore)
+      throw new CorralError('NO_SUCH_RUN', 'Run logs are not kept (no data directory).')
     return this.runStore.read(id, runId)
   }
 
@@ -282,11 +285,16 @@ export class Supervisor {
 
   private persist(): void {
     if (!this.definitions) return
-    const defs = [...this.processes.values()].filter((p) => p.saved).map((p) => ({ id: p.id, spec: p.spec }))
+    const defs = [...this.processes.values()]
+      .filter((p) => p.saved)
+      .map((p) => ({ id: p.id, spec: p.spec }))
     try {
       this.definitions.save(defs)
     } catch (err) {
-      throw new CorralError('STORAGE', `Could not save to ${this.definitions.file}: ${(err as Error).message}`)
+      throw new CorralError(
+        'STORAGE',
+        `Could not save to ${this.definitions.file}: ${(err as Error).message}`,
+      )
     }
   }
 

@@ -4,6 +4,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
+import type { CorralEvents } from '../../shared/contract'
 import type { WireCall, WireServerMessage } from '../../shared/wire'
 import { MAX_CLIENT_MESSAGE_BYTES, TOKEN_PARAM, WS_PATH } from '../../shared/wire'
 import type { Host } from './host'
@@ -78,7 +79,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   const serveFile = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (!hostAllowed(req)) return reply(res, 421, 'Misdirected request')
-    if (!authorised(req)) return reply(res, 401, 'Corral: missing or wrong token. Open the URL printed by the host.')
+    if (!authorised(req))
+      return reply(res, 401, 'Corral: missing or wrong token. Open the URL printed by the host.')
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'Method not allowed')
     const url = new URL(req.url ?? '/', 'http://x')
     let rel = decodeURIComponent(url.pathname)
@@ -97,7 +99,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }
     if (url.searchParams.has(TOKEN_PARAM)) {
       // Lets the page's own asset requests through without the token in every URL.
-      headers['Set-Cookie'] = `${COOKIE_NAME}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`
+      headers['Set-Cookie'] =
+        `${COOKIE_NAME}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`
     }
     res.writeHead(200, headers)
     res.end(req.method === 'HEAD' ? undefined : body)
@@ -115,7 +118,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!hostAllowed(req)) return refuse(421, 'Misdirected Request')
     if (!authorised(req)) return refuse(401, 'Unauthorized')
     // Browsers always send Origin on WebSocket requests; it must be this very host.
-    if (origin !== undefined && !allowedHosts.has(originHost(origin))) return refuse(403, 'Forbidden')
+    if (origin !== undefined && !allowedHosts.has(originHost(origin)))
+      return refuse(403, 'Forbidden')
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, host))
   })
 
@@ -141,14 +145,55 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   }
 }
 
+/**
+ * Bytes queued on a socket above which output for it is held back. A slow client (or one on
+ * a slow link) then skips ahead instead of making the host queue without bound; it is caught
+ * up from the process's buffer once its queue drains, and status events are never held back.
+ */
+export const WS_HIGH_WATER_BYTES = 4 * 1024 * 1024
+/** Queue size below which a held-back client is caught up. */
+export const WS_LOW_WATER_BYTES = 512 * 1024
+const CATCH_UP_POLL_MS = 16
+
 function serveSocket(ws: WebSocket, host: Host): void {
   const send = (msg: WireServerMessage): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
   }
-  const unsubscribe = host.subscribe((name, payload) => send({ t: 'event', name, payload }))
-  ws.on('close', unsubscribe)
+  // Per held-back process: the last sequence number this client was sent.
+  const heldBack = new Map<string, number>()
+  let poll: NodeJS.Timeout | null = null
+
+  const catchUp = (): void => {
+    if (ws.bufferedAmount > WS_LOW_WATER_BYTES) return
+    for (const [id, afterSeq] of heldBack) {
+      const snap = host.outputSince(id, afterSeq)
+      // A snapshot starting after afterSeq + 1 tells the client what the buffer no longer has.
+      if (snap && snap.chunks.length)
+        send({ t: 'event', name: 'output', payload: { id, chunks: snap.chunks } })
+    }
+    heldBack.clear()
+    if (poll) clearInterval(poll)
+    poll = null
+  }
+
+  const unsubscribe = host.subscribe((name, payload) => {
+    if (name === 'output') {
+      const batch = payload as CorralEvents['output']
+      if (heldBack.has(batch.id)) return
+      if (ws.bufferedAmount > WS_HIGH_WATER_BYTES && batch.chunks.length) {
+        heldBack.set(batch.id, batch.chunks[0].seq - 1)
+        poll ??= setInterval(catchUp, CATCH_UP_POLL_MS)
+        return
+      }
+    }
+    send({ t: 'event', name, payload })
+  })
+  ws.on('close', () => {
+    unsubscribe()
+    if (poll) clearInterval(poll)
+  })
   ws.on('error', () => {
-    // A broken connection closes itself; 'close' unsubscribes.
+    // A broken connection closes itself; 'close' cleans up.
   })
   ws.on('message', (data, isBinary) => {
     let msg: Partial<WireCall>
@@ -157,18 +202,21 @@ function serveSocket(ws: WebSocket, host: Host): void {
       msg = JSON.parse(data.toString()) as Partial<WireCall>
       if (typeof msg !== 'object' || msg === null) throw new Error('not an object')
     } catch {
-      send({ t: 'result', id: -1, ok: false, error: { code: 'INVALID_PAYLOAD', message: 'Malformed message: expected JSON text.' } })
+      send(invalid(-1, 'Malformed message: expected JSON text.'))
       return
     }
     const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) ? msg.id : -1
     if (msg.t !== 'call' || id < 0) {
-      send({ t: 'result', id, ok: false, error: { code: 'INVALID_PAYLOAD', message: 'Malformed call: expected { t: "call", id, method, args }.' } })
+      send(invalid(id, 'Malformed call: expected { t: "call", id, method, args }.'))
       return
     }
-    void host.call(msg.method, Array.isArray(msg.args) ? msg.args : msg.args === undefined ? [] : msg.args).then((result) =>
-      send({ t: 'result', id, ...result }),
-    )
+    const args = msg.args === undefined ? [] : msg.args
+    void host.call(msg.method, args).then((result) => send({ t: 'result', id, ...result }))
   })
+}
+
+function invalid(id: number, message: string): WireServerMessage {
+  return { t: 'result', id, ok: false, error: { code: 'INVALID_PAYLOAD', message } }
 }
 
 function reply(res: http.ServerResponse, status: number, text: string): void {
