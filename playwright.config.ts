@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs'
 import { defineConfig } from '@playwright/test'
-import type { CorralTarget } from './e2e/fixtures'
+import { electronUnavailable, type CorralTarget } from './e2e/fixtures'
 
 // Debian's Chromium where it is installed (CI, servers); Playwright's own browser elsewhere.
 const SYSTEM_CHROMIUM = '/usr/bin/chromium'
 const executablePath =
   process.env.CORRAL_CHROMIUM ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined)
+
+const whyNoElectron = electronUnavailable()
+// Said once, by the runner process (workers load this file too).
+if (whyNoElectron && process.env.TEST_WORKER_INDEX === undefined) {
+  console.log(`Playwright project "electron" will skip every test: ${whyNoElectron}.`)
+}
 
 export default defineConfig<object, { corralTarget: CorralTarget }>({
   testDir: 'e2e',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -28,16 +28,22 @@ export interface CorralApp {
   url: string | null
 }
 
-/** Why the Electron project cannot run here, or null if it can. */
+/**
+ * Why the Electron project cannot run here, or null if it can. Reads the electron package's
+ * own record of its binary instead of requiring it: requiring it starts a download attempt.
+ */
 export function electronUnavailable(): string | null {
-  let binary: string
+  let dir: string
   try {
-    // The electron package's main export is the path of its binary.
-    binary = createRequire(__filename)('electron') as string
-  } catch (err) {
-    return `the electron package cannot be loaded (${(err as Error).message.split('\n')[0]})`
+    dir = path.dirname(createRequire(__filename).resolve('electron/package.json'))
+  } catch {
+    return 'the electron package is not installed'
   }
-  if (typeof binary !== 'string' || !existsSync(binary)) {
+  const pathFile = path.join(dir, 'path.txt')
+  const binary = existsSync(pathFile)
+    ? path.join(dir, 'dist', readFileSync(pathFile, 'utf8'))
+    : null
+  if (!binary || !existsSync(binary)) {
     return 'the Electron binary is not installed (its download is blocked here); run `node node_modules/electron/install.js` where the network allows'
   }
   return null
@@ -47,7 +53,8 @@ export function electronUnavailable(): string | null {
 export async function startHost(
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-e2e-data-')),
 ): Promise<{ proc: ChildProcess; url: string; dataDir: string }> {
-  if (!existsSync(HEADLESS)) throw new Error('out/main/headless.js is missing: run `npm run build` first')
+  if (!existsSync(HEADLESS))
+    throw new Error('out/main/headless.js is missing: run `npm run build` first')
   const proc = spawn(process.execPath, [HEADLESS, '--port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CORRAL_TOKEN: '' },

@@ -288,11 +288,16 @@ describe('slow clients', () => {
     const fast = await client(url)
     // The slow client stops reading from its socket: the host's queue for it fills up.
     ;(slow.ws as unknown as { _socket: { pause(): void } })._socket.pause()
-    const started = await fast.call('start', [{ command: `head -c 60000000 /dev/zero | tr '\\0' 'x'`, shell: true }])
+    const started = await fast.call('start', [
+      { command: `head -c 60000000 /dev/zero | tr '\\0' 'x'`, shell: true },
+    ])
     const id = (started as { value: { id: string } }).value.id
     const deadline = Date.now() + 30_000
     const ended = () =>
-      fast.events.some((e) => e.name === 'status' && (e.payload as { id: string; state: string }).state === 'exited')
+      fast.events.some(
+        (e) =>
+          e.name === 'status' && (e.payload as { id: string; state: string }).state === 'exited',
+      )
     while (!ended() && Date.now() < deadline) await sleep(50)
     expect(ended()).toBe(true)
     // The host still answers at once.
@@ -302,12 +307,16 @@ describe('slow clients', () => {
 
     ;(slow.ws as unknown as { _socket: { resume(): void } })._socket.resume()
     const slowExited = () =>
-      slow.events.some((e) => e.name === 'status' && (e.payload as { state: string }).state === 'exited')
+      slow.events.some(
+        (e) => e.name === 'status' && (e.payload as { state: string }).state === 'exited',
+      )
     while (!slowExited() && Date.now() < deadline) await sleep(50)
     await sleep(300)
     const chunks = slow.events
       .filter((e) => e.name === 'output' && (e.payload as { id: string }).id === id)
-      .flatMap((e) => (e.payload as { chunks: { seq: number; data: string; stream: string }[] }).chunks)
+      .flatMap(
+        (e) => (e.payload as { chunks: { seq: number; data: string; stream: string }[] }).chunks,
+      )
     const seqs = chunks.map((c) => c.seq)
     // Strictly increasing: nothing twice, nothing out of order.
     expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1])).toBe(true)
