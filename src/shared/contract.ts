@@ -123,11 +123,22 @@ export interface RunInfo {
   bytes: number
 }
 
+/** Which part of a run's log to read. */
+export interface RunOutputRange {
+  /** Only chunks with a greater sequence number. */
+  afterSeq?: number
+  /** Only chunks with a smaller sequence number. */
+  beforeSeq?: number
+  /** At most this many bytes of output; the newest are kept. Default 8 MiB. */
+  limitBytes?: number
+}
+
 /** The output of a past (or the current) run, read back from its log on disk. */
 export interface RunOutput {
   run: RunInfo
+  /** Chunks with the sequence numbers they had when live (Corral's own lines are not logged). */
   chunks: OutputChunk[]
-  /** Bytes of the log not included (the oldest part) because of the size limit. */
+  /** Bytes in the requested range not included (the oldest part) because of the size limit. */
   skippedBytes: number
 }
 
@@ -264,8 +275,11 @@ export interface CorralApi {
   retryNow(id: ProcessId): Promise<ProcessInfo>
   /** Runs of a process, newest first. */
   runs(id: ProcessId): Promise<RunInfo[]>
-  /** A run's output read back from its log on disk. */
-  runOutput(id: ProcessId, runId: string): Promise<RunOutput>
+  /**
+   * A run's output read back from its log on disk, optionally only a range of sequence
+   * numbers (to load output a slow view skipped) and at most `limitBytes` (newest kept).
+   */
+  runOutput(id: ProcessId, runId: string, range?: RunOutputRange): Promise<RunOutput>
   /** Process groups from an earlier life of Corral that are still alive. */
   orphans(): Promise<OrphanGroup[]>
   /** End those groups (stop signal, SIGKILL after the grace period); resolves with what is left. */

@@ -273,6 +273,25 @@ describe('run history and logs on disk', () => {
   })
 })
 
+describe('reading a range of the current run back from disk', () => {
+  it('returns chunks with their live sequence numbers, limited to the range', async () => {
+    rec = new Recorder({ dataDir: tmpDir() })
+    const p = await rec.start({ command: nodeFixture('interleave.mjs', '12') })
+    await rec.ended(p.id)
+    const live = rec.chunks.get(p.id)!.filter((c) => c.stream !== 'system')
+    const runId = rec.supervisor.runs(p.id)[0].runId
+    const all = rec.supervisor.runOutput(p.id, runId)
+    expect(all.chunks).toEqual(live)
+    const from = live[2].seq
+    const to = live[6].seq
+    const part = rec.supervisor.runOutput(p.id, runId, { afterSeq: from, beforeSeq: to })
+    expect(part.chunks).toEqual(live.filter((c) => c.seq > from && c.seq < to))
+    const newest = rec.supervisor.runOutput(p.id, runId, { limitBytes: live.at(-1)!.data.length })
+    expect(newest.chunks).toEqual([live.at(-1)])
+    expect(newest.skippedBytes).toBe(live.slice(0, -1).reduce((n, c) => n + c.data.length, 0))
+  })
+})
+
 /** What burst.mjs writes for `total` bytes: see the fixture. */
 function expectedBurst(total: number): { stdout: Buffer; stderr: Buffer } {
   const parts: { stdout: Buffer[]; stderr: Buffer[] } = { stdout: [], stderr: [] }

@@ -38,7 +38,7 @@ export class Host {
       duplicate: async (id) => s.duplicate(id),
       retryNow: (id) => s.retryNow(id),
       runs: async (id) => s.runs(id),
-      runOutput: async (id, runId) => s.runOutput(id, runId),
+      runOutput: async (id, runId, range) => s.runOutput(id, runId, range),
       orphans: async () => s.orphans(),
       endOrphans: () => s.endOrphans(),
     }

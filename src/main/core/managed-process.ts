@@ -102,7 +102,14 @@ export class ManagedProcess {
     this.saved = options.saved
     this.clock = options.clock ?? systemClock
     this.buffer = new OutputBuffer(options.id, options.bufferChars)
-    this.batcher = new OutputBatcher(this.buffer, options.onOutput, () => this.clock.now())
+    this.batcher = new OutputBatcher(
+      this.buffer,
+      options.onOutput,
+      () => this.clock.now(),
+      (chunk, raw) => {
+        if (chunk.stream !== 'system') this.runLog?.append(chunk.stream, chunk.seq, chunk.time, raw)
+      },
+    )
   }
 
   /** The spec the next run uses. */
@@ -239,10 +246,7 @@ export class ManagedProcess {
       // Raw bytes go to the run log exactly as written; a StringDecoder per stream joins
       // characters split across reads and turns invalid bytes into U+FFFD for the UI.
       const decoder = new StringDecoder('utf8')
-      stream?.on('data', (buf: Buffer) => {
-        this.runLog?.append(name, buf, this.clock.now())
-        this.batcher.add(name, decoder.write(buf))
-      })
+      stream?.on('data', (buf: Buffer) => this.batcher.add(name, decoder.write(buf), buf))
       stream?.on('end', () => this.batcher.add(name, decoder.end()))
     }
     child.stdin?.on('error', () => {
@@ -423,8 +427,8 @@ export class ManagedProcess {
     this.pid = null
     this.stdinOpen = false
     this.killDeadline = null
-    const took = exit.kind !== 'failed' ? ` after ${formatDuration(uptimeMs)}` : ''
-    this.batcher.add('system', `■ ${describeExit(exit)}${took}\n`)
+    // The run's last output goes to its log before the log is closed.
+    this.batcher.flush()
 
     const endReason: EndReason =
       exit.kind === 'failed'
@@ -436,6 +440,8 @@ export class ManagedProcess {
             : 'exit'
     this.runLog?.end(exit, endReason, ended)
     if (this.runLog) this.options.onRuns?.()
+    const took = exit.kind !== 'failed' ? ` after ${formatDuration(uptimeMs)}` : ''
+    this.batcher.add('system', `■ ${describeExit(exit)}${took}\n`)
 
     const decision = decideAfterRun(this.policy, this.counters, {
       exit,

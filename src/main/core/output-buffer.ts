@@ -74,27 +74,36 @@ export class OutputBuffer {
  * Collects output as it arrives and hands it on in batches. Adjacent pieces of the same
  * stream merge into one chunk; the batch is flushed on the next turn of the event loop
  * (`setImmediate`), so sparse output goes out at once and a flood goes out in few, large
- * messages.
+ * messages. The raw bytes behind each chunk go to `onRaw` with the chunk's sequence number,
+ * so the run log on disk can be read back by sequence number.
  */
 export class OutputBatcher {
-  private pending: { stream: OutputStream; parts: string[]; chars: number; time: number }[] = []
+  private pending: Pending[] = []
   private scheduled: NodeJS.Immediate | null = null
 
   constructor(
     private readonly buffer: OutputBuffer,
     private readonly emit: (chunks: OutputChunk[]) => void,
     private readonly now: () => number = Date.now,
+    private readonly onRaw?: (chunk: OutputChunk, raw: Buffer) => void,
   ) {}
 
-  /** Queue output; it is numbered and emitted at the next flush. */
-  add(stream: OutputStream, data: string): void {
-    if (data.length === 0) return
+  /** Queue output (decoded text, and the bytes it came from); it is numbered at the next flush. */
+  add(stream: OutputStream, text: string, raw?: Buffer): void {
+    if (text.length === 0 && !raw?.length) return
     const last = this.pending[this.pending.length - 1]
-    if (last && last.stream === stream && last.chars + data.length <= MAX_CHUNK_CHARS) {
-      last.parts.push(data)
-      last.chars += data.length
+    if (last && last.stream === stream && last.chars + text.length <= MAX_CHUNK_CHARS) {
+      last.parts.push(text)
+      last.chars += text.length
+      if (raw) last.raw.push(raw)
     } else {
-      this.pending.push({ stream, parts: [data], chars: data.length, time: this.now() })
+      this.pending.push({
+        stream,
+        parts: [text],
+        raw: raw ? [raw] : [],
+        chars: text.length,
+        time: this.now(),
+      })
     }
     this.scheduled ??= setImmediate(() => this.flush())
   }
@@ -108,6 +117,21 @@ export class OutputBatcher {
     if (this.pending.length === 0) return
     const batch = this.pending
     this.pending = []
-    this.emit(batch.map((p) => this.buffer.push(p.stream, p.parts.join(''), p.time)))
+    const chunks = batch.map((p) => {
+      const chunk = this.buffer.push(p.stream, p.parts.join(''), p.time)
+      if (p.raw.length && this.onRaw) {
+        this.onRaw(chunk, p.raw.length === 1 ? p.raw[0] : Buffer.concat(p.raw))
+      }
+      return chunk
+    })
+    this.emit(chunks)
   }
+}
+
+interface Pending {
+  stream: OutputStream
+  parts: string[]
+  raw: Buffer[]
+  chars: number
+  time: number
 }

@@ -9,6 +9,7 @@ import {
   type ProcessId,
   type RunInfo,
   type RunOutput,
+  type RunOutputRange,
   type StartReason,
 } from '../../shared/contract'
 import { writeFileAtomic } from './atomic-file'
@@ -21,11 +22,11 @@ export const RETAIN_BYTES = 200 * 1024 * 1024
 export const READ_LIMIT_BYTES = 8 * 1024 * 1024
 
 /**
- * Record layout of a run log: a 16-byte header, then the bytes exactly as the child wrote
- * them. Header: stream (u8: 0 stdout, 1 stderr), 3 reserved bytes, arrival time (f64 LE,
- * epoch ms), payload length (u32 LE).
+ * Record layout of a run log: a 24-byte header, then the bytes exactly as the child wrote
+ * them. Header: stream (u8: 0 stdout, 1 stderr), 3 reserved bytes, payload length (u32 LE),
+ * arrival time (f64 LE, epoch ms), the chunk's sequence number (f64 LE, an integer).
  */
-export const RECORD_HEADER_BYTES = 16
+export const RECORD_HEADER_BYTES = 24
 
 const STREAM_CODES = { stdout: 0, stderr: 1 } as const
 type LogStream = keyof typeof STREAM_CODES
@@ -40,6 +41,7 @@ export interface RunStoreOptions {
 /** One record read back from a log. */
 export interface LogRecord {
   stream: LogStream
+  seq: number
   time: number
   data: Buffer
 }
@@ -60,12 +62,13 @@ export class RunLog {
     this.fd = fs.openSync(file, 'a', 0o600)
   }
 
-  /** Append raw output. */
-  append(stream: LogStream, data: Buffer, time: number): void {
+  /** Append the raw bytes of one output chunk. */
+  append(stream: LogStream, seq: number, time: number, data: Buffer): void {
     if (this.fd === null || data.length === 0) return
     this.header.writeUInt8(STREAM_CODES[stream], 0)
-    this.header.writeDoubleLE(time, 4)
-    this.header.writeUInt32LE(data.length, 12)
+    this.header.writeUInt32LE(data.length, 4)
+    this.header.writeDoubleLE(time, 8)
+    this.header.writeDoubleLE(seq, 16)
     // One writev keeps header and payload together even if the process dies between them.
     fs.writevSync(this.fd, [this.header, data])
     this.info.bytes += data.length
@@ -137,14 +140,18 @@ export class RunStore {
     return this.index(processId).map((r) => ({ ...r }))
   }
 
-  /** Read a run's output back; at most `limitBytes` of the newest output. */
-  read(processId: ProcessId, runId: string, limitBytes = READ_LIMIT_BYTES): RunOutput {
+  /** Read a run's output back: a range of sequence numbers, at most `limitBytes`, newest kept. */
+  read(processId: ProcessId, runId: string, range: RunOutputRange = {}): RunOutput {
     const run = this.index(processId).find((r) => r.runId === runId)
     if (!run) throw new CorralError('NO_SUCH_RUN', `No run "${runId}" of process "${processId}".`)
-    const records = readLog(this.logFile(processId, runId), limitBytes)
+    const records = readLog(this.logFile(processId, runId), {
+      afterSeq: range.afterSeq ?? -1,
+      beforeSeq: range.beforeSeq ?? Infinity,
+      limitBytes: range.limitBytes ?? READ_LIMIT_BYTES,
+    })
     const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') }
-    const chunks: OutputChunk[] = records.records.map((r, seq) => ({
-      seq,
+    const chunks: OutputChunk[] = records.records.map((r) => ({
+      seq: r.seq,
       stream: r.stream,
       data: decoders[r.stream].write(r.data),
       time: r.time,
@@ -214,13 +221,20 @@ export class RunStore {
   }
 }
 
+/** Which records {@link readLog} returns. */
+export interface ReadLogOptions {
+  afterSeq?: number
+  beforeSeq?: number
+  limitBytes?: number
+}
+
 /**
- * Read the records of a log, keeping the newest ones within `limitBytes` of payload. A
- * truncated last record (Corral died mid-write) is ignored, not an error.
+ * Read the records of a log with `afterSeq < seq < beforeSeq`, keeping the newest ones within
+ * `limitBytes` of payload. A truncated last record (Corral died mid-write) is ignored.
  */
 export function readLog(
   file: string,
-  limitBytes = Infinity,
+  { afterSeq = -1, beforeSeq = Infinity, limitBytes = Infinity }: ReadLogOptions = {},
 ): { records: LogRecord[]; skippedBytes: number } {
   let fd: number
   try {
@@ -231,19 +245,18 @@ export function readLog(
   try {
     const size = fs.fstatSync(fd).size
     const header = Buffer.alloc(RECORD_HEADER_BYTES)
-    const index: { offset: number; stream: LogStream; time: number; length: number }[] = []
+    const index: (Omit<LogRecord, 'data'> & { offset: number; length: number })[] = []
     let offset = 0
     while (offset + RECORD_HEADER_BYTES <= size) {
       fs.readSync(fd, header, 0, RECORD_HEADER_BYTES, offset)
-      const length = header.readUInt32LE(12)
+      const length = header.readUInt32LE(4)
       if (offset + RECORD_HEADER_BYTES + length > size) break
-      const stream: LogStream = header.readUInt8(0) === 1 ? 'stderr' : 'stdout'
-      index.push({
-        offset: offset + RECORD_HEADER_BYTES,
-        stream,
-        time: header.readDoubleLE(4),
-        length,
-      })
+      const seq = header.readDoubleLE(16)
+      if (seq > afterSeq && seq < beforeSeq) {
+        const stream: LogStream = header.readUInt8(0) === 1 ? 'stderr' : 'stdout'
+        const time = header.readDoubleLE(8)
+        index.push({ offset: offset + RECORD_HEADER_BYTES, stream, seq, time, length })
+      }
       offset += RECORD_HEADER_BYTES + length
     }
     let first = index.length
@@ -255,7 +268,7 @@ export function readLog(
     const records = index.slice(first).map((r) => {
       const data = Buffer.alloc(r.length)
       fs.readSync(fd, data, 0, r.length, r.offset)
-      return { stream: r.stream, time: r.time, data }
+      return { stream: r.stream, seq: r.seq, time: r.time, data }
     })
     return { records, skippedBytes }
   } finally {

@@ -14,6 +14,9 @@ export const MAX_WRITE_CHARS = 1024 * 1024
 /** Most environment entries in one spec. */
 export const MAX_ENV_ENTRIES = 1000
 
+/** Most output one runOutput call may return, in bytes. */
+export const MAX_READ_BYTES = 256 * 1024 * 1024
+
 /** Longest accepted duration setting (one day). */
 const MAX_DURATION_MS = 24 * 60 * 60 * 1000
 
@@ -65,7 +68,17 @@ export const argSchemas = {
   duplicate: z.tuple([id]),
   retryNow: z.tuple([id]),
   runs: z.tuple([id]),
-  runOutput: z.tuple([id, z.string().min(1).max(64)]),
+  runOutput: z.tuple([
+    id,
+    z.string().min(1).max(64),
+    z
+      .strictObject({
+        afterSeq: z.number().int().min(-1).optional(),
+        beforeSeq: z.number().int().min(0).optional(),
+        limitBytes: z.number().int().min(1).max(MAX_READ_BYTES).optional(),
+      })
+      .optional(),
+  ]),
   orphans: z.tuple([]),
   endOrphans: z.tuple([]),
 } satisfies Record<ApiMethod, z.ZodType>

@@ -11,6 +11,7 @@ import {
   type ProcessSpec,
   type RunInfo,
   type RunOutput,
+  type RunOutputRange,
   type UserSignal,
 } from '../../shared/contract'
 import type { Clock } from './clock'
@@ -222,11 +223,12 @@ export class Supervisor {
   }
 
   /** A run's output read back from disk. */
-  runOutput(id: ProcessId, runId: string): RunOutput {
+  runOutput(id: ProcessId, runId: string, range?: RunOutputRange): RunOutput {
     this.get(id)
-    if (!this.runStore)
+    if (!this.runStore) {
       throw new CorralError('NO_SUCH_RUN', 'Run logs are not kept (no data directory).')
-    return this.runStore.read(id, runId)
+    }
+    return this.runStore.read(id, runId, range)
   }
 
   /** Groups from an earlier life of Corral that are still alive. */
