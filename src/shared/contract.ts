@@ -98,6 +98,11 @@ export interface ProcessSpec {
   stopGraceMs?: number
   /** Start when Corral starts (saved definitions only). */
   autostart?: boolean
+  /**
+   * Ask programs for colour output (`FORCE_COLOR=1`, `CLICOLOR_FORCE=1`) even though their
+   * output is a pipe; on by default, since Corral renders ANSI colours.
+   */
+  color?: boolean
 }
 
 /** Why a run started. */

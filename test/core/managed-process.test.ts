@@ -231,6 +231,11 @@ describe('launch', () => {
     expect(out).toMatch(/^PYTHONUNBUFFERED=1$/m)
     expect(out).toMatch(/^CORRAL_A=one two$/m)
     expect(out).not.toContain('CORRAL_TEST_UNSET_ME')
+    expect(out).toMatch(/^FORCE_COLOR=1$/m)
+    expect(out).toMatch(/^CLICOLOR_FORCE=1$/m)
+    const plain = await rec.start({ command: 'env', color: false, env: { FORCE_COLOR: null } })
+    await rec.ended(plain.id)
+    expect(rec.text(plain.id, 'stdout')).not.toMatch(/FORCE_COLOR|CLICOLOR_FORCE/)
   })
 
   it('passes quoted arguments verbatim without a shell, and uses the shell when asked', async () => {

@@ -7,7 +7,7 @@ import {
   type OutputSnapshot,
   type ProcessId,
 } from '../../shared/contract'
-import { DEFAULT_CHILD_ENV, userShell } from './launch'
+import { COLOR_CHILD_ENV, DEFAULT_CHILD_ENV, userShell } from './launch'
 import { argSchemas, isApiMethod } from './schemas'
 import type { Supervisor, SupervisorListener } from './supervisor'
 
@@ -98,7 +98,7 @@ export class Host {
       shell: userShell(),
       homeDir: os.homedir(),
       stopGraceMs: this.supervisor.stopGraceMs,
-      defaultEnv: { ...DEFAULT_CHILD_ENV },
+      defaultEnv: { ...DEFAULT_CHILD_ENV, ...COLOR_CHILD_ENV },
       dataDir: this.supervisor.dataDir,
       warnings: [...this.supervisor.warnings],
     }

@@ -7,6 +7,12 @@ import { CorralError, type ExitInfo, type ProcessSpec } from '../../shared/contr
 /** Environment Corral adds for every child unless the spec overrides it. */
 export const DEFAULT_CHILD_ENV: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: '1' }
 
+/** Environment that asks programs for colour on a pipe; added unless the spec turns colour off. */
+export const COLOR_CHILD_ENV: Readonly<Record<string, string>> = {
+  FORCE_COLOR: '1',
+  CLICOLOR_FORCE: '1',
+}
+
 /** Everything `child_process.spawn` needs, resolved from a {@link ProcessSpec}. */
 export interface LaunchPlan {
   file: string
@@ -49,6 +55,7 @@ export function childEnv(
   base: NodeJS.ProcessEnv = process.env,
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, ...DEFAULT_CHILD_ENV }
+  if (spec.color !== false) Object.assign(env, COLOR_CHILD_ENV)
   for (const [key, value] of Object.entries(spec.env ?? {})) {
     if (value === null) delete env[key]
     else env[key] = value

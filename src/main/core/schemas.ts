@@ -45,6 +45,7 @@ export const processSpecSchema = z.strictObject({
   stopSignal: z.enum(STOP_SIGNALS).optional(),
   stopGraceMs: z.number().int().min(0).max(MAX_DURATION_MS).optional(),
   autostart: z.boolean().optional(),
+  color: z.boolean().optional(),
 })
 
 /**
