@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import type { WireServerMessage } from '../src/shared/wire'
+import { decodeOutputFrame, type WireServerMessage } from '../src/shared/wire'
 import { liveGroupMembers, sleep } from './helpers'
 
 const HEADLESS = path.join(__dirname, '../out/main/headless.js')
@@ -69,7 +69,11 @@ async function client(url: URL) {
   })
   const events: { name: string; payload: unknown }[] = []
   const waiting = new Map<number, (m: WireServerMessage) => void>()
-  ws.on('message', (d) => {
+  ws.on('message', (d: Buffer, isBinary: boolean) => {
+    if (isBinary) {
+      events.push({ name: 'output', payload: decodeOutputFrame(new Uint8Array(d)) })
+      return
+    }
     const msg = JSON.parse(d.toString()) as WireServerMessage
     if (msg.t === 'event') events.push({ name: msg.name, payload: msg.payload })
     else waiting.get(msg.id)?.(msg)
@@ -210,7 +214,11 @@ describe('no orphans', () => {
       },
     ])
     const pgids = [a, b].map((r) => (r as { value: { pid: number } }).value.pid)
-    await sleep(300)
+    // Wait for the whole tree (2 sleeps, node and its 3 sleeps) to exist.
+    const deadline = Date.now() + 10_000
+    while (pgids.flatMap((g) => liveGroupMembers(g)).length < 6 && Date.now() < deadline) {
+      await sleep(20)
+    }
     c.ws.close()
     return pgids
   }

@@ -5,6 +5,8 @@
  *   node out/main/headless.js [--host 127.0.0.1] [--port 0] [--token T]
  */
 import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Host } from './core/host'
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
     process.exit(1)
   })
   process.stdout.write(`Corral is serving at ${server.url}\n`)
+  if (process.env.CORRAL_LOOP_STATS_FILE) reportLoopDelay(process.env.CORRAL_LOOP_STATS_FILE)
   await supervisor.autostart()
 
   let shuttingDown = false
@@ -86,6 +89,30 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+/**
+ * Diagnostics for `npm run bench`: sample the event loop's delay and write its percentiles
+ * (ms) to `file` twice a second. Off unless CORRAL_LOOP_STATS_FILE is set.
+ */
+function reportLoopDelay(file: string): void {
+  const histogram = monitorEventLoopDelay({ resolution: 1 })
+  histogram.enable()
+  const write = (): void => {
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100
+    const stats = {
+      p50: ms(histogram.percentile(50)),
+      p99: ms(histogram.percentile(99)),
+      max: ms(histogram.max),
+      rssMB: Math.round(process.memoryUsage.rss() / 1e5) / 10,
+    }
+    writeFileSync(file, JSON.stringify(stats))
+  }
+  setInterval(write, 500).unref()
+  process.on('SIGUSR2', () => {
+    histogram.reset()
+    write()
+  })
 }
 
 void main()

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { StringDecoder } from 'node:string_decoder'
 import {
   CorralError,
   type EndReason,
@@ -25,6 +24,7 @@ import {
   type RestartPolicy,
 } from './restart-policy'
 import type { RunLog, RunStore } from './run-store'
+import { Utf8Splitter } from './utf8'
 
 /** Grace period between the stop signal and SIGKILL. */
 export const STOP_GRACE_MS = 5000
@@ -243,11 +243,12 @@ export class ManagedProcess {
       [child.stdout, 'stdout'],
       [child.stderr, 'stderr'],
     ] as const) {
-      // Raw bytes go to the run log exactly as written; a StringDecoder per stream joins
+      // Bytes are cut at character boundaries (a character split across reads arrives
+      // intact) and decoded once per chunk; invalid bytes become U+FFFD, the log keeps them raw.
       // characters split across reads and turns invalid bytes into U+FFFD for the UI.
-      const decoder = new StringDecoder('utf8')
-      stream?.on('data', (buf: Buffer) => this.batcher.add(name, decoder.write(buf), buf))
-      stream?.on('end', () => this.batcher.add(name, decoder.end()))
+      const splitter = new Utf8Splitter()
+      stream?.on('data', (buf: Buffer) => this.batcher.addBytes(name, splitter.push(buf)))
+      stream?.on('end', () => this.batcher.addBytes(name, splitter.end()))
     }
     child.stdin?.on('error', () => {
       // EPIPE/ECONNRESET when the child closed its input: the write that caused it reports

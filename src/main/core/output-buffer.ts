@@ -1,4 +1,5 @@
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
+import { byteChunk } from './utf8'
 
 /** Default bound on retained output per process, in UTF-16 code units (about 8 MiB of ASCII). */
 export const OUTPUT_BUFFER_CHARS = 8 * 1024 * 1024
@@ -18,24 +19,39 @@ export class OutputBuffer {
   private chars = 0
   private dropped = 0
   private nextSeq = 0
+  /** What each chunk counts against the bound, without decoding it to measure. */
+  private readonly sizes = new WeakMap<OutputChunk, number>()
 
   constructor(
     readonly id: ProcessId,
     private readonly maxChars: number = OUTPUT_BUFFER_CHARS,
   ) {}
 
-  /** Number a new chunk and retain it; returns the numbered chunk. */
+  /** Number a new chunk of text and retain it; returns the numbered chunk. */
   push(stream: OutputStream, data: string, time: number): OutputChunk {
     // A single chunk larger than the whole buffer keeps only its tail.
     const text = data.length > this.maxChars ? data.slice(data.length - this.maxChars) : data
     this.dropped += data.length - text.length
-    const chunk: OutputChunk = { seq: this.nextSeq++, stream, data: text, time }
+    return this.retain({ seq: this.nextSeq++, stream, data: text, time }, text.length)
+  }
+
+  /**
+   * Number a chunk built by `make` and retain it; `size` is what it counts against the bound
+   * (bytes for program output, characters for text, which are the same for ASCII).
+   */
+  pushChunk(make: (seq: number) => OutputChunk, size: number): OutputChunk {
+    return this.retain(make(this.nextSeq++), size)
+  }
+
+  private retain(chunk: OutputChunk, size: number): OutputChunk {
+    this.sizes.set(chunk, size)
     this.chunks.push(chunk)
-    this.chars += text.length
+    this.chars += size
     while (this.chars > this.maxChars && this.head < this.chunks.length - 1) {
       const old = this.chunks[this.head++]
-      this.chars -= old.data.length
-      this.dropped += old.data.length
+      const size = this.sizes.get(old) ?? 0
+      this.chars -= size
+      this.dropped += size
     }
     // Compact once the dead prefix dominates, keeping push amortised O(1).
     if (this.head > 1024 && this.head * 2 > this.chunks.length) {
@@ -74,8 +90,9 @@ export class OutputBuffer {
  * Collects output as it arrives and hands it on in batches. Adjacent pieces of the same
  * stream merge into one chunk; the batch is flushed on the next turn of the event loop
  * (`setImmediate`), so sparse output goes out at once and a flood goes out in few, large
- * messages. The raw bytes behind each chunk go to `onRaw` with the chunk's sequence number,
- * so the run log on disk can be read back by sequence number.
+ * messages. Program output arrives as bytes cut at character boundaries: each chunk is
+ * decoded once, its raw bytes go to `onRaw` with the chunk's sequence number (the run log),
+ * and its UTF-8 is remembered for transports that send bytes.
  */
 export class OutputBatcher {
   private pending: Pending[] = []
@@ -85,27 +102,50 @@ export class OutputBatcher {
     private readonly buffer: OutputBuffer,
     private readonly emit: (chunks: OutputChunk[]) => void,
     private readonly now: () => number = Date.now,
-    private readonly onRaw?: (chunk: OutputChunk, raw: Buffer) => void,
+    private readonly onRaw?: (chunk: OutputChunk, raw: readonly Buffer[]) => void,
   ) {}
 
-  /** Queue output (decoded text, and the bytes it came from); it is numbered at the next flush. */
-  add(stream: OutputStream, text: string, raw?: Buffer): void {
-    if (text.length === 0 && !raw?.length) return
+  /** Queue text Corral itself writes (the `system` stream). */
+  add(stream: OutputStream, text: string): void {
+    if (text.length === 0) return
     const last = this.pending[this.pending.length - 1]
-    if (last && last.stream === stream && last.chars + text.length <= MAX_CHUNK_CHARS) {
+    if (last && last.stream === stream && last.kind === 'text') {
       last.parts.push(text)
-      last.chars += text.length
-      if (raw) last.raw.push(raw)
+      last.size += text.length
     } else {
       this.pending.push({
+        kind: 'text',
         stream,
         parts: [text],
-        raw: raw ? [raw] : [],
-        chars: text.length,
+        size: text.length,
         time: this.now(),
       })
     }
-    this.scheduled ??= setImmediate(() => this.flush())
+    this.schedule()
+  }
+
+  /** Queue program output: bytes that end on a character boundary. */
+  addBytes(stream: OutputStream, bytes: Buffer): void {
+    if (bytes.length === 0) return
+    const last = this.pending[this.pending.length - 1]
+    if (
+      last &&
+      last.stream === stream &&
+      last.kind === 'bytes' &&
+      last.size + bytes.length <= MAX_CHUNK_CHARS
+    ) {
+      last.parts.push(bytes)
+      last.size += bytes.length
+    } else {
+      this.pending.push({
+        kind: 'bytes',
+        stream,
+        parts: [bytes],
+        size: bytes.length,
+        time: this.now(),
+      })
+    }
+    this.schedule()
   }
 
   /** Number, retain and emit everything queued. Safe to call at any time. */
@@ -118,20 +158,20 @@ export class OutputBatcher {
     const batch = this.pending
     this.pending = []
     const chunks = batch.map((p) => {
-      const chunk = this.buffer.push(p.stream, p.parts.join(''), p.time)
-      if (p.raw.length && this.onRaw) {
-        this.onRaw(chunk, p.raw.length === 1 ? p.raw[0] : Buffer.concat(p.raw))
-      }
+      if (p.kind === 'text') return this.buffer.push(p.stream, p.parts.join(''), p.time)
+      const { stream, time, parts } = p
+      const chunk = this.buffer.pushChunk((seq) => byteChunk(seq, stream, time, parts), p.size)
+      this.onRaw?.(chunk, parts)
       return chunk
     })
     this.emit(chunks)
   }
+
+  private schedule(): void {
+    this.scheduled ??= setImmediate(() => this.flush())
+  }
 }
 
-interface Pending {
-  stream: OutputStream
-  parts: string[]
-  raw: Buffer[]
-  chars: number
-  time: number
-}
+type Pending =
+  | { kind: 'text'; stream: OutputStream; parts: string[]; size: number; time: number }
+  | { kind: 'bytes'; stream: OutputStream; parts: Buffer[]; size: number; time: number }

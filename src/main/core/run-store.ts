@@ -13,6 +13,7 @@ import {
   type StartReason,
 } from '../../shared/contract'
 import { writeFileAtomic } from './atomic-file'
+import { byteLength } from './utf8'
 
 /** Runs kept per process. */
 export const RETAIN_RUNS = 20
@@ -62,16 +63,24 @@ export class RunLog {
     this.fd = fs.openSync(file, 'a', 0o600)
   }
 
-  /** Append the raw bytes of one output chunk. */
-  append(stream: LogStream, seq: number, time: number, data: Buffer): void {
-    if (this.fd === null || data.length === 0) return
+  /** Append the raw bytes of one output chunk (the reads it was made of). */
+  append(stream: LogStream, seq: number, time: number, parts: readonly Buffer[]): void {
+    if (this.fd === null) return
+    const length = byteLength(parts)
+    if (length === 0) return
     this.header.writeUInt8(STREAM_CODES[stream], 0)
-    this.header.writeUInt32LE(data.length, 4)
+    this.header.writeUInt32LE(length, 4)
     this.header.writeDoubleLE(time, 8)
     this.header.writeDoubleLE(seq, 16)
-    // One writev keeps header and payload together even if the process dies between them.
-    fs.writevSync(this.fd, [this.header, data])
-    this.info.bytes += data.length
+    // One writev keeps header and payload together even if Corral dies between them.
+    const buffers = [this.header, ...parts]
+    const written = fs.writevSync(this.fd, buffers)
+    if (written < RECORD_HEADER_BYTES + length) {
+      // A short write (rare): finish the record so the log stays readable.
+      const rest = Buffer.concat(buffers).subarray(written)
+      for (let off = 0; off < rest.length;) off += fs.writeSync(this.fd, rest, off)
+    }
+    this.info.bytes += length
   }
 
   /** Close the log and record how the run ended. */

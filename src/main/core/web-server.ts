@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { CorralEvents } from '../../shared/contract'
-import type { WireCall, WireServerMessage } from '../../shared/wire'
+import type { OutputFrameHeader, WireCall, WireServerMessage } from '../../shared/wire'
 import { MAX_CLIENT_MESSAGE_BYTES, TOKEN_PARAM, WS_PATH } from '../../shared/wire'
 import type { Host } from './host'
+import { byteLength, bytesOf } from './utf8'
 
 /** Options of {@link startWebServer}. */
 export interface WebServerOptions {
@@ -106,7 +107,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.end(req.method === 'HEAD' ? undefined : body)
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES })
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    // Output is sent as fragments written straight to the socket; compression would copy it.
+    perMessageDeflate: false,
+  })
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x')
@@ -159,6 +165,12 @@ function serveSocket(ws: WebSocket, host: Host): void {
   const send = (msg: WireServerMessage): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
   }
+  const sendOutput = (batch: CorralEvents['output']): void => {
+    if (ws.readyState !== ws.OPEN) return
+    // One message in fragments, sent back to back so nothing can come between them.
+    const fragments = encodeOutputFrame(batch)
+    fragments.forEach((f, i) => ws.send(f, { binary: true, fin: i === fragments.length - 1 }))
+  }
   // Per held-back process: the last sequence number this client was sent.
   const heldBack = new Map<string, number>()
   let poll: NodeJS.Timeout | null = null
@@ -185,6 +197,8 @@ function serveSocket(ws: WebSocket, host: Host): void {
         poll ??= setInterval(catchUp, CATCH_UP_POLL_MS)
         return
       }
+      sendOutput(batch)
+      return
     }
     send({ t: 'event', name, payload })
   })
@@ -213,6 +227,28 @@ function serveSocket(ws: WebSocket, host: Host): void {
     const args = msg.args === undefined ? [] : msg.args
     void host.call(msg.method, args).then((result) => send({ t: 'result', id, ...result }))
   })
+}
+
+/**
+ * Encode an output batch as a binary message (layout in shared/wire.ts), as a list of
+ * fragments: the header, then each chunk's bytes as they were read, so nothing is copied.
+ */
+export function encodeOutputFrame(batch: CorralEvents['output']): Buffer[] {
+  const bodies = batch.chunks.map(bytesOf)
+  const header: OutputFrameHeader = {
+    id: batch.id,
+    chunks: batch.chunks.map((c, i) => ({
+      seq: c.seq,
+      stream: c.stream,
+      time: c.time,
+      bytes: byteLength(bodies[i]),
+    })),
+  }
+  const json = JSON.stringify(header)
+  const head = Buffer.allocUnsafe(4 + Buffer.byteLength(json))
+  head.writeUInt32LE(head.length - 4, 0)
+  head.write(json, 4, 'utf8')
+  return [head, ...bodies.flat()]
 }
 
 function invalid(id: number, message: string): WireServerMessage {

@@ -14,7 +14,13 @@ import {
   type CorralEvents,
   type EventName,
 } from '../../shared/contract'
-import { TOKEN_PARAM, WS_PATH, type WireCall, type WireServerMessage } from '../../shared/wire'
+import {
+  decodeOutputFrame,
+  TOKEN_PARAM,
+  WS_PATH,
+  type WireCall,
+  type WireServerMessage,
+} from '../../shared/wire'
 
 /** Connection to the main side: always `open` in Electron. */
 export type ConnectionState = 'connecting' | 'open' | 'closed'
@@ -103,12 +109,19 @@ function fromWebSocket(): RendererBridge {
   const connect = (): void => {
     setState('connecting')
     socket = new WebSocket(url)
+    socket.binaryType = 'arraybuffer'
     socket.onopen = () => {
       retryMs = RECONNECT_MIN_MS
       setState('open')
       for (const msg of queue.splice(0)) socket.send(msg)
     }
-    socket.onmessage = (ev: MessageEvent<string>) => {
+    socket.onmessage = (ev: MessageEvent<string | ArrayBuffer>) => {
+      if (typeof ev.data !== 'string') {
+        // Output arrives as binary frames (see shared/wire.ts).
+        const batch = decodeOutputFrame(new Uint8Array(ev.data))
+        for (const l of listeners.get('output') ?? []) (l as (p: unknown) => void)(batch)
+        return
+      }
       const msg = JSON.parse(ev.data) as WireServerMessage
       if (msg.t === 'event') {
         for (const l of listeners.get(msg.name) ?? []) (l as (p: unknown) => void)(msg.payload)
@@ -122,7 +135,9 @@ function fromWebSocket(): RendererBridge {
     }
     socket.onclose = () => {
       for (const call of pending.values()) {
-        call.reject(new BridgeError({ code: 'INTERNAL', message: 'The connection to Corral was lost.' }))
+        call.reject(
+          new BridgeError({ code: 'INTERNAL', message: 'The connection to Corral was lost.' }),
+        )
       }
       pending.clear()
       setState('closed')
@@ -150,7 +165,8 @@ function fromWebSocket(): RendererBridge {
     ...api,
     transport: 'websocket',
     on(event, listener) {
-      if (!(EVENT_NAMES as readonly string[]).includes(event)) throw new Error(`Unknown event ${event}`)
+      if (!(EVENT_NAMES as readonly string[]).includes(event))
+        throw new Error(`Unknown event ${event}`)
       let set = listeners.get(event)
       if (!set) listeners.set(event, (set = new Set()))
       set.add(listener as Listener)

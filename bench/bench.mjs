@@ -1,0 +1,621 @@
+// `npm run bench`: Corral's speed and memory figures, each next to a baseline measured in the
+// same run on the same machine, printed as one JSON line per figure. Fixtures are generated
+// here. Needs `npm run build` first. Options:
+//   --quick          smaller inputs and 3 runs instead of 5 (a smoke run, not for the README)
+//   --only B1,B2     run only these benchmarks
+// Figures are medians of the runs. The machine is shared and noisy: compare ratios, not
+// absolute numbers, and expect some spread between invocations.
+import { execFileSync, spawn } from 'node:child_process'
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { chromium } from '@playwright/test'
+import WebSocket from 'ws'
+
+const ROOT = path.join(import.meta.dirname, '..')
+const HEADLESS = path.join(ROOT, 'out/main/headless.js')
+const args = process.argv.slice(2)
+const QUICK = args.includes('--quick')
+const ONLY = (() => {
+  const i = args.indexOf('--only')
+  return i >= 0 ? new Set(args[i + 1].split(',')) : null
+})()
+const RUNS = QUICK ? 3 : 5
+const MB = 1024 * 1024
+const SCALE = QUICK ? 0.1 : 1
+const WORK = path.join(os.tmpdir(), 'corral-bench')
+mkdirSync(WORK, { recursive: true })
+
+if (!existsSync(HEADLESS)) {
+  console.error('out/main/headless.js is missing: run `npm run build` first')
+  process.exit(2)
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
+}
+const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d
+
+/** Print one figure as a JSON line. */
+function report(fig) {
+  const line = { ...fig }
+  if (fig.baseline && typeof fig.baseline.value === 'number' && fig.baseline.value > 0) {
+    line.ratio = round(fig.value / fig.baseline.value, 3)
+  }
+  console.log(JSON.stringify(line))
+}
+
+// ---------------------------------------------------------------- fixtures
+
+/** A file of `bytes` bytes of `lineBytes`-byte lines; `multibyte` makes ~10% of chars 2-3 bytes. */
+async function fixture(name, bytes, lineBytes, multibyte = false) {
+  const file = path.join(WORK, `${name}-${bytes}.txt`)
+  if (existsSync(file) && statSync(file).size === bytes) return file
+  const out = createWriteStream(file)
+  let written = 0
+  let i = 0
+  while (written < bytes) {
+    let body = `${i++} `
+    while (Buffer.byteLength(body) < lineBytes - 1) {
+      body += multibyte && i % 10 === 0 ? 'é€' : 'abcdefghij'
+    }
+    let line = Buffer.from(body)
+    line = Buffer.concat([line.subarray(0, lineBytes - 1), Buffer.from('\n')])
+    if (written + line.length > bytes) line = line.subarray(0, bytes - written)
+    written += line.length
+    if (!out.write(line)) await new Promise((r) => out.once('drain', r))
+  }
+  await new Promise((r) => out.end(r))
+  return file
+}
+
+// ---------------------------------------------------------------- host and clients
+
+async function startHost(extraEnv = {}) {
+  const dataDir = mkdtempSync(path.join(WORK, 'data-'))
+  const statsFile = path.join(dataDir, 'loop-stats.json')
+  const proc = spawn(process.execPath, [HEADLESS, '--port', '0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, CORRAL_TOKEN: '', CORRAL_LOOP_STATS_FILE: statsFile, ...extraEnv },
+  })
+  const url = await new Promise((resolve, reject) => {
+    let out = ''
+    proc.stdout.on('data', (d) => {
+      out += d
+      const m = /serving at (\S+)/.exec(out)
+      if (m) resolve(new URL(m[1]))
+    })
+    proc.once('exit', (c) => reject(new Error(`host exited ${c}`)))
+  })
+  return {
+    proc,
+    url,
+    dataDir,
+    loopStats: () => JSON.parse(readFileSync(statsFile, 'utf8')),
+    resetLoopStats: () => proc.kill('SIGUSR2'),
+    rssMB: () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]) / 1024,
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await exited
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A Node WebSocket client of the host: call(), and listeners for events. */
+async function client(url) {
+  const ws = new WebSocket(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`, {
+    headers: { Origin: `http://${url.host}` },
+  })
+  await new Promise((r, j) => {
+    ws.once('open', r)
+    ws.once('error', j)
+  })
+  const waiting = new Map()
+  const statusListeners = new Set()
+  let n = 1
+  ws.on('message', (d, isBinary) => {
+    // Output arrives as binary frames; this client only needs results and statuses.
+    if (isBinary) return
+    const msg = JSON.parse(d.toString())
+    if (msg.t === 'result') waiting.get(msg.id)?.(msg)
+    else if (msg.name === 'status') for (const l of statusListeners) l(msg.payload)
+  })
+  const call = (method, callArgs) =>
+    new Promise((resolve, reject) => {
+      const id = n++
+      waiting.set(id, (m) => (m.ok ? resolve(m.value) : reject(new Error(m.error.message))))
+      ws.send(JSON.stringify({ t: 'call', id, method, args: callArgs }))
+    })
+  const untilState = (id, states) =>
+    new Promise((resolve) => {
+      const l = (info) => {
+        if (info.id === id && states.includes(info.state)) {
+          statusListeners.delete(l)
+          resolve(info)
+        }
+      }
+      statusListeners.add(l)
+    })
+  return { ws, call, untilState, close: () => ws.close() }
+}
+
+async function browser() {
+  return chromium.launch({
+    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--enable-precise-memory-info',
+    ],
+  })
+}
+
+/**
+ * A page on the host's origin that speaks the wire protocol itself and throws output away:
+ * the transport-only sink the full UI is compared with. It loads a path the host answers
+ * with 404, so no renderer runs, but Origin and token checks are the real ones.
+ */
+async function sinkPage(br, url) {
+  const page = await br.newPage()
+  const blank = new URL(url)
+  blank.pathname = '/bench-sink'
+  await page.goto(blank.toString())
+  await page.evaluate(
+    (wsUrl) =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(wsUrl)
+        const w = window
+        w.sink = { ws, bytes: 0, waiting: new Map(), n: 1, statuses: [], outputs: [] }
+        ws.binaryType = 'arraybuffer'
+        const decoder = new TextDecoder()
+        ws.onmessage = (ev) => {
+          if (typeof ev.data !== 'string') {
+            // A binary output frame (layout in src/shared/wire.ts): discarded unless a
+            // latency probe listens, which decodes it as the UI's bridge would.
+            w.sink.bytes += ev.data.byteLength
+            if (w.sink.onOutput) {
+              const bytes = new Uint8Array(ev.data)
+              const headerLen = new DataView(ev.data).getUint32(0, true)
+              const header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerLen)))
+              let off = 4 + headerLen
+              header.chunks = header.chunks.map((c) => {
+                const data = decoder.decode(bytes.subarray(off, off + c.bytes))
+                off += c.bytes
+                return { ...c, data }
+              })
+              w.sink.onOutput(header)
+            }
+            return
+          }
+          const msg = JSON.parse(ev.data)
+          if (msg.t === 'result') w.sink.waiting.get(msg.id)?.(msg)
+          else if (msg.name === 'status') w.sink.statuses.push(msg.payload)
+        }
+        w.sink.call = (method, a) =>
+          new Promise((res) => {
+            const id = w.sink.n++
+            w.sink.waiting.set(id, res)
+            ws.send(JSON.stringify({ t: 'call', id, method, args: a }))
+          })
+        ws.onopen = resolve
+      }),
+    `ws://${url.host}/ws?token=${url.searchParams.get('token')}`,
+  )
+  return page
+}
+
+/** The real UI, following the tail of the process it started. */
+async function uiPage(br, url) {
+  const page = await br.newPage({ viewport: { width: 1280, height: 800 } })
+  await page.goto(url.toString())
+  await page.getByRole('textbox', { name: 'Command' }).waitFor()
+  return page
+}
+
+async function runInUi(page, command, name) {
+  await page.getByRole('textbox', { name: 'Command' }).fill(command)
+  await page.getByRole('textbox', { name: 'Name' }).fill(name)
+  await page.getByRole('button', { name: 'Run', exact: true }).click()
+}
+
+// ---------------------------------------------------------------- B1 throughput
+
+function rawPipeSeconds(file) {
+  const t0 = process.hrtime.bigint()
+  execFileSync('sh', ['-c', `cat '${file}' | cat > /dev/null`])
+  return Number(process.hrtime.bigint() - t0) / 1e9
+}
+
+async function b1() {
+  const size = Math.round(300 * MB * SCALE)
+  const variants = [
+    ['99-byte lines', await fixture('lines99', size, 99)],
+    ['9-byte lines', await fixture('lines9', size, 9)],
+    ['10% multibyte UTF-8', await fixture('utf8', size, 99, true)],
+  ]
+  const br = await browser()
+  for (const [label, file] of variants) {
+    const raw = []
+    const drain = []
+    const sink = []
+    const ui = []
+    for (let r = 0; r < RUNS; r++) {
+      raw.push(size / MB / rawPipeSeconds(file))
+      // Main drain: the host reads the child's output (logging it to disk and batching it
+      // to a connected client) as fast as it can; measured by the host's own start/end times.
+      const host = await startHost()
+      const c = await client(host.url)
+      const info = await c.call('start', [{ command: `cat '${file}'` }])
+      const end = await c.untilState(info.id, ['exited'])
+      drain.push(size / MB / ((end.endedAt - end.startedAt) / 1000))
+      c.close()
+
+      // Transport-only sink page vs the full UI following the tail.
+      const sp = await sinkPage(br, host.url)
+      const sinkSecs = await sp.evaluate(async (cmd) => {
+        const w = window
+        const t0 = performance.now()
+        const started = (await w.sink.call('start', [{ command: cmd }])).value
+        while (!w.sink.statuses.some((s) => s.id === started.id && s.state === 'exited')) {
+          await new Promise((r) => setTimeout(r, 5))
+        }
+        return (performance.now() - t0) / 1000
+      }, `cat '${file}'`)
+      sink.push(size / MB / sinkSecs)
+      await sp.close()
+
+      const page = await uiPage(br, host.url)
+      const name = `b1-${r}`
+      const t0 = Date.now()
+      await runInUi(page, `cat '${file}'`, name)
+      const item = page
+        .getByRole('list', { name: 'Processes' })
+        .getByRole('listitem')
+        .filter({ hasText: name })
+      await item.filter({ hasText: 'exited' }).waitFor({ timeout: 300_000 })
+      // The page has caught up when the exit line (the last output) is on screen.
+      await page
+        .getByRole('log', { name: 'Output' })
+        .getByText(/exited with code 0/)
+        .waitFor({ timeout: 300_000 })
+      ui.push(size / MB / ((Date.now() - t0) / 1000))
+      await page.close()
+      await host.stop()
+    }
+    report({
+      bench: 'B1',
+      figure: `main drain MB/s, ${label}`,
+      value: round(median(drain)),
+      baseline: { name: 'raw pipe: cat f | cat > /dev/null', value: round(median(raw)) },
+      target: 'ratio >= 0.7',
+      runs: RUNS,
+      bytes: size,
+    })
+    report({
+      bench: 'B1',
+      figure: `end-to-end MB/s to a page following the tail, ${label}`,
+      value: round(median(ui)),
+      baseline: { name: 'same transport, page that discards data', value: round(median(sink)) },
+      target: 'ratio >= 0.8',
+      runs: RUNS,
+      bytes: size,
+    })
+  }
+  await br.close()
+
+  // A line with no newline: time must grow linearly with its length.
+  const host = await startHost()
+  const c = await client(host.url)
+  const times = []
+  for (const mb of [12.5, 25, 50].map((x) => x * SCALE)) {
+    const bytes = Math.round(mb * MB)
+    const secs = []
+    for (let r = 0; r < RUNS; r++) {
+      const info = await c.call('start', [
+        { command: `head -c ${bytes} /dev/zero | tr '\\0' x`, shell: true },
+      ])
+      const end = await c.untilState(info.id, ['exited'])
+      secs.push((end.endedAt - end.startedAt) / 1000)
+    }
+    times.push([bytes, median(secs)])
+  }
+  c.close()
+  await host.stop()
+  const [small, , big] = times
+  report({
+    bench: 'B1',
+    figure: 'one line without newline: seconds per MB at 50 MB',
+    value: round(big[1] / (big[0] / MB), 4),
+    baseline: { name: 'seconds per MB at 12.5 MB', value: round(small[1] / (small[0] / MB), 4) },
+    target: 'ratio <= 1.5 (linear)',
+    runs: RUNS,
+  })
+}
+
+// ---------------------------------------------------------------- B2 latency
+
+async function b2() {
+  const n = Math.round(2000 * (QUICK ? 0.25 : 1))
+  const host = await startHost()
+  const br = await browser()
+  const page = await sinkPage(br, host.url)
+  const measure = () =>
+    page.evaluate(async (count) => {
+      const w = window
+      const cat = (await w.sink.call('start', [{ command: 'cat', name: 'echo' }])).value
+      const rtts = []
+      for (let i = 0; i < count; i++) {
+        const token = `ping-${i}\n`
+        const t0 = performance.now()
+        const got = new Promise((resolve) => {
+          w.sink.onOutput = (batch) => {
+            if (batch.id === cat.id && batch.chunks.some((c) => c.data.includes(token))) resolve()
+          }
+        })
+        w.sink.call('write', [cat.id, token])
+        await got
+        rtts.push(performance.now() - t0)
+      }
+      w.sink.onOutput = null
+      await w.sink.call('kill', [cat.id])
+      return rtts
+    }, n)
+  const idle = await measure()
+  // Under flood: another process writes as fast as it can meanwhile.
+  const c = await client(host.url)
+  const flood = await c.call('start', [{ command: 'yes corral-flood-line', name: 'flood' }])
+  await sleep(500)
+  const busy = await measure()
+  await c.call('kill', [flood.id])
+  c.close()
+  await br.close()
+  await host.stop()
+  const pctl = (xs, p) => round(percentile(xs, p), 3)
+  report({
+    bench: 'B2',
+    figure: 'stdin->echo round trip ms, idle, p50',
+    value: pctl(idle, 50),
+    target: '<= 2 ms',
+    samples: n,
+  })
+  report({
+    bench: 'B2',
+    figure: 'stdin->echo round trip ms, idle, p99',
+    value: pctl(idle, 99),
+    target: '<= 8 ms',
+    samples: n,
+  })
+  report({
+    bench: 'B2',
+    figure: 'stdin->echo round trip ms, under flood, p50',
+    value: pctl(busy, 50),
+    samples: n,
+  })
+  report({
+    bench: 'B2',
+    figure: 'stdin->echo round trip ms, under flood, p99',
+    value: pctl(busy, 99),
+    baseline: { name: 'idle p99', value: pctl(idle, 99) },
+    target: '<= 33 ms',
+    samples: n,
+  })
+}
+
+// ---------------------------------------------------------------- B3 frames
+
+/** Frame intervals (ms) in the page while `action` runs. */
+async function frames(page, action) {
+  await page.evaluate(() => {
+    const w = window
+    w.frameLog = []
+    let last = performance.now()
+    const tick = (t) => {
+      w.frameLog.push(t - last)
+      last = t
+      if (w.frameLog) w.frameId = requestAnimationFrame(tick)
+    }
+    w.frameId = requestAnimationFrame(tick)
+  })
+  await action()
+  return page.evaluate(() => {
+    const w = window
+    cancelAnimationFrame(w.frameId)
+    const log = w.frameLog.slice(1)
+    w.frameLog = null
+    return log
+  })
+}
+
+async function b3() {
+  const host = await startHost()
+  const br = await browser()
+  for (const lines of [1_000_000, 10_000_000].map((x) => Math.round(x * SCALE))) {
+    const page = await uiPage(br, host.url)
+    const name = `lines-${lines}`
+    await runInUi(page, `seq 1 ${lines}`, name)
+    const log = page.getByRole('log', { name: 'Output' })
+    await log.getByText(/exited with code 0/).waitFor({ timeout: 300_000 })
+    const loadedLines = lines
+    // A 10 s flood in a second process, shown while we watch it.
+    const floodSecs = QUICK ? 3 : 10
+    await runInUi(page, `timeout ${floodSecs} yes flood-line-with-some-text`, `flood-${lines}`)
+    const flood = await frames(page, () => sleep(floodSecs * 1000))
+    // Then random scroll jumps in the big log.
+    await page
+      .getByRole('list', { name: 'Processes' })
+      .getByRole('listitem')
+      .filter({ hasText: name })
+      .click()
+    const jumps = await frames(page, () =>
+      page.evaluate(async () => {
+        const el = document.querySelector('[role="log"]')
+        for (let i = 0; i < 200; i++) {
+          el.scrollTop = Math.random() * el.scrollHeight
+          await new Promise((r) => requestAnimationFrame(r))
+        }
+      }),
+    )
+    const all = [...flood, ...jumps]
+    report({
+      bench: 'B3',
+      figure: `frame interval ms with ${loadedLines.toLocaleString('en-US')} lines loaded (flood + random jumps)`,
+      value: round(percentile(all, 95), 1),
+      p99: round(percentile(all, 99), 1),
+      max: round(Math.max(...all), 1),
+      frames: all.length,
+      target: 'p95 <= 16.8, p99 <= 33.4, max <= 100',
+    })
+    await page.close()
+  }
+  await br.close()
+  await host.stop()
+}
+
+// ---------------------------------------------------------------- B4 memory
+
+async function b4() {
+  const total = Math.round(1024 * MB * SCALE)
+  const host = await startHost()
+  const br = await browser()
+  const page = await uiPage(br, host.url)
+  let maxRss = 0
+  const sampler = setInterval(() => {
+    try {
+      maxRss = Math.max(maxRss, host.rssMB())
+    } catch {
+      // The host is between samples of /proc; the next sample counts.
+    }
+  }, 100)
+  await runInUi(page, `head -c ${total} /dev/zero | tr '\\0' 'x' | fold -w 99`, 'gigabyte')
+  await page
+    .getByRole('log', { name: 'Output' })
+    .getByText(/exited with code 0/)
+    .waitFor({ timeout: 600_000 })
+  clearInterval(sampler)
+  const heap = await page.evaluate(() => {
+    const m = performance.memory
+    return m ? m.usedJSHeapSize : null
+  })
+  report({
+    bench: 'B4',
+    figure: 'main (host) peak RSS MB while 1 GB of output passes',
+    value: round(maxRss, 1),
+    bytes: total,
+    target: '<= 150 MB',
+  })
+  report({
+    bench: 'B4',
+    figure: 'renderer JS heap MB after 1 GB of output',
+    value: heap === null ? null : round(heap / MB, 1),
+    note: 'the view retains a bounded window; older output pages in from disk',
+  })
+  await br.close()
+  await host.stop()
+}
+
+// ---------------------------------------------------------------- B5 scale
+
+async function b5() {
+  const host = await startHost()
+  const c = await client(host.url)
+  const count = QUICK ? 50 : 200
+  const t0 = Date.now()
+  const infos = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      c.call('start', [{ command: 'sleep 30', name: `s${i}` }]),
+    ),
+  )
+  const spawnedWithin = Math.max(...infos.map((i) => i.startedAt)) - t0
+  report({
+    bench: 'B5',
+    figure: `ms until all ${count} processes were spawned`,
+    value: spawnedWithin,
+    running: infos.filter((i) => i.state === 'running').length,
+    target: '<= 600 ms',
+  })
+  await Promise.all(infos.map((i) => c.call('kill', [i.id])))
+
+  const writers = QUICK ? 10 : 50
+  const each = Math.round(10 * MB * (QUICK ? 0.5 : 1))
+  host.resetLoopStats()
+  await sleep(50)
+  const cat = await c.call('start', [{ command: 'cat', name: 'echo' }])
+  const flood = await Promise.all(
+    Array.from({ length: writers }, (_, i) =>
+      c.call('start', [
+        {
+          command: `head -c ${each} /dev/zero | tr '\\0' 'y' | fold -w 99`,
+          shell: true,
+          name: `w${i}`,
+        },
+      ]),
+    ),
+  )
+  // Interactive echo alongside: a write every 20 ms.
+  let echoing = true
+  const echo = (async () => {
+    while (echoing) {
+      await c.call('write', [cat.id, 'x\n'])
+      await sleep(20)
+    }
+  })()
+  await Promise.all(flood.map((f) => c.untilState(f.id, ['exited'])))
+  echoing = false
+  await echo
+  await sleep(600)
+  const stats = host.loopStats()
+  report({
+    bench: 'B5',
+    figure: `main event-loop delay ms, p99, ${writers} processes x ${each / MB} MB + echo`,
+    value: stats.p99,
+    p50: stats.p50,
+    max: stats.max,
+    target: '<= 16 ms',
+  })
+  await c.call('kill', [cat.id])
+  c.close()
+  await host.stop()
+}
+
+const benches = { B1: b1, B2: b2, B3: b3, B4: b4, B5: b5 }
+console.log(
+  JSON.stringify({
+    bench: 'info',
+    runs: RUNS,
+    quick: QUICK,
+    cpus: os.cpus().length,
+    node: process.version,
+  }),
+)
+for (const [name, fn] of Object.entries(benches)) {
+  if (ONLY && !ONLY.has(name)) continue
+  try {
+    await fn()
+  } catch (err) {
+    console.log(JSON.stringify({ bench: name, error: String(err?.stack ?? err) }))
+    process.exitCode = 1
+  }
+}
