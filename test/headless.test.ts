@@ -4,6 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import fc from 'fast-check'
+import { argSchemas, isApiMethod } from '../src/main/core/schemas'
+import { API_METHODS } from '../src/shared/contract'
 import { decodeOutputFrame, type WireServerMessage } from '../src/shared/wire'
 import { liveGroupMembers, sleep } from './helpers'
 
@@ -332,5 +335,74 @@ describe('slow clients', () => {
     const received = chunks.reduce((n, c) => n + c.data.length, 0)
     expect(received).toBeLessThan(60_000_000)
     expect(chunks.at(-1)!.data).toMatch(/exited with code 0/)
+  })
+})
+
+describe('resilience of the WebSocket transport', () => {
+  it('10,000 random malformed frames each get an error reply; the host lives on, state unchanged', async () => {
+    const { url } = await serve()
+    const ws = connect(url)
+    await new Promise((r) => ws.once('open', r))
+    const replies: WireServerMessage[] = []
+    let wake: (() => void) | null = null
+    ws.on('message', (d: Buffer, isBinary: boolean) => {
+      if (isBinary) return
+      const msg = JSON.parse(d.toString()) as WireServerMessage
+      if (msg.t === 'result') replies.push(msg)
+      wake?.()
+    })
+    const next = async (count: number): Promise<void> => {
+      while (replies.length < count) await new Promise<void>((r) => (wake = r))
+    }
+    const frame = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          t: fc.oneof(fc.constant('call'), fc.string()),
+          id: fc.oneof(fc.integer({ min: 1 }), fc.double(), fc.string()),
+          method: fc.oneof(fc.constantFrom(...API_METHODS), fc.string()),
+          args: fc.anything(),
+        })
+        .map((v) => JSON.stringify(v)),
+      fc.uint8Array({ maxLength: 64 }),
+    )
+    let sent = 0
+    await fc.assert(
+      fc.asyncProperty(frame, async (f) => {
+        if (typeof f === 'string') {
+          // A frame that happens to be a valid call is not malformed.
+          try {
+            const m = JSON.parse(f) as {
+              t?: unknown
+              id?: unknown
+              method?: unknown
+              args?: unknown
+            }
+            if (
+              m?.t === 'call' &&
+              typeof m.id === 'number' &&
+              Number.isSafeInteger(m.id) &&
+              m.id >= 0
+            ) {
+              if (isApiMethod(m.method) && argSchemas[m.method].safeParse(m.args ?? []).success)
+                return
+            }
+          } catch {
+            // Not JSON: malformed, as intended.
+          }
+        }
+        ws.send(f)
+        sent++
+        await next(sent)
+        expect(replies[sent - 1]).toMatchObject({ t: 'result', ok: false })
+      }),
+      { numRuns: 10_000, seed: 7 },
+    )
+    expect(sent).toBeGreaterThan(9_000)
+    const c = await client(url)
+    expect(await c.call('list', [])).toMatchObject({ ok: true, value: [] })
+    c.ws.close()
+    ws.close()
   })
 })

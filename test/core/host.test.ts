@@ -15,6 +15,9 @@ describe('Host.call validation', () => {
     ['start', [{ command: 'ls', extra: true }], 'INVALID_PAYLOAD'],
     ['start', [JSON.parse('{"command":"ls","__proto__":{"polluted":1}}')], 'INVALID_PAYLOAD'],
     ['start', [{ command: 'ls', env: { 'BAD NAME': 'x' } }], 'INVALID_PAYLOAD'],
+    ['start', [{ command: 'ls', env: JSON.parse('{"__proto__":"x"}') }], 'INVALID_PAYLOAD'],
+    ['start', [{ command: 'ls', env: { constructor: 'x' } }], 'INVALID_PAYLOAD'],
+    [{ toString: '' }, [], 'UNKNOWN_METHOD'],
     ['start', [{ command: 'x'.repeat(70_000) }], 'INVALID_PAYLOAD'],
     ['write', ['p1'], 'INVALID_PAYLOAD'],
     ['signal', ['p1', 'SIGSEGV'], 'INVALID_PAYLOAD'],
@@ -36,6 +39,16 @@ describe('Host.call validation', () => {
     }
     expect(rec.supervisor.list()).toEqual([])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('a payload nested deep enough to exhaust the stack is an error, not a crash', async () => {
+    rec = new Recorder()
+    const host = new Host(rec.supervisor)
+    let deep: unknown = 'x'
+    for (let i = 0; i < 200_000; i++) deep = [deep]
+    const result = await host.call('start', [deep])
+    expect(result.ok).toBe(false)
+    expect(await host.call('list', [])).toEqual({ ok: true, value: [] })
   })
 
   it('runs valid calls and returns values', async () => {

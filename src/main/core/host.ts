@@ -49,15 +49,35 @@ export class Host {
    * back as `{ ok: false, error: { code, message } }`.
    */
   async call(method: unknown, args: unknown): Promise<CallResult> {
+    try {
+      return await this.dispatch(method, args)
+    } catch (err) {
+      // Anything unforeseen (a payload nested deep enough to exhaust the stack) is still an
+      // error reply, never a crash.
+      return fail(err)
+    }
+  }
+
+  private async dispatch(method: unknown, args: unknown): Promise<CallResult> {
     if (!isApiMethod(method)) {
+      // Describe, never stringify: a hostile value can make String() throw.
+      const name =
+        typeof method === 'string' ? JSON.stringify(method.slice(0, 64)) : `a ${typeof method}`
+      return fail(new CorralError('UNKNOWN_METHOD', `Unknown method: ${name}`))
+    }
+    const poison = findPoisonKey(args)
+    if (poison) {
       return fail(
-        new CorralError('UNKNOWN_METHOD', `Unknown method: ${String(method).slice(0, 64)}`),
+        new CorralError(
+          'INVALID_PAYLOAD',
+          `Invalid arguments for ${method}: key "${poison}" is not allowed`,
+        ),
       )
     }
     const parsed = argSchemas[method].safeParse(args)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
-      const where = issue?.path.length ? ` at ${issue.path.join('.')}` : ''
+      const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : ''
       return fail(
         new CorralError(
           'INVALID_PAYLOAD',
@@ -65,13 +85,9 @@ export class Host {
         ),
       )
     }
-    try {
-      const fn = this.api[method] as (...a: unknown[]) => Promise<unknown>
-      const value = await fn(...(parsed.data as unknown[]))
-      return { ok: true, value: value ?? null }
-    } catch (err) {
-      return fail(err)
-    }
+    const fn = this.api[method] as (...a: unknown[]) => Promise<unknown>
+    const value = await fn(...(parsed.data as unknown[]))
+    return { ok: true, value: value ?? null }
   }
 
   /**
@@ -103,6 +119,23 @@ export class Host {
       warnings: [...this.supervisor.warnings],
     }
   }
+}
+
+const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/**
+ * The first own key anywhere in `value` that could reach a prototype if some code ever used
+ * it as a property name. Such payloads are refused outright rather than silently cleaned.
+ */
+export function findPoisonKey(value: unknown, seen = new Set<object>()): string | null {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return null
+  seen.add(value)
+  for (const key of Object.keys(value)) {
+    if (POISON_KEYS.has(key)) return key
+    const found = findPoisonKey((value as Record<string, unknown>)[key], seen)
+    if (found) return found
+  }
+  return null
 }
 
 function fail(err: unknown): CallResult {

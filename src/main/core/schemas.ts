@@ -27,6 +27,8 @@ const envName = z
   .min(1)
   .max(256)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _')
+  // Names that would reach an object's prototype when used as keys.
+  .refine((n) => !['__proto__', 'constructor', 'prototype'].includes(n), 'reserved name')
 
 /** A {@link ProcessSpec} as accepted over a transport: exact keys, bounded sizes. */
 export const processSpecSchema = z.strictObject({

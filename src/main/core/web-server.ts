@@ -156,9 +156,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
  * a slow link) then skips ahead instead of making the host queue without bound; it is caught
  * up from the process's buffer once its queue drains, and status events are never held back.
  */
-export const WS_HIGH_WATER_BYTES = 4 * 1024 * 1024
+export const WS_HIGH_WATER_BYTES = 1024 * 1024
 /** Queue size below which a held-back client is caught up. */
-export const WS_LOW_WATER_BYTES = 512 * 1024
+export const WS_LOW_WATER_BYTES = 256 * 1024
+/**
+ * Batches up to this size pass even when the queue is full: an echo typed into one process
+ * must not wait behind (or be dropped with) another process's flood.
+ */
+export const WS_SMALL_BATCH_BYTES = 16 * 1024
 const CATCH_UP_POLL_MS = 16
 
 function serveSocket(ws: WebSocket, host: Host): void {
@@ -192,7 +197,11 @@ function serveSocket(ws: WebSocket, host: Host): void {
     if (name === 'output') {
       const batch = payload as CorralEvents['output']
       if (heldBack.has(batch.id)) return
-      if (ws.bufferedAmount > WS_HIGH_WATER_BYTES && batch.chunks.length) {
+      if (
+        ws.bufferedAmount > WS_HIGH_WATER_BYTES &&
+        batch.chunks.length &&
+        batchBytes(batch) > WS_SMALL_BATCH_BYTES
+      ) {
         heldBack.set(batch.id, batch.chunks[0].seq - 1)
         poll ??= setInterval(catchUp, CATCH_UP_POLL_MS)
         return
@@ -249,6 +258,12 @@ export function encodeOutputFrame(batch: CorralEvents['output']): Buffer[] {
   head.writeUInt32LE(head.length - 4, 0)
   head.write(json, 4, 'utf8')
   return [head, ...bodies.flat()]
+}
+
+function batchBytes(batch: CorralEvents['output']): number {
+  let n = 0
+  for (const c of batch.chunks) n += byteLength(bytesOf(c))
+  return n
 }
 
 function invalid(id: number, message: string): WireServerMessage {
