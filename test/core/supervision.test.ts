@@ -144,7 +144,12 @@ describe('saved definitions', () => {
     await rec.supervisor.autostart()
     const keeper = rec.supervisor.list()[0]
     expect(keeper.state).toBe('running')
-    expect(rec.supervisor.runs(keeper.id)[0].startReason).toBe('autostart')
+    const runs = rec.supervisor.runs(keeper.id)
+    expect(runs.map((r) => [r.number, r.startReason, r.endReason])).toEqual([
+      [2, 'autostart', null],
+      // The first life ended by shutting down, not by the user.
+      [1, 'user', 'host-exit'],
+    ])
     rec.supervisor.remove(rec.supervisor.list()[2].id)
     expect(
       JSON.parse(readFileSync(path.join(dataDir, 'definitions.json'), 'utf8')).definitions,

@@ -87,6 +87,8 @@ export class ManagedProcess {
   private stopRequested = false
   /** Set when the grace period ran out and SIGKILL was sent. */
   private escalated = false
+  /** Set when the stop comes from Corral shutting down rather than from the user. */
+  private hostExiting = false
   private endWaiters: (() => void)[] = []
   private counters: RestartCounters = { failedStarts: 0, restarts: 0 }
   private retryTimer: TimerHandle | null = null
@@ -120,6 +122,11 @@ export class ManagedProcess {
   /** Display name. */
   get name(): string {
     return this.specValue.name?.trim() || programName(this.specValue)
+  }
+
+  /** Continue run numbering from an earlier life of Corral (the newest run on disk). */
+  continueNumbering(lastRunNumber: number): void {
+    if (this.runCount === 0) this.runCount = lastRunNumber
   }
 
   /** Replace the spec; applies from the next run. */
@@ -325,7 +332,8 @@ export class ManagedProcess {
    * Graceful stop: the stop signal to the group, SIGKILL to whatever is left after the grace
    * period. In backoff it cancels the pending restart. Resolves when the run has ended.
    */
-  async stop(): Promise<void> {
+  async stop(reason: 'user' | 'host-exit' = 'user'): Promise<void> {
+    if (reason === 'host-exit') this.hostExiting = true
     if (this.state === 'backoff') {
       this.cancelRetry()
       this.state = 'stopped'
@@ -436,9 +444,11 @@ export class ManagedProcess {
         ? 'failed-to-start'
         : this.escalated
           ? 'killed-after-grace'
-          : this.stopRequested
-            ? 'user-stop'
-            : 'exit'
+          : this.hostExiting
+            ? 'host-exit'
+            : this.stopRequested
+              ? 'user-stop'
+              : 'exit'
     this.runLog?.end(exit, endReason, ended)
     if (this.runLog) this.options.onRuns?.()
     const took = exit.kind !== 'failed' ? ` after ${formatDuration(uptimeMs)}` : ''

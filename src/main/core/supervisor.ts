@@ -259,7 +259,7 @@ export class Supervisor {
   async shutdown(): Promise<void> {
     this.closing = true
     const all = [...this.processes.values()]
-    await Promise.all(all.map((p) => p.stop()))
+    await Promise.all(all.map((p) => p.stop('host-exit')))
     for (const p of all) p.reapGroup()
   }
 
@@ -281,6 +281,8 @@ export class Supervisor {
       onOutput: (chunks) => this.emit('output', { id, chunks }),
       onRuns: () => this.emit('runs', { id }),
     })
+    // A saved process's runs carry on numbering across restarts of Corral.
+    if (saved) proc.continueNumbering(this.runStore?.list(id)[0]?.number ?? 0)
     this.processes.set(id, proc)
     return proc
   }
