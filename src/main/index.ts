@@ -8,6 +8,7 @@ import { app, BrowserWindow, shell, session } from 'electron'
 import { Host } from './core/host'
 import { Supervisor } from './core/supervisor'
 import { bindIpc } from './ipc'
+import { allowNavigation, allowPermission, externalUrlToOpen } from './core/window-policy'
 
 let supervisor: Supervisor
 let host: Host
@@ -40,10 +41,18 @@ function createWindow(): void {
   const unbind = bindIpc(host, win, appOrigin)
   win.on('closed', unbind)
 
-  // The window never navigates and never opens windows; web links go to the system browser.
-  win.webContents.on('will-navigate', (event) => event.preventDefault())
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//i.test(url)) void shell.openExternal(url)
+  // The window never navigates and never opens windows; links the user clicks go to the
+  // system browser.
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!allowNavigation(url)) event.preventDefault()
+  })
+  win.webContents.on('will-redirect', (event, url) => {
+    if (!allowNavigation(url)) event.preventDefault()
+  })
+  win.webContents.on('will-attach-webview', (event) => event.preventDefault())
+  win.webContents.setWindowOpenHandler(({ url, disposition }) => {
+    const external = externalUrlToOpen(url, disposition)
+    if (external) void shell.openExternal(external)
     return { action: 'deny' }
   })
 

@@ -10,6 +10,7 @@ import {
   type CallResult,
 } from '../shared/contract'
 import type { Host } from './core/host'
+import { isAppUrl } from './core/window-policy'
 
 /** Whether a frame is the window's own top frame showing the app's own page. */
 export function isTrustedFrame(
@@ -17,8 +18,7 @@ export function isTrustedFrame(
   mainFrame: unknown,
   appOrigin: string,
 ): boolean {
-  if (!frame || frame !== mainFrame) return false
-  return frame.url.startsWith(appOrigin)
+  return !!frame && frame === mainFrame && isAppUrl(frame.url, appOrigin)
 }
 
 /** Register IPC handlers for `win`; returns a function that removes them. */
