@@ -67,9 +67,10 @@ app.whenReady().then(() => {
   })
   host = new Host(supervisor)
   void supervisor.autostart()
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) =>
-    callback(false),
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
+    callback(allowPermission(permission)),
   )
+  session.defaultSession.setPermissionCheckHandler((_wc, permission) => allowPermission(permission))
   createWindow()
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()
