@@ -5,6 +5,7 @@ import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import fc from 'fast-check'
+import { readLog } from '../src/main/core/run-store'
 import { argSchemas, isApiMethod } from '../src/main/core/schemas'
 import { API_METHODS } from '../src/shared/contract'
 import { decodeOutputFrame, type WireServerMessage } from '../src/shared/wire'
@@ -173,12 +174,16 @@ describe('headless host', () => {
     c.ws.close()
   })
 
-  it('stops every child on SIGTERM and exits 0', async () => {
-    const served = await serve()
+  it('stops every child on SIGTERM, with its output flushed to the run log, and exits 0', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-data-'))
+    const served = await serve('--data-dir', dataDir)
     const c = await client(served.url)
-    const r = await c.call('start', [{ command: 'sleep 300 & sleep 301; wait', shell: true }])
-    const pid = (r as { value: { pid: number } }).value.pid
-    await sleep(100)
+    const r = await c.call('start', [
+      { command: 'echo before-shutdown; sleep 300 & sleep 301; wait', shell: true },
+    ])
+    const { pid, id } = (r as { value: { pid: number; id: string } }).value
+    const deadline = Date.now() + 5000
+    while (liveGroupMembers(pid).length < 3 && Date.now() < deadline) await sleep(20)
     expect(liveGroupMembers(pid).length).toBeGreaterThanOrEqual(2)
     const exited = new Promise<number | null>((resolve) =>
       served.proc.once('exit', (code) => resolve(code)),
@@ -186,6 +191,55 @@ describe('headless host', () => {
     served.proc.kill('SIGTERM')
     expect(await exited).toBe(0)
     expect(liveGroupMembers(pid)).toEqual([])
+    const runs = JSON.parse(readFileSync(path.join(dataDir, 'runs', id, 'runs.json'), 'utf8'))
+    expect(runs[0]).toMatchObject({
+      endReason: 'host-exit',
+      exit: { kind: 'signal', signal: 'SIGTERM' },
+    })
+    const log = readLog(path.join(dataDir, 'runs', id, `${runs[0].runId}.log`))
+    expect(Buffer.concat(log.records.map((rec) => rec.data)).toString()).toBe('before-shutdown\n')
+  })
+
+  it('200 start/stop cycles leave no open files, no children and no memory behind', async () => {
+    const served = await serve()
+    const hostPid = served.proc.pid!
+    const c = await client(served.url)
+    const fds = () => readdirSync(`/proc/${hostPid}/fd`).length
+    const children = () =>
+      readdirSync('/proc')
+        .filter((e) => /^\d+$/.test(e))
+        .filter((e) => {
+          try {
+            const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === hostPid
+          } catch {
+            return false
+          }
+        }).length
+    const rssMB = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'))![1]) / 1024
+    const def = (await c.call('define', [{ command: 'sleep 300', name: 'cycler' }])) as {
+      value: { id: string }
+    }
+    const id = def.value.id
+    // Warm up, then measure.
+    for (let i = 0; i < 10; i++) {
+      await c.call('restart', [id])
+      await c.call('stop', [id])
+    }
+    const before = { fds: fds(), children: children(), rss: rssMB() }
+    for (let i = 0; i < 200; i++) {
+      expect(await c.call('restart', [id])).toMatchObject({ ok: true, value: { state: 'running' } })
+      expect(await c.call('stop', [id])).toMatchObject({ ok: true, value: { state: 'stopped' } })
+    }
+    await sleep(200)
+    const after = { fds: fds(), children: children(), rss: rssMB() }
+    expect(after.fds).toBeLessThanOrEqual(before.fds)
+    // The watchdog is the only child left.
+    expect(after.children).toBe(before.children)
+    expect(after.children).toBe(1)
+    expect(after.rss - before.rss).toBeLessThan(40)
+    c.ws.close()
   })
 })
 
