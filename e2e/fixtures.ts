@@ -26,6 +26,15 @@ export interface CorralApp {
   hostProcess: ChildProcess | null
   /** The authorised URL (web target only). */
   url: string | null
+  /** The host's data directory. */
+  dataDir: string | null
+  /** The desktop app (Electron target only). */
+  electronApp: ElectronApplication | null
+  /**
+   * Stop the host (SIGTERM, unless it has already exited), start a new one on the same data
+   * directory and load its page. Web target only: the Electron target throws.
+   */
+  restartHost(): Promise<void>
 }
 
 /**
@@ -75,6 +84,14 @@ export async function startHost(
   })
 }
 
+/** SIGTERM a host (unless it already exited) and wait until it has. */
+async function stopHost(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise((r) => proc.once('exit', r))
+  proc.kill('SIGTERM')
+  await exited
+}
+
 export const test = base.extend<
   { app: CorralApp },
   { corralTarget: CorralTarget; webBrowser: Browser | null }
@@ -94,23 +111,46 @@ export const test = base.extend<
     if (corralTarget === 'electron') {
       const why = electronUnavailable()
       testInfo.skip(why !== null, `Electron project skipped: ${why}`)
-      const electronApp: ElectronApplication = await _electron.launch({ args: [ELECTRON_MAIN] })
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-e2e-electron-'))
+      const electronApp: ElectronApplication = await _electron.launch({
+        args: [ELECTRON_MAIN],
+        env: { ...process.env, CORRAL_DATA_DIR: dataDir } as Record<string, string>,
+      })
       const page = await electronApp.firstWindow()
-      await use({ page, target: 'electron', hostProcess: null, url: null })
+      await use({
+        page,
+        target: 'electron',
+        hostProcess: null,
+        url: null,
+        dataDir,
+        electronApp,
+        restartHost: () => Promise.reject(new Error('restartHost is not supported for Electron')),
+      })
       await electronApp.close()
       return
     }
-    const { proc, url } = await startHost()
+    const { proc, url, dataDir } = await startHost()
     const context = await webBrowser!.newContext()
     const page = await context.newPage()
     await page.goto(url)
-    await use({ page, target: 'web', hostProcess: proc, url })
-    await context.close()
-    if (proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r))
-      proc.kill('SIGTERM')
-      await exited
+    const app: CorralApp = {
+      page,
+      target: 'web',
+      hostProcess: proc,
+      url,
+      dataDir,
+      electronApp: null,
+      async restartHost() {
+        await stopHost(app.hostProcess!)
+        const next = await startHost(dataDir)
+        app.hostProcess = next.proc
+        app.url = next.url
+        await page.goto(next.url)
+      },
     }
+    await use(app)
+    await context.close()
+    await stopHost(app.hostProcess!)
   },
 })
 

@@ -34,6 +34,7 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
 
 check('typecheck', npx, ['tsc', '--noEmit', '-p', 'tsconfig.node.json'])
 check('typecheck (renderer)', npx, ['tsc', '--noEmit', '-p', 'tsconfig.web.json'])
+check('typecheck (end-to-end specs)', npx, ['tsc', '--noEmit', '-p', 'tsconfig.e2e.json'])
 check('lint', npx, ['eslint', '--max-warnings', '0', '.'])
 const built = check('build', npx, ['electron-vite', 'build'])
 

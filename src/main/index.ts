@@ -8,7 +8,12 @@ import { app, BrowserWindow, shell, session } from 'electron'
 import { Host } from './core/host'
 import { Supervisor } from './core/supervisor'
 import { bindIpc } from './ipc'
-import { allowNavigation, allowPermission, externalUrlToOpen } from './core/window-policy'
+import {
+  allowNavigation,
+  allowPermission,
+  externalUrlToOpen,
+  hardenedWebPreferences,
+} from './core/window-policy'
 
 let supervisor: Supervisor
 let host: Host
@@ -26,15 +31,7 @@ function createWindow(): void {
     minHeight: 480,
     title: 'Corral',
     show: false,
-    webPreferences: {
-      preload: path.join(__dirname, '../preload/index.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      webviewTag: false,
-      disableBlinkFeatures: 'Auxclick',
-    },
+    webPreferences: hardenedWebPreferences(path.join(__dirname, '../preload/index.js')),
   })
   win.once('ready-to-show', () => win.show())
 
@@ -62,7 +59,8 @@ function createWindow(): void {
 
 app.whenReady().then(() => {
   supervisor = new Supervisor({
-    dataDir: app.getPath('userData'),
+    // CORRAL_DATA_DIR points a test run (or a second profile) at another folder.
+    dataDir: process.env.CORRAL_DATA_DIR || app.getPath('userData'),
     watchdogScript: path.join(__dirname, 'watchdog.js'),
   })
   host = new Host(supervisor)

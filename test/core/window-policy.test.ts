@@ -3,6 +3,7 @@ import {
   allowNavigation,
   allowPermission,
   externalUrlToOpen,
+  hardenedWebPreferences,
   isAppUrl,
 } from '../../src/main/core/window-policy'
 
@@ -33,6 +34,20 @@ describe('window policy', () => {
     for (const p of ['media', 'notifications', 'geolocation', 'clipboard-read', 'openExternal']) {
       expect(allowPermission(p)).toBe(false)
     }
+  })
+
+  it('sets every security-relevant web preference explicitly', () => {
+    expect(hardenedWebPreferences('/app/preload.js')).toEqual({
+      preload: '/app/preload.js',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      disableBlinkFeatures: 'Auxclick',
+    })
   })
 
   it('recognises the app page', () => {

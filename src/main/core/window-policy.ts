@@ -40,3 +40,35 @@ export function isAppUrl(url: string, appOrigin: string): boolean {
     return false
   }
 }
+
+/** The web preferences of Corral's window (Electron's `WebPreferences` subset it sets). */
+export interface HardenedWebPreferences {
+  preload: string
+  contextIsolation: true
+  sandbox: true
+  nodeIntegration: false
+  nodeIntegrationInSubFrames: false
+  webSecurity: true
+  allowRunningInsecureContent: false
+  webviewTag: false
+  disableBlinkFeatures: string
+}
+
+/**
+ * The window's web preferences, every security-relevant one set explicitly rather than left
+ * to defaults that have changed between Electron versions.
+ */
+export function hardenedWebPreferences(preload: string): HardenedWebPreferences {
+  return {
+    preload,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    webviewTag: false,
+    // Middle-click would open links in new windows outside the window-open handler.
+    disableBlinkFeatures: 'Auxclick',
+  }
+}

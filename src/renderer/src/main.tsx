@@ -5,7 +5,10 @@ import { getBridge } from './bridge'
 import { appStore } from './store/app-store'
 import { outputBuffers } from './store/output-buffers'
 import { startSync } from './store/sync'
+import { hardenWindow } from './lib/harden'
 import './styles.css'
+
+hardenWindow()
 
 // Started outside React so subscriptions exist before the first fetch and are never doubled
 // by StrictMode's effect replays.
