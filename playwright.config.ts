@@ -1,11 +1,6 @@
-import { existsSync } from 'node:fs'
 import { defineConfig } from '@playwright/test'
 import { electronUnavailable, type CorralTarget } from './e2e/fixtures'
-
-// Debian's Chromium where it is installed (CI, servers); Playwright's own browser elsewhere.
-const SYSTEM_CHROMIUM = '/usr/bin/chromium'
-const executablePath =
-  process.env.CORRAL_CHROMIUM ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined)
+import { chromiumArgs, chromiumExecutable } from './scripts/chromium.mjs'
 
 const whyNoElectron = electronUnavailable()
 // Said once, by the runner process (workers load this file too).
@@ -27,19 +22,7 @@ export default defineConfig<object, { corralTarget: CorralTarget }>({
       name: 'chromium',
       use: {
         browserName: 'chromium',
-        launchOptions: {
-          executablePath,
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
+        launchOptions: { executablePath: chromiumExecutable, args: chromiumArgs },
       },
     },
     {

@@ -19,6 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { chromium } from '@playwright/test'
+import { chromiumArgs, chromiumExecutable } from '../scripts/chromium.mjs'
 import WebSocket from 'ws'
 
 const ROOT = path.join(import.meta.dirname, '..')
@@ -158,18 +159,9 @@ async function client(url) {
 
 async function browser() {
   return chromium.launch({
-    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--enable-precise-memory-info',
-    ],
+    executablePath: chromiumExecutable,
+    // Precise memory figures for B4.
+    args: [...chromiumArgs, '--enable-precise-memory-info'],
   })
 }
 

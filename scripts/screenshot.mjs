@@ -2,10 +2,11 @@
 // runs a few processes through the UI, and writes docs/screenshot.png (light) and
 // docs/screenshot-dark.png. Usage: npm run build && node scripts/screenshot.mjs
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { chromium } from '@playwright/test'
+import { chromiumArgs, chromiumExecutable } from './chromium.mjs'
 
 const root = path.join(import.meta.dirname, '..')
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-shot-'))
@@ -25,19 +26,7 @@ const url = await new Promise((resolve) => {
   })
 })
 
-const browser = await chromium.launch({
-  executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-})
+const browser = await chromium.launch({ executablePath: chromiumExecutable, args: chromiumArgs })
 const outDir = process.argv[2] ?? path.join(root, 'docs')
 for (const scheme of ['light', 'dark']) {
   const page = await browser.newPage({
