@@ -1,8 +1,9 @@
+import type { Page } from '@playwright/test'
 import { expect, test } from './fixtures'
 import { output, processItem, runCommand } from './ui'
 
 /** The line numbers (`line-N`) visible in the log, top to bottom. */
-async function visibleLineNumbers(page: import('@playwright/test').Page): Promise<number[]> {
+async function visibleLineNumbers(page: Page): Promise<number[]> {
   const text = await output(page).innerText()
   return (text.match(/line-\d+/g) ?? []).map((t) => Number(t.slice(5)))
 }
