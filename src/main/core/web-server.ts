@@ -160,10 +160,14 @@ export const WS_HIGH_WATER_BYTES = 1024 * 1024
 /** Queue size below which a held-back client is caught up. */
 export const WS_LOW_WATER_BYTES = 256 * 1024
 /**
- * Batches up to this size pass even when the queue is full: an echo typed into one process
- * must not wait behind (or be dropped with) another process's flood.
+ * A process that sent less than this within the last {@link WS_RATE_WINDOW_MS} is quiet: its
+ * output passes even when the queue is full, so an echo typed into one process does not wait
+ * behind (or get dropped with) another process's flood. A flood of small batches is still a
+ * flood and is held back.
  */
-export const WS_SMALL_BATCH_BYTES = 16 * 1024
+export const WS_QUIET_BYTES = 32 * 1024
+/** The window over which a process's sending rate is judged. */
+export const WS_RATE_WINDOW_MS = 100
 const CATCH_UP_POLL_MS = 16
 
 function serveSocket(ws: WebSocket, host: Host): void {
@@ -178,6 +182,15 @@ function serveSocket(ws: WebSocket, host: Host): void {
   }
   // Per held-back process: the last sequence number this client was sent.
   const heldBack = new Map<string, number>()
+  // Per process: bytes sent to this client in the current rate window.
+  const recent = new Map<string, { since: number; bytes: number }>()
+  const quiet = (id: string, bytes: number): boolean => {
+    const now = Date.now()
+    let r = recent.get(id)
+    if (!r || now - r.since > WS_RATE_WINDOW_MS) recent.set(id, (r = { since: now, bytes: 0 }))
+    r.bytes += bytes
+    return r.bytes <= WS_QUIET_BYTES
+  }
   let poll: NodeJS.Timeout | null = null
 
   const catchUp = (): void => {
@@ -197,11 +210,8 @@ function serveSocket(ws: WebSocket, host: Host): void {
     if (name === 'output') {
       const batch = payload as CorralEvents['output']
       if (heldBack.has(batch.id)) return
-      if (
-        ws.bufferedAmount > WS_HIGH_WATER_BYTES &&
-        batch.chunks.length &&
-        batchBytes(batch) > WS_SMALL_BATCH_BYTES
-      ) {
+      const isQuiet = quiet(batch.id, batchBytes(batch))
+      if (ws.bufferedAmount > WS_HIGH_WATER_BYTES && batch.chunks.length && !isQuiet) {
         heldBack.set(batch.id, batch.chunks[0].seq - 1)
         poll ??= setInterval(catchUp, CATCH_UP_POLL_MS)
         return
@@ -213,6 +223,7 @@ function serveSocket(ws: WebSocket, host: Host): void {
   })
   ws.on('close', () => {
     unsubscribe()
+    recent.clear()
     if (poll) clearInterval(poll)
   })
   ws.on('error', () => {
