@@ -15,7 +15,9 @@ const REACT = [
 ]
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.bench/**'] },
+  {
+    ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.bench/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -36,6 +36,7 @@ check('typecheck', npx, ['tsc', '--noEmit', '-p', 'tsconfig.node.json'])
 check('typecheck (renderer)', npx, ['tsc', '--noEmit', '-p', 'tsconfig.web.json'])
 check('typecheck (end-to-end specs)', npx, ['tsc', '--noEmit', '-p', 'tsconfig.e2e.json'])
 check('lint', npx, ['eslint', '--max-warnings', '0', '.'])
+check('format', npx, ['prettier', '--check', '.'])
 const built = check('build', npx, ['electron-vite', 'build'])
 
 // Vitest: count test cases from its JSON report.

@@ -103,6 +103,20 @@ export interface ProcessSpec {
    * output is a pipe; on by default, since Corral renders ANSI colours.
    */
   color?: boolean
+  /**
+   * Run in a pseudo-terminal instead of pipes: the program sees a terminal (isatty, window
+   * size, job control), its output is one stream and the UI shows a terminal emulator.
+   */
+  terminal?: boolean
+}
+
+/** Smallest and largest terminal width or height, in cells. */
+export const TERMINAL_SIZE_LIMITS = { min: 1, max: 1000 } as const
+
+/** Size of a pseudo-terminal, in character cells. */
+export interface TerminalSize {
+  cols: number
+  rows: number
 }
 
 /** Why a run started. */
@@ -197,6 +211,11 @@ export interface ProcessInfo {
   maxRetries: number
   /** Id of the current or latest run. */
   runId: string | null
+  /**
+   * Present when the current (or latest) run is in a pseudo-terminal, or, before the first
+   * run, when the spec asks for one: the terminal's size, which the next run also starts with.
+   */
+  terminal?: TerminalSize
 }
 
 /** One piece of output, numbered so that order survives batching, reloads and reconnects. */
@@ -244,6 +263,11 @@ export interface HostInfo {
   dataDir: string | null
   /** Problems found at startup (e.g. an invalid definitions file), for the user to see. */
   warnings: string[]
+  /**
+   * Whether processes can run in a pseudo-terminal here, and if not, why. Every host of this
+   * version sends it; a UI treats its absence as "available" (and lets the start report why not).
+   */
+  terminal?: { available: boolean; reason?: string }
 }
 
 /** Commands: renderer -> main. Each returns a Promise; failures reject with a {@link CorralError}. */
@@ -289,6 +313,17 @@ export interface CorralApi {
   orphans(): Promise<OrphanGroup[]>
   /** End those groups (stop signal, SIGKILL after the grace period); resolves with what is left. */
   endOrphans(): Promise<OrphanGroup[]>
+  /**
+   * Set the size of a process's terminal (the program gets SIGWINCH); kept for its next run.
+   * Rejects with NOT_A_TERMINAL for a process that does not run in one.
+   */
+  resize(id: ProcessId, cols: number, rows: number): Promise<void>
+  /**
+   * Flow control of a terminal: the viewer has parsed `bytes` more bytes of its output. The
+   * host pauses reading from the terminal while too many bytes are unacknowledged and resumes
+   * once acknowledgements catch up. Acknowledging a process that is not a terminal does nothing.
+   */
+  ack(id: ProcessId, bytes: number): Promise<void>
 }
 
 /** Events: main -> renderer. */
@@ -326,6 +361,8 @@ export const API_METHODS = [
   'runOutput',
   'orphans',
   'endOrphans',
+  'resize',
+  'ack',
 ] as const satisfies readonly (keyof CorralApi)[]
 
 /** Names of every event. */
@@ -356,6 +393,7 @@ export type ErrorCode =
   | 'NO_SUCH_RUN'
   | 'NOT_IN_BACKOFF'
   | 'STORAGE'
+  | 'NOT_A_TERMINAL'
   | 'INTERNAL'
 
 /** The shape every error takes on the wire. */

@@ -8,6 +8,7 @@ import {
   type ProcessId,
 } from '../../shared/contract'
 import { COLOR_CHILD_ENV, DEFAULT_CHILD_ENV, userShell } from './launch'
+import { ptyAvailability } from './pty'
 import { argSchemas, isApiMethod } from './schemas'
 import type { Supervisor, SupervisorListener } from './supervisor'
 
@@ -41,6 +42,8 @@ export class Host {
       runOutput: async (id, runId, range) => s.runOutput(id, runId, range),
       orphans: async () => s.orphans(),
       endOrphans: () => s.endOrphans(),
+      resize: async (id, cols, rows) => s.resize(id, cols, rows),
+      ack: async (id, bytes) => s.ack(id, bytes),
     }
   }
 
@@ -117,6 +120,7 @@ export class Host {
       defaultEnv: { ...DEFAULT_CHILD_ENV, ...COLOR_CHILD_ENV },
       dataDir: this.supervisor.dataDir,
       warnings: [...this.supervisor.warnings],
+      terminal: ptyAvailability(),
     }
   }
 }

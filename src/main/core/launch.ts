@@ -13,6 +13,9 @@ export const COLOR_CHILD_ENV: Readonly<Record<string, string>> = {
   CLICOLOR_FORCE: '1',
 }
 
+/** Environment added for programs that run in a terminal (xterm.js renders 24-bit colour). */
+export const TERMINAL_CHILD_ENV: Readonly<Record<string, string>> = { COLORTERM: 'truecolor' }
+
 /** Everything `child_process.spawn` needs, resolved from a {@link ProcessSpec}. */
 export interface LaunchPlan {
   file: string
@@ -56,6 +59,7 @@ export function childEnv(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, ...DEFAULT_CHILD_ENV }
   if (spec.color !== false) Object.assign(env, COLOR_CHILD_ENV)
+  if (spec.terminal) Object.assign(env, TERMINAL_CHILD_ENV)
   for (const [key, value] of Object.entries(spec.env ?? {})) {
     if (value === null) delete env[key]
     else env[key] = value
@@ -114,6 +118,31 @@ async function checkExecutable(full: string): Promise<ExitInfo | null> {
     return failed('EACCES', `not executable: ${full} (permission denied; try chmod +x)`)
   }
   return null
+}
+
+/**
+ * For launchers that cannot report a missing program themselves (a pseudo-terminal's child
+ * just prints `execvp failed` and exits 1): the failure the user should see when the plan's
+ * program cannot be found on PATH, or null if it can.
+ */
+export async function checkOnPath(plan: LaunchPlan): Promise<ExitInfo | null> {
+  const program = plan.file
+  if (process.platform === 'win32' || program.includes('/')) return null
+  const dirs = (plan.env.PATH ?? '').split(path.delimiter)
+  for (const dir of dirs) {
+    // An empty PATH entry means the current (working) directory, as for execvp.
+    const full = path.resolve(plan.cwd, dir === '' ? '.' : dir, program)
+    try {
+      const st = await fs.stat(full)
+      if (st.isFile()) {
+        await fs.access(full, fsConstants.X_OK)
+        return null
+      }
+    } catch {
+      // Not here (or not executable): keep looking, as execvp does.
+    }
+  }
+  return failed('ENOENT', `program not found: ${plan.program} (not on PATH)`)
 }
 
 /** Translate a spawn error into what the user should see. */

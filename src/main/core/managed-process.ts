@@ -10,13 +10,25 @@ import {
   type ProcessSpec,
   type ProcessState,
   type StartReason,
+  type TerminalSize,
   type UserSignal,
 } from '../../shared/contract'
 import { describeExit, formatDuration } from '../../shared/describe'
 import { systemClock, type Clock, type TimerHandle } from './clock'
-import { planLaunch, programName, spawnFailure } from './launch'
+import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
 import { OutputBatcher, OutputBuffer } from './output-buffer'
 import { groupAlive, signalGroup } from './process-group'
+import {
+  DEFAULT_TERMINAL_SIZE,
+  drainAtEnd,
+  FlowControl,
+  foregroundGroup,
+  loadPty,
+  ptyAvailability,
+  signalName,
+  TERMINAL_NAME,
+  type Pty,
+} from './pty'
 import {
   decideAfterRun,
   resolvePolicy,
@@ -28,6 +40,13 @@ import { Utf8Splitter } from './utf8'
 
 /** Grace period between the stop signal and SIGKILL. */
 export const STOP_GRACE_MS = 5000
+
+/**
+ * While a terminal's reading is paused for flow control, how often to check whether its
+ * program has ended: node-pty gives a paused terminal only a moment to drain after the exit
+ * before it discards what is left, so reading resumes as soon as the program is gone.
+ */
+const PAUSED_EXIT_POLL_MS = 50
 
 /** Hooks through which a process reports the groups it starts and ends. */
 export interface GroupHooks {
@@ -96,6 +115,14 @@ export class ManagedProcess {
   private runLog: RunLog | null = null
   /** Process group of the latest run, kept after it ended to reach stragglers. */
   private lastPgid: number | null = null
+  /** The pseudo-terminal of the current run, in terminal mode. */
+  private pty: Pty | null = null
+  /** Flow control of the current terminal run. */
+  private flow: FlowControl | null = null
+  /** Whether the latest run was in a terminal; null before the first run. */
+  private runInTerminal: boolean | null = null
+  /** Size of the terminal, kept across runs so the next one starts at the viewer's size. */
+  private terminalSize: TerminalSize = { ...DEFAULT_TERMINAL_SIZE }
 
   constructor(private readonly options: ManagedProcessOptions) {
     this.id = options.id
@@ -169,7 +196,13 @@ export class ManagedProcess {
       failedStarts: this.counters.failedStarts,
       maxRetries: this.policy.maxRetries,
       runId: this.runLog?.info.runId ?? null,
+      ...(this.inTerminal ? { terminal: { ...this.terminalSize } } : {}),
     }
+  }
+
+  /** Whether the current or latest run is in a terminal (before the first run: the spec's wish). */
+  private get inTerminal(): boolean {
+    return this.runInTerminal ?? this.specValue.terminal === true
   }
 
   /** Retained output after `afterSeq`. */
@@ -192,6 +225,7 @@ export class ManagedProcess {
     this.exit = null
     this.stopRequested = false
     this.escalated = false
+    this.runInTerminal = this.specValue.terminal === true
     this.openRunLog(reason)
     this.emitStatus()
 
@@ -199,6 +233,10 @@ export class ManagedProcess {
     const plan = await planLaunch(spec)
     if ('kind' in plan) {
       this.finish(plan)
+      return
+    }
+    if (spec.terminal) {
+      await this.startInTerminal(plan, spec)
       return
     }
     if (this.stopRequested) {
@@ -273,8 +311,151 @@ export class ManagedProcess {
     })
   }
 
+  /**
+   * Spawn the run in a pseudo-terminal (node-pty). The child leads a new session and process
+   * group, so group signals reach it as in pipe mode; its output is one stream, recorded as
+   * stdout through the same batching, run log and sequence numbers.
+   */
+  private async startInTerminal(plan: LaunchPlan, spec: ProcessSpec): Promise<void> {
+    const lib = loadPty()
+    if (!lib) {
+      this.finish({
+        kind: 'failed',
+        code: 'SPAWN_FAILED',
+        reason: `cannot run in a terminal: ${ptyAvailability().reason}`,
+      })
+      return
+    }
+    // The terminal's child cannot report a missing program (it prints execvp's complaint and
+    // exits 1), so look it up first.
+    const missing = await checkOnPath(plan)
+    if (missing) {
+      this.finish(missing)
+      return
+    }
+    if (this.stopRequested) {
+      this.finish({ kind: 'signal', signal: spec.stopSignal ?? 'SIGTERM', afterGrace: false })
+      return
+    }
+    let pty: Pty
+    try {
+      pty = lib.spawn(plan.file, plan.args, {
+        name: spec.env?.TERM || TERMINAL_NAME,
+        cols: this.terminalSize.cols,
+        rows: this.terminalSize.rows,
+        cwd: plan.cwd,
+        env: plan.env,
+        // Raw bytes: cut at character boundaries and logged exactly as written.
+        encoding: null,
+      })
+    } catch (err) {
+      this.finish(spawnFailure(err as NodeJS.ErrnoException, plan))
+      return
+    }
+    this.pty = pty
+    this.pid = pty.pid
+    this.lastPgid = this.pid
+    this.options.groups?.started(this.pid, this)
+    this.stdinOpen = true
+    this.state = this.stopRequested ? 'stopping' : 'running'
+    this.batcher.add('system', `▶ started ${spec.command} (pid ${this.pid}, in a terminal)\n`)
+
+    let exitPoll: NodeJS.Timeout | null = null
+    const stopPolling = (): void => {
+      if (exitPoll) clearInterval(exitPoll)
+      exitPoll = null
+    }
+    const pid = this.pid
+    const flow = new FlowControl(
+      () => {
+        pty.pause()
+        exitPoll ??= setInterval(() => {
+          if (!processExists(pid)) flow.forgive()
+        }, PAUSED_EXIT_POLL_MS)
+      },
+      () => {
+        stopPolling()
+        pty.resume()
+      },
+    )
+    this.flow = flow
+    this.emitStatus()
+    if (this.stopRequested) this.sendStop()
+
+    const splitter = new Utf8Splitter()
+    const onBytes = (bytes: Buffer): void => {
+      this.batcher.addBytes('stdout', splitter.push(bytes))
+      flow.sent(bytes.length)
+    }
+    // With `encoding: null` node-pty hands over Buffers (its typings say string).
+    pty.onData((data: string | Buffer) =>
+      onBytes(typeof data === 'string' ? Buffer.from(data, 'utf8') : data),
+    )
+    drainAtEnd(pty, onBytes)
+    // node-pty reports the exit once the terminal's output has been read (or after a timeout).
+    pty.onExit(({ exitCode, signal }) => {
+      this.batcher.addBytes('stdout', splitter.end())
+      stopPolling()
+      flow.dispose()
+      if (this.pty === pty) {
+        this.pty = null
+        this.flow = null
+      }
+      if (signal) {
+        const name = signalName(signal)
+        this.finish({
+          kind: 'signal',
+          signal: name,
+          afterGrace: this.escalated && name === 'SIGKILL',
+        })
+      } else {
+        this.finish({ kind: 'code', code: exitCode })
+      }
+    })
+  }
+
+  /**
+   * Set the terminal's size: the program gets SIGWINCH now, and the next run starts with it.
+   * A process that does not run in a terminal has no size to set.
+   */
+  resize(cols: number, rows: number): void {
+    if (!this.inTerminal) {
+      throw new CorralError('NOT_A_TERMINAL', `"${this.name}" does not run in a terminal.`)
+    }
+    if (this.terminalSize.cols === cols && this.terminalSize.rows === rows) return
+    this.terminalSize = { cols, rows }
+    try {
+      this.pty?.resize(cols, rows)
+    } catch {
+      // The terminal closed between the check and the call (its program just ended); the size
+      // is kept for the next run, which is all that is left to do.
+    }
+    this.emitStatus()
+  }
+
+  /** A viewer parsed `bytes` more bytes of the terminal's output (flow control). */
+  ack(bytes: number): void {
+    this.flow?.ack(bytes)
+  }
+
+  /** Flow-control state of the current terminal run, for tests and diagnostics. */
+  get flowState(): { paused: boolean; pending: number } | null {
+    return this.flow ? { paused: this.flow.paused, pending: this.flow.pending } : null
+  }
+
   /** Write to stdin; resolves once the data is handed to the OS. */
   async write(data: string): Promise<void> {
+    if (this.pty && this.alive) {
+      try {
+        this.pty.write(data)
+      } catch {
+        throw new CorralError(
+          'STDIN_CLOSED',
+          `Cannot write to "${this.name}": its terminal is closed.`,
+        )
+      }
+      return
+    }
     const stdin = this.child?.stdin
     if (!this.alive || !stdin) {
       throw new CorralError(
@@ -302,8 +483,12 @@ export class ManagedProcess {
     })
   }
 
-  /** Close stdin (end of file). */
+  /** Close stdin (end of file); in a terminal, type Ctrl-D (which the program reads as EOF). */
   closeStdin(): void {
+    if (this.pty && this.alive) {
+      this.pty.write('\x04')
+      return
+    }
     const stdin = this.child?.stdin
     if (!this.alive || !stdin) {
       throw new CorralError(
@@ -325,7 +510,18 @@ export class ManagedProcess {
       )
     }
     if (sig !== 'SIGUSR1' && sig !== 'SIGUSR2' && sig !== 'SIGHUP') this.stopRequested = true
-    signalGroup(this.pid, sig)
+    this.signalRun(this.pid, sig)
+  }
+
+  /**
+   * Signal the run's group and, in a terminal, the terminal's foreground job too: a
+   * job-control shell (`bash -i`) runs each command in a group of its own.
+   */
+  private signalRun(pgid: number, sig: NodeJS.Signals): void {
+    signalGroup(pgid, sig)
+    if (!this.pty) return
+    const fg = foregroundGroup(pgid)
+    if (fg !== null && fg !== pgid) signalGroup(fg, sig)
   }
 
   /**
@@ -359,7 +555,7 @@ export class ManagedProcess {
       this.state = 'stopping'
       this.emitStatus()
     }
-    if (this.pid !== null) signalGroup(this.pid, 'SIGKILL')
+    if (this.pid !== null) this.signalRun(this.pid, 'SIGKILL')
     await this.waitEnded()
   }
 
@@ -396,14 +592,15 @@ export class ManagedProcess {
     const pgid = this.pid
     const run = this.runCount
     const grace = this.stopGraceMs
-    signalGroup(pgid, this.specValue.stopSignal ?? 'SIGTERM')
+    this.signalRun(pgid, this.specValue.stopSignal ?? 'SIGTERM')
     this.killDeadline = this.clock.now() + grace
     this.emitStatus()
     this.clock.setTimeout(() => {
       // The group can outlive its leader (a grandchild that ignores the signal and does not
       // hold the output pipes), so this runs even after the run has ended.
       if (!groupAlive(pgid)) return
-      signalGroup(pgid, 'SIGKILL')
+      if (run === this.runCount) this.signalRun(pgid, 'SIGKILL')
+      else signalGroup(pgid, 'SIGKILL')
       if (run === this.runCount && this.alive) {
         this.escalated = true
         this.killDeadline = null
@@ -433,6 +630,9 @@ export class ManagedProcess {
     this.exit = exit
     this.endedAt = ended
     this.child = null
+    this.pty = null
+    this.flow?.dispose()
+    this.flow = null
     this.pid = null
     this.stdinOpen = false
     this.killDeadline = null
@@ -506,5 +706,16 @@ export class ManagedProcess {
 
   private emitStatus(): void {
     this.options.onStatus(this.info())
+  }
+}
+
+/** Whether a process with this pid exists (a zombie counts until it is reaped). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists but is not ours to signal.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

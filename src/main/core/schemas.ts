@@ -3,6 +3,7 @@ import {
   API_METHODS,
   RESTART_POLICIES,
   STOP_SIGNALS,
+  TERMINAL_SIZE_LIMITS,
   USER_SIGNALS,
   type ApiMethod,
 } from '../../shared/contract'
@@ -16,6 +17,9 @@ export const MAX_ENV_ENTRIES = 1000
 
 /** Most output one runOutput call may return, in bytes. */
 export const MAX_READ_BYTES = 256 * 1024 * 1024
+
+/** Largest number of bytes one flow-control acknowledgement may report. */
+export const MAX_ACK_BYTES = 1024 * 1024 * 1024
 
 /** Longest accepted duration setting (one day). */
 const MAX_DURATION_MS = 24 * 60 * 60 * 1000
@@ -48,7 +52,10 @@ export const processSpecSchema = z.strictObject({
   stopGraceMs: z.number().int().min(0).max(MAX_DURATION_MS).optional(),
   autostart: z.boolean().optional(),
   color: z.boolean().optional(),
+  terminal: z.boolean().optional(),
 })
+
+const terminalCells = z.number().int().min(TERMINAL_SIZE_LIMITS.min).max(TERMINAL_SIZE_LIMITS.max)
 
 /**
  * The argument tuple of every command. A call whose arguments do not parse is rejected with
@@ -84,6 +91,8 @@ export const argSchemas = {
   ]),
   orphans: z.tuple([]),
   endOrphans: z.tuple([]),
+  resize: z.tuple([id, terminalCells, terminalCells]),
+  ack: z.tuple([id, z.number().int().min(0).max(MAX_ACK_BYTES)]),
 } satisfies Record<ApiMethod, z.ZodType>
 
 /** Whether `name` is a command of the contract. */

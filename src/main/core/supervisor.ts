@@ -172,6 +172,16 @@ export class Supervisor {
     return this.get(id).write(data)
   }
 
+  /** Set the size of a process's terminal. */
+  resize(id: ProcessId, cols: number, rows: number): void {
+    this.get(id).resize(cols, rows)
+  }
+
+  /** A viewer parsed more of a terminal's output (flow control). */
+  ack(id: ProcessId, bytes: number): void {
+    this.get(id).ack(bytes)
+  }
+
   /** Close a process's stdin. */
   closeStdin(id: ProcessId): void {
     this.get(id).closeStdin()
