@@ -2,6 +2,8 @@ import { useEffect } from 'react'
 import { COMMAND_INPUT_ID, NewProcessForm } from './components/NewProcessForm'
 import { ConnectionBanner } from './components/ConnectionBanner'
 import { EmptyState } from './components/EmptyState'
+import { HostWarnings } from './components/HostWarnings'
+import { OrphansBanner } from './components/OrphansBanner'
 import { ProcessList } from './components/ProcessList'
 import { ProcessView } from './components/ProcessView'
 import { isModKey } from './lib/keys'
@@ -38,6 +40,8 @@ export function App() {
   return (
     <div className="app">
       <ConnectionBanner />
+      <HostWarnings />
+      <OrphansBanner />
       <div className="layout">
         <aside className="sidebar">
           <NewProcessForm />

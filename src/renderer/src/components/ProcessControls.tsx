@@ -1,9 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import type { ProcessId } from '../../../shared/contract'
 import { errorMessage, getBridge } from '../bridge'
-import { appStore, clearStdinFocusRequest, removeProcess, useApp } from '../store/app-store'
-import { outputBuffers } from '../store/output-buffers'
-import { canRemove, canSignal, canWrite } from '../store/process-helpers'
+import { appStore, clearStdinFocusRequest, useApp } from '../store/app-store'
+import { canSignal, canStop, canWrite } from '../store/process-helpers'
 
 /** Lines sent per process, kept for the page's life so switching processes keeps them. */
 const stdinHistory = new Map<ProcessId, string[]>()
@@ -22,14 +21,16 @@ export function ProcessControls({ id }: { id: ProcessId }) {
   const draft = useRef('')
 
   const writable = info ? canWrite(info) : false
+  // In a terminal, typing goes into the terminal view (which also takes the focus request).
+  const inTerminal = info?.terminal !== undefined
 
   useEffect(() => {
     // A just-started process may report `running` a moment after start() resolves.
-    if (focusRequested && writable) {
+    if (focusRequested && writable && !inTerminal) {
       inputRef.current?.focus()
       clearStdinFocusRequest(appStore)
     }
-  }, [focusRequested, writable])
+  }, [focusRequested, writable, inTerminal])
 
   if (!info) return null
 
@@ -90,8 +91,12 @@ export function ProcessControls({ id }: { id: ProcessId }) {
   }
 
   const signalable = canSignal(info)
-  const removable = canRemove(info)
-  const graceText = graceMs === null ? 'the grace period' : `${Math.round(graceMs / 1000)} s`
+  const stoppable = canStop(info)
+  // A saved definition that never ran is started, not restarted.
+  const startLabel = info.runCount === 0 ? 'Start' : 'Restart'
+  const specGraceMs = info.spec.stopGraceMs ?? graceMs
+  const graceText = specGraceMs === null ? 'the grace period' : `${specGraceMs / 1000} s`
+  const stopSignal = info.spec.stopSignal ?? 'SIGTERM'
   const stdinPlaceholder = writable
     ? 'Type a line and press Enter'
     : info.state === 'running'
@@ -106,37 +111,44 @@ export function ProcessControls({ id }: { id: ProcessId }) {
         </p>
       )}
       <div className="controls-bar">
-        <form className="stdin" onSubmit={(e) => void send(e)}>
-          <span className="stdin-prompt mono" aria-hidden="true">
-            ›
-          </span>
-          <input
-            id="stdin-input"
-            ref={inputRef}
-            className="mono"
-            type="text"
-            aria-label="Standard input"
-            value={line}
-            disabled={!writable}
-            onChange={(e) => {
-              setLine(e.target.value)
-              historyPos.current = null
-            }}
-            onKeyDown={onKeyDown}
-            placeholder={stdinPlaceholder}
-            title="Enter sends the line · ↑/↓ history · Ctrl+D on an empty line sends EOF · Esc leaves"
-            autoComplete="off"
-            autoCapitalize="off"
-            autoCorrect="off"
-            spellCheck={false}
-          />
-        </form>
+        {!inTerminal && (
+          <form className="stdin" onSubmit={(e) => void send(e)}>
+            <span className="stdin-prompt mono" aria-hidden="true">
+              ›
+            </span>
+            <input
+              id="stdin-input"
+              ref={inputRef}
+              className="mono"
+              type="text"
+              aria-label="Standard input"
+              value={line}
+              disabled={!writable}
+              onChange={(e) => {
+                setLine(e.target.value)
+                historyPos.current = null
+              }}
+              onKeyDown={onKeyDown}
+              placeholder={stdinPlaceholder}
+              title="Enter sends the line · ↑/↓ history · Ctrl+D on an empty line sends EOF · Esc leaves"
+              autoComplete="off"
+              autoCapitalize="off"
+              autoCorrect="off"
+              spellCheck={false}
+            />
+          </form>
+        )}
+        {inTerminal && <span className="controls-spacer" />}
         <button
           type="button"
           className="button"
           disabled={!writable}
           onClick={() => void act(() => bridge.closeStdin(id))}
-          title="Close standard input (end of file) — Ctrl+D on an empty line"
+          title={
+            inTerminal
+              ? 'Type Ctrl+D into the terminal (end of file for the program reading it)'
+              : 'Close standard input (end of file) — Ctrl+D on an empty line'
+          }
         >
           Send EOF
         </button>
@@ -153,9 +165,13 @@ export function ProcessControls({ id }: { id: ProcessId }) {
         <button
           type="button"
           className="button"
-          disabled={!signalable}
+          disabled={!stoppable}
           onClick={() => void act(() => bridge.stop(id))}
-          title={`Send SIGTERM to the process group, then SIGKILL after ${graceText}`}
+          title={
+            info.state === 'backoff'
+              ? 'Cancel the pending restart'
+              : `Send ${stopSignal} to the process group, then SIGKILL after ${graceText}`
+          }
         >
           Stop
         </button>
@@ -172,24 +188,15 @@ export function ProcessControls({ id }: { id: ProcessId }) {
           type="button"
           className="button"
           onClick={() => void act(() => bridge.restart(id))}
-          title={signalable ? 'Stop this run and start the command again' : 'Run the command again'}
-        >
-          Restart
-        </button>
-        <button
-          type="button"
-          className="button"
-          disabled={!removable}
-          onClick={() =>
-            void act(async () => {
-              await bridge.remove(id)
-              removeProcess(appStore, id)
-              outputBuffers.delete(id)
-            })
+          title={
+            signalable
+              ? 'Stop this run and start the command again'
+              : info.runCount === 0
+                ? 'Start this process'
+                : 'Run the command again'
           }
-          title="Remove this process and its output from the list"
         >
-          Remove
+          {startLabel}
         </button>
       </div>
     </div>

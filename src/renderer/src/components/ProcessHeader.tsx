@@ -1,32 +1,85 @@
-import type { ProcessId } from '../../../shared/contract'
+import { useState } from 'react'
+import type { ProcessId, ProcessInfo } from '../../../shared/contract'
 import { describeStatus, formatDuration } from '../../../shared/describe'
+import { errorMessage, getBridge } from '../bridge'
 import { useNow } from '../lib/use-now'
 import { useApp } from '../store/app-store'
-import { isTicking, killCountdown, runDuration, stateTone } from '../store/process-helpers'
+import {
+  attemptText,
+  isTicking,
+  killCountdown,
+  needsClock,
+  policyGaveUp,
+  retryCountdown,
+  runDuration,
+  stateTone,
+} from '../store/process-helpers'
+import { ProcessActions } from './ProcessActions'
 import { StateDot } from './StateDot'
 
-/** Name, command line and live status of the selected process. */
-export function ProcessHeader({ id }: { id: ProcessId }) {
-  const info = useApp((s) => s.processes[id])
-  const now = useNow(info ? isTicking(info) : false)
-  if (!info) return null
-  const duration = runDuration(info, now)
-  const countdown = killCountdown(info, now)
+/** The one-line status under the command: what happened last and what happens next. */
+function statusLine(info: ProcessInfo, now: number): string {
   const status = describeStatus(info)
+  const kill = killCountdown(info, now)
+  if (kill !== null) return `stopping — SIGKILL in ${kill} s`
+  const retry = retryCountdown(info, now)
+  if (retry !== null) return `${status} — restarting in ${retry} s · ${attemptText(info)}`
+  if (policyGaveUp(info)) {
+    return `${status} — gave up after ${info.failedStarts} failed starts in a row; Restart tries again`
+  }
+  if (info.runCount === 0) return info.saved ? 'saved, not started yet' : status
   // A live run's status is just its state, which the badge shows; say since when instead.
-  const statusText =
-    countdown !== null
-      ? `stopping — SIGKILL in ${countdown} s`
-      : status === info.state && info.startedAt !== null
-        ? `${status} since ${new Date(info.startedAt).toLocaleTimeString()}`
-        : status
+  if (status === info.state && info.startedAt !== null) {
+    return `${status} since ${new Date(info.startedAt).toLocaleTimeString()}`
+  }
+  return status
+}
+
+/** Name, command line, live status and definition actions of the selected process. */
+export function ProcessHeader({ id, onEdit }: { id: ProcessId; onEdit: () => void }) {
+  const info = useApp((s) => s.processes[id])
+  const now = useNow(info ? needsClock(info) : false)
+  const [error, setError] = useState<string | null>(null)
+  if (!info) return null
+
+  const act = async (action: () => Promise<unknown>): Promise<boolean> => {
+    setError(null)
+    try {
+      await action()
+      return true
+    } catch (err) {
+      setError(errorMessage(err))
+      return false
+    }
+  }
+
+  const duration = runDuration(info, now)
+  const policy = info.spec.restart ?? 'never'
   return (
     <header className="process-header">
       <div className="process-header-top">
         <StateDot info={info} />
         <h1 className="process-title">{info.name}</h1>
-        <span className={`badge tone-${stateTone(info)}`}>{info.state}</span>
+        <span className={`badge tone-${stateTone(info)} state-${info.state}`}>{info.state}</span>
+        {info.saved && (
+          <span
+            className="tag"
+            title={
+              info.spec.autostart
+                ? 'Saved definition — starts when Corral starts'
+                : 'Saved definition — kept when Corral restarts'
+            }
+          >
+            {info.spec.autostart ? 'saved · autostart' : 'saved'}
+          </span>
+        )}
         <dl className="facts">
+          {policy !== 'never' && (
+            <div title="Restart policy">
+              <dt>restart</dt>
+              <dd>{policy}</dd>
+            </div>
+          )}
           {info.pid !== null && (
             <div>
               <dt>pid</dt>
@@ -46,6 +99,7 @@ export function ProcessHeader({ id }: { id: ProcessId }) {
             </div>
           )}
         </dl>
+        <ProcessActions id={id} onEdit={onEdit} act={act} />
       </div>
       <div
         className="process-command mono"
@@ -57,9 +111,26 @@ export function ProcessHeader({ id }: { id: ProcessId }) {
         <span className="command-text">{info.spec.command}</span>
         {info.spec.cwd && <span className="cwd">in {info.spec.cwd}</span>}
       </div>
-      <p className={`process-status tone-${stateTone(info)}`} role="status">
-        {statusText}
-      </p>
+      <div className="process-status-row">
+        <p className={`process-status tone-${stateTone(info)} state-${info.state}`} role="status">
+          {statusLine(info, now)}
+        </p>
+        {info.state === 'backoff' && (
+          <button
+            type="button"
+            className="button small"
+            onClick={() => void act(() => getBridge().retryNow(id))}
+            title="Start it now instead of waiting for the countdown"
+          >
+            Retry now
+          </button>
+        )}
+      </div>
+      {error && (
+        <p className="controls-error" role="alert">
+          {error}
+        </p>
+      )}
     </header>
   )
 }

@@ -1,7 +1,9 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react'
 import type { ProcessId } from '../../../shared/contract'
 import { describeStatus } from '../../../shared/describe'
+import { useNow } from '../lib/use-now'
 import { appStore, selectProcess, useApp } from '../store/app-store'
+import { retryCountdown } from '../store/process-helpers'
 import { StateDot } from './StateDot'
 
 /** One row of the Processes list; clicking it selects the process. */
@@ -9,6 +11,7 @@ export function ProcessListItem({ id }: { id: ProcessId }) {
   const info = useApp((s) => s.processes[id])
   const selected = useApp((s) => s.selectedId === id)
   const ref = useRef<HTMLLIElement>(null)
+  const now = useNow(info?.state === 'backoff', 1000)
 
   useEffect(() => {
     // Keyboard selection (Alt+Arrow) and new processes must stay visible in a long list.
@@ -18,7 +21,13 @@ export function ProcessListItem({ id }: { id: ProcessId }) {
   if (!info) return null
   const status = describeStatus(info)
   // While a run is live the status is just the state, so the command line is more useful.
-  const sub = status === info.state ? info.spec.command : status
+  const retry = retryCountdown(info, now)
+  const sub =
+    retry !== null
+      ? `restarting in ${retry} s · ${status}`
+      : status === info.state
+        ? info.spec.command
+        : status
   const select = (): void => selectProcess(appStore, id)
   const onKeyDown = (event: KeyboardEvent<HTMLLIElement>): void => {
     if (event.key === 'Enter' || event.key === ' ') {
@@ -42,6 +51,11 @@ export function ProcessListItem({ id }: { id: ProcessId }) {
       <span className="process-item-text">
         <span className="process-item-top">
           <span className="process-name">{info.name}</span>
+          {info.saved && (
+            <span className="tag" title="Saved definition — kept when Corral restarts">
+              saved
+            </span>
+          )}
           <span className={`process-state state-${info.state}`}>{info.state}</span>
         </span>
         <span className="process-item-sub">{sub}</span>

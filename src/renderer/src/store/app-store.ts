@@ -5,7 +5,7 @@
  * atomic selectors such as `(s) => s.revision[id]` see a change exactly when one happened.
  */
 import { createStore, useStore, type StoreApi } from 'zustand'
-import type { HostInfo, ProcessId, ProcessInfo } from '../../../shared/contract'
+import type { HostInfo, OrphanGroup, ProcessId, ProcessInfo } from '../../../shared/contract'
 import type { ConnectionState } from '../bridge'
 
 export interface AppState {
@@ -14,6 +14,10 @@ export interface AppState {
   order: ProcessId[]
   selectedId: ProcessId | null
   revision: Record<ProcessId, number>
+  /** Bumped when a process's list of runs changed, so an open runs list fetches it again. */
+  runsRevision: Record<ProcessId, number>
+  /** Process groups an earlier life of Corral left running. */
+  orphans: OrphanGroup[]
   connection: ConnectionState
   /** Whether the connection was ever open; a later drop shows the reconnect banner. */
   everConnected: boolean
@@ -30,6 +34,8 @@ export function createAppStore(): AppStore {
     order: [],
     selectedId: null,
     revision: {},
+    runsRevision: {},
+    orphans: [],
     connection: 'connecting',
     everConnected: false,
     hostInfo: null,
@@ -74,7 +80,10 @@ export function setProcessList(store: AppStore, list: ProcessInfo[]): void {
         : (order[order.length - 1] ?? null)
     const revision: Record<ProcessId, number> = {}
     for (const id of order) revision[id] = s.revision[id] ?? 0
-    return { processes, order, selectedId, revision }
+    // Runs may have changed while the page was not listening: every runs list refetches.
+    const runsRevision: Record<ProcessId, number> = {}
+    for (const id of order) runsRevision[id] = (s.runsRevision[id] ?? 0) + 1
+    return { processes, order, selectedId, revision, runsRevision }
   })
 }
 
@@ -86,6 +95,8 @@ export function removeProcess(store: AppStore, id: ProcessId): void {
     delete processes[id]
     const revision = { ...s.revision }
     delete revision[id]
+    const runsRevision = { ...s.runsRevision }
+    delete runsRevision[id]
     const index = s.order.indexOf(id)
     const order = s.order.filter((x) => x !== id)
     let selectedId = s.selectedId
@@ -94,6 +105,7 @@ export function removeProcess(store: AppStore, id: ProcessId): void {
       processes,
       order,
       revision,
+      runsRevision,
       selectedId,
       focusStdinFor: s.focusStdinFor === id ? null : s.focusStdinFor,
     }
@@ -107,6 +119,18 @@ export function bumpRevisions(store: AppStore, ids: Iterable<ProcessId>): void {
     for (const id of ids) revision[id] = (revision[id] ?? 0) + 1
     return { revision }
   })
+}
+
+/** Note that the runs of `id` changed (a `runs` event). */
+export function bumpRunsRevision(store: AppStore, id: ProcessId): void {
+  store.setState((s) => {
+    if (!(id in s.processes)) return s
+    return { runsRevision: { ...s.runsRevision, [id]: (s.runsRevision[id] ?? 0) + 1 } }
+  })
+}
+
+export function setOrphans(store: AppStore, orphans: OrphanGroup[]): void {
+  store.setState({ orphans })
 }
 
 export function selectProcess(store: AppStore, id: ProcessId | null): void {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { OutputChunk, OutputStream } from '../../../shared/contract'
-import { MAX_LINE_CHARS, ProcessOutput } from './output-buffers'
+import { styleOf } from './ansi'
+import { MAX_LINE_CHARS, MAX_LINES, ProcessOutput } from './output-buffers'
 
 let nextSeq = 0
 function chunk(data: string, stream: OutputStream = 'stdout', seq = nextSeq++): OutputChunk {
@@ -134,7 +135,7 @@ describe('ProcessOutput sequence numbers', () => {
     expect(buf.hasTopMarker).toBe(false)
   })
 
-  it('marks earlier output the host dropped before the first snapshot', () => {
+  it('puts a loadable marker before output the host dropped before the first snapshot', () => {
     const buf = new ProcessOutput()
     buf.applySnapshot({
       id: 'p',
@@ -142,12 +143,12 @@ describe('ProcessOutput sequence numbers', () => {
       droppedChars: 100,
       chunks: [chunk('x\n', 'stdout', 5)],
     })
-    expect(buf.hasTopMarker).toBe(true)
-    expect(buf.rowCount).toBe(2)
-    expect(buf.topMarkerText()).toBe('Earlier output not kept')
+    expect(buf.hasTopMarker).toBe(false)
+    expect(rows(buf)).toEqual(['gap:100 bytes of earlier output not shown', 'stdout:x'])
+    expect(buf.gaps()).toMatchObject([{ afterSeq: -1, beforeSeq: 5, leading: true }])
   })
 
-  it('inserts a gap row when a resync snapshot starts after the next expected chunk', () => {
+  it('inserts a gap row sized from the host counters when a resync snapshot skips ahead', () => {
     const buf = new ProcessOutput()
     buf.apply(chunk('a\n', 'stdout', 0))
     buf.applySnapshot({
@@ -156,7 +157,11 @@ describe('ProcessOutput sequence numbers', () => {
       droppedChars: 10,
       chunks: [chunk('e\n', 'stdout', 4)],
     })
-    expect(rows(buf)).toEqual(['stdout:a', 'gap:3 chunks of output not kept', 'stdout:e'])
+    // 2 characters were seen (seq 0), the host had produced 10 before seq 4: 8 are missing.
+    expect(rows(buf)).toEqual(['stdout:a', 'gap:8 bytes of output not shown', 'stdout:e'])
+    expect(buf.gaps()).toMatchObject([{ afterSeq: 0, beforeSeq: 4, chars: 8, leading: false }])
+    // Chunks inside the gap arriving late are not applied over newer output.
+    expect(buf.apply(chunk('late\n', 'stdout', 2))).toBe(false)
   })
 
   it('adds no gap row when a resync snapshot continues exactly', () => {
@@ -199,6 +204,7 @@ describe('ProcessOutput bounds', () => {
   it('drops old lines when the character limit is exceeded', () => {
     const buf = new ProcessOutput(1000, 100)
     for (let i = 0; i < 10; i++) feed(buf, ['x'.repeat(30) + '\n'])
+    // Each line costs its text plus a separator: 3 x 31 fit in 100.
     expect(buf.lineCount).toBe(3)
     expect(buf.droppedLines).toBe(7)
   })
@@ -219,5 +225,221 @@ describe('ProcessOutput bounds', () => {
     feed(buf, ['z'.repeat(MAX_LINE_CHARS + 100)], ['\rshort'])
     expect(buf.line(0).text).toBe('short')
     expect(buf.line(0).cut).toBe(0)
+  })
+})
+
+/** A line's text with its styled stretches as `<fg:text>` (foreground only, for brevity). */
+function styled(buf: ProcessOutput, index: number): string {
+  const ref = buf.locate(index)
+  if (!ref.store) return '(gap)'
+  const text = ref.store.text(ref.index)
+  const runs = ref.store.runs(ref.index)
+  let out = ''
+  let at = 0
+  let style = 0
+  const emit = (end: number): void => {
+    if (end <= at) return
+    const s = styleOf(style)
+    out += style === 0 ? text.slice(at, end) : `<${s.fg}:${text.slice(at, end)}>`
+    at = end
+  }
+  for (let i = 0; i < runs.length; i += 2) {
+    emit(runs[i])
+    style = runs[i + 1]
+  }
+  emit(text.length)
+  return out
+}
+
+describe('ProcessOutput styles', () => {
+  it('keeps style runs per line, and a colour carried over a newline starts the next line', () => {
+    const buf = new ProcessOutput()
+    feed(buf, ['plain \x1b[31mred\nstill red\x1b[0m plain\n\x1b[32m'], ['green\x1b[m\n'])
+    expect([0, 1, 2].map((i) => styled(buf, i))).toEqual([
+      'plain <1:red>',
+      '<1:still red> plain',
+      '<2:green>',
+    ])
+  })
+
+  it('applies a sequence split across chunks at the right place', () => {
+    const buf = new ProcessOutput()
+    feed(buf, ['a\x1b[3'], ['4mb\x1b'], ['[0mc\n'])
+    expect(styled(buf, 0)).toBe('a<4:b>c')
+  })
+
+  it('redraws a styled progress line in place on \\r, keeping only the last state', () => {
+    const buf = new ProcessOutput()
+    feed(
+      buf,
+      ['\x1b[33m 10%\x1b[0m\r'],
+      ['\x1b[33m 50%\x1b[0m\r'],
+      ['\x1b[32m100%\x1b[0m\r\n'],
+      ['done\n'],
+    )
+    expect(rows(buf)).toEqual(['stdout:100%', 'stdout:done'])
+    expect(styled(buf, 0)).toBe('<2:100%>')
+  })
+
+  it('shows pip/npm style progress (\\r inside one chunk) as one line', () => {
+    const buf = new ProcessOutput()
+    const bar = (n: number): string => `\r[${'#'.repeat(n)}${' '.repeat(10 - n)}] ${n * 10}%`
+    feed(buf, ['Downloading\n'], [bar(1) + bar(2) + bar(3)], [bar(7)], [bar(10) + '\n'], ['ok\n'])
+    expect(rows(buf)).toEqual(['stdout:Downloading', 'stdout:[##########] 100%', 'stdout:ok'])
+  })
+})
+
+describe('ProcessOutput line index', () => {
+  it('matches a reference split for random chunk boundaries across many blocks', () => {
+    const lines = Array.from({ length: 30_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 37)}`)
+    const text = lines.join('\n') + '\n'
+    const buf = new ProcessOutput()
+    let at = 0
+    let n = 1
+    while (at < text.length) {
+      const size = (n = (n * 7919 + 13) % 5003) + 1
+      feed(buf, [text.slice(at, at + size)])
+      at += size
+    }
+    expect(buf.lineCount).toBe(lines.length)
+    for (const i of [0, 1, 1234, 9999, 17_000, 29_999]) expect(buf.line(i).text).toBe(lines[i])
+    expect(rows(buf).map((r) => r.slice(7))).toEqual(lines)
+  })
+
+  it('records the chunks a cut line spans, to read it back from disk', () => {
+    const buf = new ProcessOutput(1000, 10_000_000, 10)
+    buf.apply(chunk('before\nabcdefgh', 'stdout', 0))
+    buf.apply(chunk('ijklmn', 'stdout', 1))
+    buf.apply(chunk('opq\nafter\n', 'stdout', 2))
+    const ref = buf.locate(1)
+    expect(ref.store?.text(1)).toBe('abcdefghij')
+    expect(ref.store?.cutInfo(1)).toEqual({ cut: 7, firstSeq: 0, lastSeq: 2 })
+    expect(buf.line(2)).toEqual({ kind: 'stdout', text: 'after', cut: 0 })
+  })
+
+  it('keeps appending to a line without a newline in time linear in the input', () => {
+    const buf = new ProcessOutput()
+    const piece = 'y'.repeat(1000)
+    for (let i = 0; i < 50_000; i++) feed(buf, [piece])
+    expect(buf.lineCount).toBe(1)
+    expect(buf.line(0).text.length).toBe(MAX_LINE_CHARS)
+    expect(buf.line(0).cut).toBe(50_000_000 - MAX_LINE_CHARS)
+  })
+
+  it('appends a million lines, bounded and correct', () => {
+    const buf = new ProcessOutput()
+    const count = 1_000_000
+    let pending: string[] = []
+    let seq = 0
+    for (let i = 0; i < count; i++) {
+      pending.push(`${i} the quick brown fox`)
+      if (pending.length === 5000) {
+        buf.apply(chunk(pending.join('\n') + '\n', 'stdout', seq++))
+        pending = []
+      }
+    }
+    expect(buf.lineCount).toBe(count)
+    expect(buf.line(0).text).toBe('0 the quick brown fox')
+    expect(buf.line(654_321).text).toBe('654321 the quick brown fox')
+    expect(buf.line(count - 1).text).toBe(`${count - 1} the quick brown fox`)
+    // The same volume under a small budget keeps only the newest lines.
+    const small = new ProcessOutput(MAX_LINES, 1_000_000)
+    for (let s = 0; s < 200; s++) {
+      const from = s * 5000
+      small.apply(
+        chunk(
+          Array.from({ length: 5000 }, (_, j) => `${from + j} the quick brown fox`).join('\n') +
+            '\n',
+          'stdout',
+          s,
+        ),
+      )
+    }
+    expect(small.droppedLines + small.lineCount).toBe(count)
+    expect(small.line(small.lineCount - 1).text).toBe(`${count - 1} the quick brown fox`)
+    expect(small.line(0).text).toBe(`${small.droppedLines} the quick brown fox`)
+  })
+})
+
+describe('ProcessOutput clear and gaps', () => {
+  it('clears the view and keeps showing new output, keys still increasing', () => {
+    const buf = new ProcessOutput()
+    feed(buf, ['one\ntwo\npartial'])
+    const keyBefore = buf.lineKey(2)
+    const structure = buf.structure
+    buf.clear()
+    expect(buf.rowCount).toBe(0)
+    expect(buf.structure).toBe(structure + 1)
+    feed(buf, [' more\nthree\n'])
+    // The open line ended with the clear: what follows starts a new row.
+    expect(rows(buf)).toEqual(['stdout: more', 'stdout:three'])
+    expect(buf.lineKey(0)).toBeGreaterThan(keyBefore)
+  })
+
+  it('splices chunks read from disk in place of a gap, keeping later output', () => {
+    const buf = new ProcessOutput()
+    buf.apply(chunk('a\n', 'stdout', 0))
+    buf.applySnapshot({
+      id: 'p',
+      firstSeq: 4,
+      droppedChars: 10,
+      chunks: [chunk('e\n', 'stdout', 4)],
+    })
+    buf.apply(chunk('f\n', 'stdout', 5))
+    const [gap] = buf.gaps()
+    buf.spliceGap(
+      gap,
+      [chunk('b\n', 'stdout', 1), chunk('c\n', 'stderr', 2), chunk('d\n', 'stdout', 3)],
+      null,
+    )
+    expect(rows(buf)).toEqual([
+      'stdout:a',
+      'stdout:b',
+      'stderr:c',
+      'stdout:d',
+      'stdout:e',
+      'stdout:f',
+    ])
+    expect(buf.gaps()).toEqual([])
+    buf.apply(chunk('g\n', 'stdout', 6))
+    expect(rows(buf).at(-1)).toBe('stdout:g')
+  })
+
+  it('keeps a smaller marker for what a limited read left out', () => {
+    const buf = new ProcessOutput()
+    buf.apply(chunk('a\n', 'stdout', 0))
+    buf.applySnapshot({
+      id: 'p',
+      firstSeq: 10,
+      droppedChars: 100,
+      chunks: [chunk('z\n', 'stdout', 10)],
+    })
+    const [gap] = buf.gaps()
+    buf.spliceGap(gap, [chunk('h\n', 'stdout', 8), chunk('i\n', 'stdout', 9)], {
+      beforeSeq: 8,
+      chars: 40,
+    })
+    expect(rows(buf)).toEqual([
+      'stdout:a',
+      'gap:40 bytes of output not shown',
+      'stdout:h',
+      'stdout:i',
+      'stdout:z',
+    ])
+    expect(buf.gaps()).toMatchObject([{ afterSeq: 0, beforeSeq: 8 }])
+  })
+
+  it('drops a leading gap first when bounds are exceeded and says earlier output is lost', () => {
+    const buf = new ProcessOutput(3)
+    buf.applySnapshot({
+      id: 'p',
+      firstSeq: 2,
+      droppedChars: 50,
+      chunks: [chunk('a\nb\n', 'stdout', 2)],
+    })
+    expect(rows(buf)[0]).toMatch(/^gap:/)
+    feed(buf, ['c\nd\n'])
+    expect(rows(buf)).toEqual(['stdout:b', 'stdout:c', 'stdout:d'])
+    expect(buf.hasTopMarker).toBe(true)
   })
 })

@@ -2,21 +2,30 @@
  * Output lives here, outside React state: a flood of output must cost O(chunk) to store and
  * O(visible rows) to show, never a copy of the whole history per update. The zustand store
  * only holds a revision number per process that says "this buffer changed".
+ *
+ * A buffer is a list of segments: runs of lines (each a compact {@link LineStore}) and gap
+ * markers where output was skipped (a slow view the host caught up, or output the host had
+ * already dropped). Loading a gap from the run's log on disk splices a new run of lines in
+ * its place. New output always goes to the last segment.
  */
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../../shared/contract'
-import { createAnsiState, stripAnsi, type AnsiState } from './ansi'
+import { createAnsiState, parseAnsi, PLAIN_STYLE, type AnsiState } from './ansi'
+import { KIND_STDERR, KIND_STDOUT, KIND_SYSTEM, LineStore, type CutInfo } from './line-store'
 
 /** Lines kept per process before the oldest are dropped. */
-export const MAX_LINES = 100_000
+export const MAX_LINES = 10_000_000
 /** Characters kept per process (UTF-16 code units) before the oldest lines are dropped. */
-export const MAX_CHARS = 32 * 1024 * 1024
+export const MAX_CHARS = 64 * 1024 * 1024
 /** Longest text shown for one line; the rest is counted, not kept. */
 export const MAX_LINE_CHARS = 64 * 1024
 
-/** What a row shows: a line of a stream, or a marker where the host dropped output. */
+/** What a row shows: a line of a stream, or a marker where output was skipped. */
 export type RowKind = OutputStream | 'gap'
 
-/** One displayed line. Mutable only while it is a stream's open (unterminated) line. */
+/** Stream names by stored kind. */
+export const KIND_NAMES: readonly OutputStream[] = ['stdout', 'stderr', 'system']
+
+/** One displayed line (a copy; reading it does not keep the buffer's text alive). */
 export interface OutputLine {
   kind: RowKind
   text: string
@@ -24,44 +33,190 @@ export interface OutputLine {
   cut: number
 }
 
+/** A place where output was skipped; the chunks with `afterSeq < seq < beforeSeq` are missing. */
+export interface GapMarker {
+  afterSeq: number
+  beforeSeq: number
+  /** Characters skipped, when the host's counters allow knowing it. */
+  chars: number | null
+  /** At the very start of the buffer (output before the first chunk this page saw). */
+  leading: boolean
+  loading: boolean
+  error: string | null
+}
+
+/** Where a row is: line `index` of `store`, or a gap marker. */
+export type RowRef =
+  { store: LineStore; index: number; gap?: undefined } | { gap: GapMarker; store?: undefined }
+
+type Segment = { store: LineStore; gap?: undefined } | { gap: GapMarker; store?: undefined }
+
 interface StreamState {
-  /** The line this stream is still writing (no newline yet), if any. */
-  open: OutputLine | null
+  /** Absolute line number (in the writer's store) this stream is still writing, or -1. */
+  open: number
   /** The last chunk ended in `\r`: a following `\n` ends the line, anything else overwrites it. */
   pendingCr: boolean
   ansi: AnsiState
+  /** Style in effect at the stream's current write position. */
+  style: number
 }
 
-const COMPACT_MIN = 4096
+const KIND_OF: Record<OutputStream, number> = {
+  stdout: KIND_STDOUT,
+  stderr: KIND_STDERR,
+  system: KIND_SYSTEM,
+}
 
-/** The displayable output of one process: bounded lines plus sequence bookkeeping. */
-export class ProcessOutput {
-  private lines: OutputLine[] = []
-  /** Index of the oldest kept line in `lines`; dropping advances it instead of shifting. */
-  private head = 0
-  private chars = 0
+/**
+ * Turns one process's chunks into lines of a store: per-stream ANSI state, `\r` redraws, a
+ * stream's unterminated line continuing across chunks, and the line cap.
+ */
+export class LineWriter {
   private readonly streams: Record<OutputStream, StreamState> = {
     stdout: newStreamState(),
     stderr: newStreamState(),
     system: newStreamState(),
   }
+
+  constructor(public store: LineStore) {}
+
+  /** Continue in another store (after a gap): open lines end, styles carry on. */
+  retarget(store: LineStore): void {
+    this.store = store
+    this.closeLines()
+  }
+
+  closeLines(): void {
+    for (const st of Object.values(this.streams)) {
+      st.open = -1
+      st.pendingCr = false
+    }
+  }
+
+  write(chunk: OutputChunk): void {
+    const st = this.streams[chunk.stream]
+    const { text, changes } = parseAnsi(chunk.data, st.ansi)
+    this.writeText(KIND_OF[chunk.stream], st, text, changes, chunk.time, chunk.seq)
+    // Corral's own lines are whole lines even if one lacks its newline.
+    if (chunk.stream === 'system') st.open = -1
+  }
+
+  private writeText(
+    kind: number,
+    st: StreamState,
+    text: string,
+    changes: number[] | null,
+    time: number,
+    seq: number,
+  ): void {
+    const n = text.length
+    let ci = 0
+    /** Apply every style change at or before `pos`. */
+    const stylesUpTo = (pos: number): void => {
+      if (!changes) return
+      while (ci < changes.length && changes[ci] <= pos) {
+        st.style = changes[ci + 1]
+        ci += 2
+      }
+    }
+    if (n === 0) return
+    if (st.pendingCr) {
+      st.pendingCr = false
+      if (text.charCodeAt(0) !== 0x0a && this.isOpen(st)) this.store.resetLast(time, seq)
+    }
+    let nextCr = text.indexOf('\r')
+    let i = 0
+    while (i < n) {
+      const nl = text.indexOf('\n', i)
+      const end = nl < 0 ? n : nl
+      let segEnd = end
+      if (nl >= 0) {
+        if (segEnd > i && text.charCodeAt(segEnd - 1) === 0x0d) segEnd--
+      } else if (text.charCodeAt(n - 1) === 0x0d) {
+        st.pendingCr = true
+        segEnd = n - 1
+      }
+      // A lone carriage return redraws the line (progress bars): keep what follows the last one.
+      let segStart = i
+      let redraw = false
+      while (nextCr >= 0 && nextCr < segEnd) {
+        redraw = true
+        segStart = nextCr + 1
+        nextCr = text.indexOf('\r', nextCr + 1)
+      }
+      if (nextCr >= 0 && nextCr <= end) nextCr = text.indexOf('\r', end + 1)
+      if (nl >= 0 || segEnd > i || redraw) {
+        this.ensureLine(kind, st, time, seq)
+        if (redraw) this.store.resetLast(time, seq)
+        stylesUpTo(segStart)
+        let pos = segStart
+        while (pos < segEnd) {
+          let next = segEnd
+          if (changes && ci < changes.length && changes[ci] < segEnd) next = changes[ci]
+          this.store.append(text, pos, next, st.style, seq)
+          pos = next
+          stylesUpTo(pos)
+        }
+      }
+      if (nl >= 0) st.open = -1
+      i = end + 1
+    }
+    stylesUpTo(n)
+  }
+
+  private isOpen(st: StreamState): boolean {
+    const s = this.store
+    return st.open >= 0 && st.open === s.dropped + s.count - 1
+  }
+
+  private ensureLine(kind: number, st: StreamState, time: number, seq: number): void {
+    if (this.isOpen(st)) return
+    this.store.pushLine(kind, time, seq)
+    st.open = this.store.dropped + this.store.count - 1
+  }
+}
+
+function newStreamState(): StreamState {
+  return { open: -1, pendingCr: false, ansi: createAnsiState(), style: PLAIN_STYLE }
+}
+
+/** The displayable output of one process: bounded lines plus sequence bookkeeping. */
+export class ProcessOutput {
+  private segs: Segment[]
+  private readonly writer: LineWriter
+  /** Rows dropped or cleared before row 0, so row keys stay stable. */
+  private rowBase = 0
+  /** Characters the host had produced through {@link lastSeq}; -1 while unknown. */
+  private seenChars = -1
   /** Sequence number of the last applied chunk; -1 before any. */
   lastSeq = -1
   /** Lines this buffer dropped to stay within its bounds. */
   droppedLines = 0
-  /** The host had already dropped output before the first chunk this buffer saw. */
+  /** Earlier output is missing and cannot be loaded from here. */
   earlierOutputLost = false
-  /** Longest kept line, for the horizontal scroll extent. Only grows. */
+  /** Longest kept line, for the horizontal scroll extent. Only grows (until cleared). */
   maxLineChars = 0
+  /**
+   * Bumped whenever rows change other than by appending at the end or dropping from the
+   * front (a gap loaded, the view cleared): indexes built over rows must be rebuilt.
+   */
+  structure = 0
 
   constructor(
     private readonly maxLines: number = MAX_LINES,
     private readonly maxChars: number = MAX_CHARS,
-  ) {}
+    private readonly lineCap: number = MAX_LINE_CHARS,
+  ) {
+    const store = new LineStore(lineCap)
+    this.segs = [{ store }]
+    this.writer = new LineWriter(store)
+  }
 
-  /** Number of kept lines (the top marker not included). */
+  /** Number of rows below the top marker: lines and gap markers. */
   get lineCount(): number {
-    return this.lines.length - this.head
+    let n = 0
+    for (const s of this.segs) n += s.store ? s.store.count : 1
+    return n
   }
 
   /** Whether row 0 is the "earlier output not kept" marker. */
@@ -69,7 +224,7 @@ export class ProcessOutput {
     return this.droppedLines > 0 || this.earlierOutputLost
   }
 
-  /** Rows to display: the top marker (if any) plus every kept line. */
+  /** Rows to display: the top marker (if any) plus every kept line and gap marker. */
   get rowCount(): number {
     return this.lineCount + (this.hasTopMarker ? 1 : 0)
   }
@@ -83,150 +238,216 @@ export class ProcessOutput {
     return 'Earlier output not kept'
   }
 
-  /** The kept line at `index` (0 = oldest kept). */
-  line(index: number): OutputLine {
-    return this.lines[this.head + index]
+  /** Where row `index` (0 = oldest, top marker not counted) is. */
+  locate(index: number): RowRef {
+    for (const s of this.segs) {
+      if (s.gap) {
+        if (index === 0) return { gap: s.gap }
+        index--
+      } else {
+        if (index < s.store.count) return { store: s.store, index }
+        index -= s.store.count
+      }
+    }
+    throw new RangeError(`No row ${index}`)
   }
 
-  /** A stable key for the line at `index`, unaffected by dropping older lines. */
+  /** Call `fn` for every segment with the row index it starts at. */
+  forEachSegment(
+    fn: (ref: { store?: LineStore; gap?: GapMarker }, firstRow: number) => boolean | void,
+  ): void {
+    let row = 0
+    for (const s of this.segs) {
+      if (fn(s, row) === false) return
+      row += s.store ? s.store.count : 1
+    }
+  }
+
+  /** The row at `index` as a plain object (tests, exports, compatibility). */
+  line(index: number): OutputLine {
+    const ref = this.locate(index)
+    if (ref.gap) return { kind: 'gap', text: gapText(ref.gap), cut: 0 }
+    const { store, index: i } = ref
+    return { kind: KIND_NAMES[store.kind(i)], text: store.text(i), cut: store.cut(i) }
+  }
+
+  /** A stable key for the row at `index`, unaffected by dropping older rows. */
   lineKey(index: number): number {
-    return this.droppedLines + index
+    return this.rowBase + index
+  }
+
+  /** Absolute number of row 0 (keys and indexes over rows use `rowBase + index`). */
+  get firstRowKey(): number {
+    return this.rowBase
   }
 
   /** Apply one chunk; chunks at or below {@link lastSeq} are skipped. Returns whether it applied. */
   apply(chunk: OutputChunk): boolean {
     if (chunk.seq <= this.lastSeq) return false
+    if (this.lastSeq < 0 && chunk.seq === 0) this.seenChars = 0
     this.lastSeq = chunk.seq
-    const st = this.streams[chunk.stream]
-    const text = stripAnsi(chunk.data, st.ansi)
-    this.write(chunk.stream, st, text)
-    // Corral's own lines are whole lines even if one lacks its newline.
-    if (chunk.stream === 'system') st.open = null
+    if (this.seenChars >= 0) this.seenChars += chunk.data.length
+    this.writer.write(chunk)
+    const max = this.writer.store.maxLen
+    if (max > this.maxLineChars) this.maxLineChars = max
     this.enforceBounds()
     return true
   }
 
   /**
    * Apply a snapshot from `output(id, afterSeq)`. A snapshot that starts after the next
-   * expected chunk means the host dropped output in between, which gets a marker row.
+   * expected chunk means output was skipped in between, which gets a gap marker that can load
+   * it from disk.
    */
   applySnapshot(snapshot: OutputSnapshot): void {
     if (this.lastSeq < 0 && this.lineCount === 0) {
-      if (snapshot.droppedChars > 0) this.earlierOutputLost = true
+      if (snapshot.droppedChars > 0 && snapshot.firstSeq > 0) {
+        this.insertGap(-1, snapshot.firstSeq, snapshot.droppedChars, true)
+      }
+      this.seenChars = snapshot.droppedChars
     } else if (snapshot.firstSeq > this.lastSeq + 1 && snapshot.chunks.length > 0) {
-      const missed = snapshot.firstSeq - this.lastSeq - 1
-      this.closeOpenLines()
-      this.pushLine({
-        kind: 'gap',
-        text: `${missed} ${missed === 1 ? 'chunk' : 'chunks'} of output not kept`,
-        cut: 0,
-      })
+      const missed = this.seenChars >= 0 ? snapshot.droppedChars - this.seenChars : -1
+      this.insertGap(this.lastSeq, snapshot.firstSeq, missed > 0 ? missed : null, false)
+      this.seenChars = snapshot.droppedChars
     }
     for (const chunk of snapshot.chunks) this.apply(chunk)
   }
 
-  private write(stream: OutputStream, st: StreamState, text: string): void {
-    if (text.length === 0) return
-    let start = 0
-    if (st.pendingCr) {
-      st.pendingCr = false
-      if (text.charCodeAt(0) !== 0x0a && st.open && this.isLast(st.open)) this.reset(st.open)
-    }
-    for (;;) {
-      const nl = text.indexOf('\n', start)
-      if (nl < 0) {
-        let seg = text.slice(start)
-        if (seg.length === 0) return
-        if (seg.endsWith('\r')) {
-          st.pendingCr = true
-          seg = seg.slice(0, -1)
-        }
-        this.writeSegment(stream, st, seg)
-        return
-      }
-      let seg = text.slice(start, nl)
-      if (seg.endsWith('\r')) seg = seg.slice(0, -1)
-      this.writeSegment(stream, st, seg)
-      st.open = null
-      start = nl + 1
-    }
+  /** Record skipped output before everything that follows. */
+  private insertGap(
+    afterSeq: number,
+    beforeSeq: number,
+    chars: number | null,
+    leading: boolean,
+  ): void {
+    const gap: GapMarker = { afterSeq, beforeSeq, chars, leading, loading: false, error: null }
+    const store = new LineStore(this.lineCap)
+    const live = this.segs[this.segs.length - 1]
+    if (live.store && live.store.count === 0) this.segs.pop()
+    this.segs.push({ gap }, { store })
+    this.writer.retarget(store)
+    this.lastSeq = Math.max(this.lastSeq, beforeSeq - 1)
   }
 
-  /** Add text (no `\n`) to the stream's open line, starting a row if another stream wrote since. */
-  private writeSegment(stream: OutputStream, st: StreamState, seg: string): void {
-    let line = st.open && this.isLast(st.open) ? st.open : null
-    if (!line) {
-      line = { kind: stream, text: '', cut: 0 }
-      this.pushLine(line)
+  /** The gap markers in row order. */
+  gaps(): GapMarker[] {
+    const out: GapMarker[] = []
+    for (const s of this.segs) if (s.gap) out.push(s.gap)
+    return out
+  }
+
+  /**
+   * Replace `gap` with the chunks read back for it. `remaining` describes output still
+   * missing before them (the read was limited), which keeps a smaller marker.
+   */
+  spliceGap(
+    gap: GapMarker,
+    chunks: readonly OutputChunk[],
+    remaining: { beforeSeq: number; chars: number | null } | null,
+  ): void {
+    const at = this.segs.findIndex((s) => s.gap === gap)
+    if (at < 0) return
+    const store = new LineStore(this.lineCap)
+    const writer = new LineWriter(store)
+    for (const c of chunks) if (c.seq > gap.afterSeq && c.seq < gap.beforeSeq) writer.write(c)
+    const replacement: Segment[] = []
+    if (remaining) {
+      replacement.push({
+        gap: {
+          ...gap,
+          beforeSeq: remaining.beforeSeq,
+          chars: remaining.chars,
+          loading: false,
+          error: null,
+        },
+      })
     }
-    const cr = seg.lastIndexOf('\r')
-    if (cr >= 0) {
-      // A lone carriage return redraws the line (progress bars): keep what follows the last one.
-      this.reset(line)
-      seg = seg.slice(cr + 1)
+    if (store.count > 0) replacement.push({ store })
+    this.segs.splice(at, 1, ...replacement)
+    if (this.segs.length === 0 || !this.segs[this.segs.length - 1].store) {
+      // The writer's store was the one after the gap; keep it last.
+      this.segs.push({ store: this.writer.store })
     }
-    this.append(line, seg)
-    st.open = line
+    if (store.maxLen > this.maxLineChars) this.maxLineChars = store.maxLen
+    this.structure++
+    this.enforceBounds()
   }
 
-  private append(line: OutputLine, seg: string): void {
-    const room = MAX_LINE_CHARS - line.text.length
-    if (seg.length <= room) {
-      line.text += seg
-      this.chars += seg.length
-    } else {
-      if (room > 0) {
-        line.text += seg.slice(0, room)
-        this.chars += room
-      }
-      line.cut += seg.length - Math.max(0, room)
-    }
-    if (line.text.length > this.maxLineChars) this.maxLineChars = line.text.length
-  }
-
-  private reset(line: OutputLine): void {
-    this.chars -= line.text.length
-    line.text = ''
-    line.cut = 0
-  }
-
-  private isLast(line: OutputLine): boolean {
-    return this.lines.length > this.head && this.lines[this.lines.length - 1] === line
-  }
-
-  private closeOpenLines(): void {
-    for (const st of Object.values(this.streams)) {
-      st.open = null
-      st.pendingCr = false
-    }
-  }
-
-  private pushLine(line: OutputLine): void {
-    this.lines.push(line)
-    this.chars += line.text.length
+  /** Empty the view; output that arrives later is shown as usual. */
+  clear(): void {
+    this.rowBase += this.lineCount
+    const store = new LineStore(this.lineCap)
+    this.segs = [{ store }]
+    this.writer.retarget(store)
+    this.droppedLines = 0
+    this.earlierOutputLost = false
+    this.maxLineChars = 0
+    this.structure++
   }
 
   private enforceBounds(): void {
-    let drop = 0
-    const count = this.lineCount
-    while (drop < count - 1 && (count - drop > this.maxLines || this.chars > this.maxChars)) {
-      this.chars -= this.lines[this.head + drop].text.length
-      drop++
+    let lines = 0
+    let chars = 0
+    for (const s of this.segs) {
+      if (s.store) {
+        lines += s.store.count
+        chars += s.store.chars
+      }
     }
-    if (drop === 0) return
-    this.head += drop
-    this.droppedLines += drop
-    // Compact once the dead prefix dominates, keeping appends amortised O(1).
-    if (this.head > COMPACT_MIN && this.head * 2 > this.lines.length) {
-      this.lines = this.lines.slice(this.head)
-      this.head = 0
+    if (lines <= this.maxLines && chars <= this.maxChars) return
+    while ((lines > this.maxLines || chars > this.maxChars) && lines > 1) {
+      const first = this.segs[0]
+      const last = this.segs.length === 1
+      if (first.gap) {
+        // Older than anything kept: it goes first, and what it stood for is lost here.
+        this.segs.shift()
+        this.rowBase++
+        this.earlierOutputLost = true
+        continue
+      }
+      const store = first.store
+      let drop = 0
+      let freed = 0
+      const keep = last ? 1 : 0
+      while (
+        drop < store.count - keep &&
+        (lines - drop > this.maxLines || chars - freed > this.maxChars)
+      ) {
+        freed += store.len(drop) + 1
+        drop++
+      }
+      store.dropFront(drop)
+      lines -= drop
+      chars -= freed
+      this.rowBase += drop
+      this.droppedLines += drop
+      if (store.count === 0 && !last) this.segs.shift()
+      else if (drop === 0) break
     }
   }
 }
 
-function newStreamState(): StreamState {
-  return { open: null, pendingCr: false, ansi: createAnsiState() }
+/** What a gap marker row says. */
+export function gapText(gap: GapMarker): string {
+  const size = gap.chars === null ? null : formatSize(gap.chars)
+  if (gap.leading) return size ? `${size} of earlier output not shown` : 'Earlier output not shown'
+  return size ? `${size} of output not shown` : 'Some output not shown'
 }
+
+/** Sizes for people (characters of mostly ASCII text are about bytes): `812 bytes`, `4.2 KB`. */
+export function formatSize(n: number): string {
+  if (n < 1024) return `${n.toLocaleString('en-US')} ${n === 1 ? 'byte' : 'bytes'}`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let value = n / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}
+
+export type { CutInfo }
 
 /** The per-process buffers of this page. */
 export class OutputBuffers {

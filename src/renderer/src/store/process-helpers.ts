@@ -11,6 +11,11 @@ export function canSignal(info: ProcessInfo): boolean {
   return SIGNALLABLE.includes(info.state)
 }
 
+/** Whether Stop applies: a live run, or a pending restart (Stop cancels it). */
+export function canStop(info: ProcessInfo): boolean {
+  return canSignal(info) || info.state === 'backoff'
+}
+
 /** Whether the process may be removed from the list. */
 export function canRemove(info: ProcessInfo): boolean {
   return !BUSY.includes(info.state)
@@ -57,4 +62,25 @@ export function runDuration(info: ProcessInfo, now: number): number | null {
 export function killCountdown(info: ProcessInfo, now: number): number | null {
   if (info.state !== 'stopping' || info.killDeadline === null) return null
   return Math.max(0, Math.ceil((info.killDeadline - now) / 1000))
+}
+
+/** Whole seconds until the next automatic restart, or null if none is pending. */
+export function retryCountdown(info: ProcessInfo, now: number): number | null {
+  if (info.state !== 'backoff' || info.nextRetryAt === null) return null
+  return Math.max(0, Math.ceil((info.nextRetryAt - now) / 1000))
+}
+
+/** The restart policy's attempt count: `failed starts: 2 of 5`. */
+export function attemptText(info: ProcessInfo): string {
+  return `failed starts: ${info.failedStarts} of ${info.maxRetries}`
+}
+
+/** Whether the restart policy gave up on this process (rather than it failing with no policy). */
+export function policyGaveUp(info: ProcessInfo): boolean {
+  return info.state === 'fatal' && (info.spec.restart ?? 'never') !== 'never'
+}
+
+/** Whether the clock of the header or list must tick (run time, kill or retry countdown). */
+export function needsClock(info: ProcessInfo): boolean {
+  return isTicking(info) || info.state === 'backoff'
 }

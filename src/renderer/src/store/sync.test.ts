@@ -3,6 +3,7 @@ import type {
   CorralEvents,
   EventName,
   HostInfo,
+  OrphanGroup,
   OutputChunk,
   OutputSnapshot,
   ProcessId,
@@ -86,6 +87,10 @@ class FakeHost implements SyncBridge {
   }
   hostInfo(): Promise<HostInfo> {
     return Promise.resolve(HOST)
+  }
+  orphanGroups: OrphanGroup[] = []
+  orphans(): Promise<OrphanGroup[]> {
+    return Promise.resolve(this.orphanGroups)
   }
   list(): Promise<ProcessInfo[]> {
     const snapshot = [...this.processes]
@@ -238,5 +243,50 @@ describe('startSync catch-up', () => {
     await sync.ready()
     host.write('ghost', 'boo\n')
     expect(buffers.peek('ghost')).toBeUndefined()
+  })
+})
+
+describe('startSync supervision state', () => {
+  const ORPHAN: OrphanGroup = {
+    pgid: 42,
+    name: 'sleep',
+    command: 'sleep 300',
+    startedAt: 0,
+    pids: [42],
+  }
+
+  it('fetches orphans at start and after a reconnect, and takes the orphans event', async () => {
+    const host = new FakeHost()
+    host.orphanGroups = [ORPHAN]
+    const { store, sync } = setup(host)
+    await host.release()
+    await sync.ready()
+    expect(store.getState().orphans).toEqual([ORPHAN])
+    host.emit('orphans', [])
+    expect(store.getState().orphans).toEqual([])
+    host.orphanGroups = [{ ...ORPHAN, pids: [42, 43] }]
+    host.setState('closed')
+    host.setState('open')
+    await host.release()
+    await sync.ready()
+    expect(store.getState().orphans[0].pids).toEqual([42, 43])
+  })
+
+  it('bumps the runs revision of a known process on a runs event, and on a resync', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a')]
+    const { store, sync } = setup(host)
+    await host.release()
+    await sync.ready()
+    const before = store.getState().runsRevision.a
+    host.emit('runs', { id: 'a' })
+    expect(store.getState().runsRevision.a).toBe(before + 1)
+    host.emit('runs', { id: 'ghost' })
+    expect(store.getState().runsRevision.ghost).toBeUndefined()
+    host.setState('closed')
+    host.setState('open')
+    await host.release()
+    await sync.ready()
+    expect(store.getState().runsRevision.a).toBe(before + 2)
   })
 })

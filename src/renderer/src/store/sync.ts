@@ -7,17 +7,23 @@ import type { CorralBridge, OutputBatch, ProcessId } from '../../../shared/contr
 import type { ConnectionState } from '../bridge'
 import {
   bumpRevisions,
+  bumpRunsRevision,
   removeProcess,
   setConnection,
   setHostInfo,
+  setOrphans,
   setProcessList,
   upsertProcess,
   type AppStore,
 } from './app-store'
 import type { OutputBuffers } from './output-buffers'
+import { feedTerminal, pruneTerminalFeeds, terminalFeeds } from './terminal-feeds'
 
 /** The parts of the renderer bridge the sync needs. */
-export interface SyncBridge extends Pick<CorralBridge, 'on' | 'list' | 'output' | 'hostInfo'> {
+export interface SyncBridge extends Pick<
+  CorralBridge,
+  'on' | 'list' | 'output' | 'hostInfo' | 'orphans'
+> {
   connectionState(): ConnectionState
   onConnection(listener: (state: ConnectionState) => void): () => void
 }
@@ -108,6 +114,7 @@ export function startSync(options: SyncOptions): Sync {
     }
     let changed = false
     for (const chunk of batch.chunks) changed = buf.apply(chunk) || changed
+    feedTerminal(store, batch.id, batch.chunks)
     if (changed) markDirty(batch.id)
   }
 
@@ -117,7 +124,10 @@ export function startSync(options: SyncOptions): Sync {
     const last = buffers.get(id).lastSeq
     ;(last >= 0 ? bridge.output(id, last) : bridge.output(id))
       .then((snap) => {
-        if (id in store.getState().processes) buffers.get(id).applySnapshot(snap)
+        if (id in store.getState().processes) {
+          buffers.get(id).applySnapshot(snap)
+          feedTerminal(store, id, snap.chunks)
+        }
       })
       .catch(() => {
         // Safe to ignore: the process is gone or the connection dropped, and a reconnect
@@ -129,6 +139,7 @@ export function startSync(options: SyncOptions): Sync {
         if (!(id in store.getState().processes)) return
         const buf = buffers.get(id)
         for (const b of pending) for (const chunk of b.chunks) buf.apply(chunk)
+        for (const b of pending) feedTerminal(store, id, b.chunks)
         markDirty(id)
       })
   }
@@ -142,12 +153,20 @@ export function startSync(options: SyncOptions): Sync {
         .then((info) => setHostInfo(store, info))
         .catch((err: unknown) => onError?.(err))
     }
+    // Orphans can only disappear (ended elsewhere) while the page was away; ask again.
+    bridge
+      .orphans()
+      .then((orphans) => {
+        if (gen === generation) setOrphans(store, orphans)
+      })
+      .catch((err: unknown) => onError?.(err))
     try {
       const list = await bridge.list()
       if (gen !== generation) return
       setProcessList(store, list)
       const known = new Set(list.map((p) => p.id))
       for (const id of buffers.ids()) if (!known.has(id)) buffers.delete(id)
+      pruneTerminalFeeds(known)
       const snapshots = await Promise.all(
         list.map((p) => {
           const last = buffers.peek(p.id)?.lastSeq ?? -1
@@ -161,6 +180,7 @@ export function startSync(options: SyncOptions): Sync {
       for (const snap of snapshots) {
         if (!snap || !(snap.id in store.getState().processes)) continue
         buffers.get(snap.id).applySnapshot(snap)
+        feedTerminal(store, snap.id, snap.chunks)
         markDirty(snap.id)
       }
       const pending = held ?? []
@@ -183,7 +203,10 @@ export function startSync(options: SyncOptions): Sync {
     bridge.on('removed', ({ id }) => {
       removeProcess(store, id)
       buffers.delete(id)
+      terminalFeeds.delete(id)
     }),
+    bridge.on('runs', ({ id }) => bumpRunsRevision(store, id)),
+    bridge.on('orphans', (orphans) => setOrphans(store, orphans)),
     bridge.on('output', (batch) => {
       if (held) held.push(batch)
       else applyBatch(batch)

@@ -1,0 +1,127 @@
+import type { Locator, Page } from '@playwright/test'
+import { expect, test } from './fixtures'
+import { newProcessForm, processItem, runCommand } from './ui'
+
+/**
+ * The terminal's screen and scrollback as text, one string per row, read from xterm.js's DOM
+ * renderer. (The app uses WebGL only with a hardware GPU; headless Chromium has none, so the
+ * rows are always in the DOM here.)
+ */
+async function terminalLines(page: Page): Promise<string[]> {
+  const rows = page.locator('.terminal-host .xterm-rows')
+  if ((await rows.count()) === 0) return []
+  return rows.evaluate((el) =>
+    Array.from(el.children, (row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()),
+  )
+}
+
+/** The terminal region of the selected process. */
+function terminal(page: Page): Locator {
+  return page.getByRole('region', { name: 'Terminal' })
+}
+
+/** Start `command` with "Run in terminal" ticked and wait until its terminal shows `ready`. */
+async function runInTerminal(
+  page: Page,
+  command: string,
+  ready: RegExp,
+  extra: { shell?: boolean; name?: string } = {},
+): Promise<void> {
+  const form = newProcessForm(page)
+  await form.getByRole('checkbox', { name: 'Run in terminal' }).check()
+  await runCommand(page, { command, ...extra })
+  await expect(terminal(page)).toBeVisible()
+  await expect.poll(async () => (await terminalLines(page)).join('\n')).toMatch(ready)
+  await terminal(page).click()
+}
+
+test('a Python REPL without -i runs in a terminal: type 1+1, see 2', async ({ app }) => {
+  const { page } = app
+  await runInTerminal(page, 'python3', /^>>>$/m)
+  // Typing goes into the terminal, so the line-based stdin box is not offered.
+  await expect(page.getByRole('textbox', { name: 'Standard input' })).toHaveCount(0)
+  await expect(page.getByRole('textbox', { name: 'Terminal input' })).toBeFocused()
+  await page.keyboard.type('1+1')
+  await page.keyboard.press('Enter')
+  await expect.poll(() => terminalLines(page)).toEqual(expect.arrayContaining(['>>> 1+1', '2']))
+  await page.keyboard.type('exit()')
+  await page.keyboard.press('Enter')
+  await expect(processItem(page, 'python3')).toContainText('exited')
+})
+
+test('the program sees the terminal resize with the page', async ({ app }) => {
+  const { page } = app
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await runInTerminal(page, 'bash --norc --noprofile -i', /[$#]$/m)
+  const sizes = async (): Promise<string[]> =>
+    (await terminalLines(page)).filter((l) => /^\d+ \d+$/.test(l))
+
+  await page.keyboard.type('stty size')
+  await page.keyboard.press('Enter')
+  await expect.poll(sizes).toHaveLength(1)
+  const [first] = await sizes()
+
+  await page.setViewportSize({ width: 1000, height: 600 })
+  // The grid refits (and the program gets SIGWINCH) on the next frame.
+  await expect
+    .poll(async () => {
+      await page.keyboard.type('stty size')
+      await page.keyboard.press('Enter')
+      return (await sizes()).at(-1)
+    })
+    .not.toBe(first)
+  const [rows1, cols1] = first.split(' ').map(Number)
+  const [rows2, cols2] = (await sizes()).at(-1)!.split(' ').map(Number)
+  expect(rows2).toBeLessThan(rows1)
+  expect(cols2).toBeLessThan(cols1)
+  // (An interactive shell ignores SIGTERM: leaving it ends the run without the grace period.)
+  await page.keyboard.type('exit')
+  await page.keyboard.press('Enter')
+  await expect(processItem(page, 'bash')).toContainText('exited')
+})
+
+test('read -s keeps a secret off the screen; Ctrl+C interrupts the foreground job', async ({
+  app,
+}) => {
+  const { page } = app
+  await runInTerminal(page, 'bash --norc --noprofile -i', /[$#]$/m)
+  await page.keyboard.type('read -s x; echo len=${#x}')
+  await page.keyboard.press('Enter')
+  await page.keyboard.type('hunter2-secret')
+  await page.keyboard.press('Enter')
+  await expect.poll(() => terminalLines(page)).toContain('len=14')
+  expect((await terminalLines(page)).join('\n')).not.toContain('hunter2')
+
+  await page.keyboard.type('sleep 30')
+  await page.keyboard.press('Enter')
+  await page.keyboard.press('Control+C')
+  await page.keyboard.type('echo after-$((6*7))')
+  await page.keyboard.press('Enter')
+  await expect.poll(() => terminalLines(page)).toContain('after-42')
+  await expect(processItem(page, 'bash')).toContainText('running')
+  await page.keyboard.type('exit')
+  await page.keyboard.press('Enter')
+  await expect(processItem(page, 'bash')).toContainText('exited')
+})
+
+test('reloading replays the terminal once, then it carries on live', async ({ app }) => {
+  const { page } = app
+  await runInTerminal(page, 'python3', /^>>>$/m)
+  await page.keyboard.type('print("mark" + "er-" + str(6*7))')
+  await page.keyboard.press('Enter')
+  await expect.poll(() => terminalLines(page)).toContain('marker-42')
+
+  await page.reload()
+  await expect(terminal(page)).toBeVisible()
+  await expect.poll(() => terminalLines(page)).toContain('marker-42')
+  const lines = await terminalLines(page)
+  expect(lines.filter((l) => l === 'marker-42')).toHaveLength(1)
+  expect(lines.filter((l) => l.includes('started python3'))).toHaveLength(1)
+  expect(lines.filter((l) => l.startsWith('Python 3.'))).toHaveLength(1)
+
+  // Still the same live session after the reload.
+  await terminal(page).click()
+  await page.keyboard.type('6*7+1')
+  await page.keyboard.press('Enter')
+  await expect.poll(() => terminalLines(page)).toContain('43')
+})

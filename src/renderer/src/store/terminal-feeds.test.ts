@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import type { OutputChunk, ProcessInfo } from '../../../shared/contract'
+import { createAppStore, setProcessList } from './app-store'
+import { feedTerminal, pruneTerminalFeeds, TerminalFeed, TerminalFeeds } from './terminal-feeds'
+import { systemLineForTerminal, utf8Length } from './terminal-support'
+
+const chunk = (seq: number, data: string, stream: OutputChunk['stream'] = 'stdout') => ({
+  seq,
+  stream,
+  data,
+  time: 0,
+})
+
+function info(id: string, terminal: boolean): ProcessInfo {
+  return {
+    id,
+    name: id,
+    spec: { command: id, terminal },
+    state: 'running',
+    pid: 1,
+    runCount: 1,
+    startedAt: 0,
+    endedAt: null,
+    exit: null,
+    stdinOpen: true,
+    killDeadline: null,
+    saved: false,
+    nextRetryAt: null,
+    failedStarts: 0,
+    maxRetries: 5,
+    runId: null,
+    ...(terminal ? { terminal: { cols: 80, rows: 24 } } : {}),
+  }
+}
+
+describe('TerminalFeed', () => {
+  it('takes each chunk once, in order, and tells followers only what is new', () => {
+    const feed = new TerminalFeed()
+    const seen: number[] = []
+    feed.take([chunk(0, 'a'), chunk(1, 'b')])
+    const off = feed.subscribe((chunks) => seen.push(...chunks.map((c) => c.seq)))
+    // A snapshot overlapping what live events already delivered (a reload, a catch-up).
+    feed.take([chunk(0, 'a'), chunk(1, 'b'), chunk(2, 'c')])
+    feed.take([chunk(2, 'c')])
+    feed.take([chunk(3, 'd')])
+    off()
+    feed.take([chunk(4, 'e')])
+    expect(seen).toEqual([2, 3])
+    expect(feed.history().map((c) => c.data)).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(feed.lastSeq).toBe(4)
+    expect(feed.startsMidStream).toBe(false)
+  })
+
+  it('keeps a bounded tail and says when the replay starts mid-stream', () => {
+    const feed = new TerminalFeed(10)
+    feed.take([chunk(0, 'aaaa'), chunk(1, 'bbbb'), chunk(2, 'cccc')])
+    expect(feed.history().map((c) => c.seq)).toEqual([1, 2])
+    expect(feed.startsMidStream).toBe(true)
+    const late = new TerminalFeed()
+    late.take([chunk(7, 'x')])
+    expect(late.startsMidStream).toBe(true)
+  })
+})
+
+describe('feedTerminal', () => {
+  it('feeds only processes that run in a terminal, and forgets removed ones', () => {
+    const store = createAppStore()
+    setProcessList(store, [info('term', true), info('pipe', false)])
+    const feeds = new TerminalFeeds()
+    feedTerminal(store, 'term', [chunk(0, 'hi')], feeds)
+    feedTerminal(store, 'pipe', [chunk(0, 'hi')], feeds)
+    expect(feeds.ids()).toEqual(['term'])
+    pruneTerminalFeeds(new Set(['pipe']), feeds)
+    expect(feeds.ids()).toEqual([])
+  })
+})
+
+describe('terminal support', () => {
+  it('counts UTF-8 bytes without encoding', () => {
+    for (const text of ['', 'abc', 'héllo', '日本語', '🎉x', '\ud800x']) {
+      expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length)
+    }
+  })
+
+  it("shows Corral's lines dimmed, on a line of their own", () => {
+    expect(systemLineForTerminal('■ exited with code 0\n', false)).toBe(
+      '\r\n\x1b[0m\x1b[2m■ exited with code 0\x1b[0m\r\n',
+    )
+    expect(systemLineForTerminal('a\nb\n', true)).toBe('\x1b[0m\x1b[2ma\r\nb\x1b[0m\r\n')
+  })
+})
