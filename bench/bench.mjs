@@ -86,6 +86,9 @@ async function fixture(name, bytes, lineBytes, multibyte = false) {
 
 // ---------------------------------------------------------------- host and clients
 
+/** Everything started, so that a failed benchmark cannot leave it running. */
+const live = { hosts: new Set(), browsers: new Set() }
+
 async function startHost(extraEnv = {}) {
   const dataDir = mkdtempSync(path.join(WORK, 'data-'))
   const statsFile = path.join(dataDir, 'loop-stats.json')
@@ -93,6 +96,8 @@ async function startHost(extraEnv = {}) {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, CORRAL_TOKEN: '', CORRAL_LOOP_STATS_FILE: statsFile, ...extraEnv },
   })
+  live.hosts.add(proc)
+  proc.once('exit', () => live.hosts.delete(proc))
   const url = await new Promise((resolve, reject) => {
     let out = ''
     proc.stdout.on('data', (d) => {
@@ -158,11 +163,14 @@ async function client(url) {
 }
 
 async function browser() {
-  return chromium.launch({
+  const br = await chromium.launch({
     executablePath: chromiumExecutable,
     // Precise memory figures for B4.
     args: [...chromiumArgs, '--enable-precise-memory-info'],
   })
+  live.browsers.add(br)
+  br.once('disconnected', () => live.browsers.delete(br))
+  return br
 }
 
 /**
@@ -186,8 +194,14 @@ async function sinkPage(br, url) {
         ws.onmessage = (ev) => {
           if (typeof ev.data !== 'string') {
             // A binary output frame (layout in src/shared/wire.ts): discarded unless a
-            // latency probe listens, which decodes it as the UI's bridge would.
+            // latency probe listens, which decodes it as the UI's bridge would. Acknowledged
+            // like the UI's bridge does (flow control).
             w.sink.bytes += ev.data.byteLength
+            w.sink.unacked = (w.sink.unacked ?? 0) + ev.data.byteLength
+            if (w.sink.unacked >= 128 * 1024) {
+              ws.send(JSON.stringify({ t: 'ack', bytes: w.sink.unacked }))
+              w.sink.unacked = 0
+            }
             if (w.sink.onOutput) {
               const bytes = new Uint8Array(ev.data)
               const headerLen = new DataView(ev.data).getUint32(0, true)
@@ -222,14 +236,17 @@ async function sinkPage(br, url) {
 /** The real UI, following the tail of the process it started. */
 async function uiPage(br, url) {
   const page = await br.newPage({ viewport: { width: 1280, height: 800 } })
+  page.on('crash', () => console.error('bench: the page crashed'))
+  page.on('pageerror', (err) => console.error('bench: page error:', err.message))
   await page.goto(url.toString())
   await page.getByRole('textbox', { name: 'Command' }).waitFor()
   return page
 }
 
-async function runInUi(page, command, name) {
+async function runInUi(page, command, name, shell = false) {
   await page.getByRole('textbox', { name: 'Command' }).fill(command)
   await page.getByRole('textbox', { name: 'Name' }).fill(name)
+  await page.getByRole('checkbox', { name: 'Run in shell' }).setChecked(shell)
   await page.getByRole('button', { name: 'Run', exact: true }).click()
 }
 
@@ -501,7 +518,7 @@ async function b4() {
       // The host is between samples of /proc; the next sample counts.
     }
   }, 100)
-  await runInUi(page, `head -c ${total} /dev/zero | tr '\\0' 'x' | fold -w 99`, 'gigabyte')
+  await runInUi(page, `head -c ${total} /dev/zero | tr '\\0' 'x' | fold -w 99`, 'gigabyte', true)
   await page
     .getByRole('log', { name: 'Output' })
     .getByText(/exited with code 0/)
@@ -610,4 +627,8 @@ for (const [name, fn] of Object.entries(benches)) {
     console.log(JSON.stringify({ bench: name, error: String(err?.stack ?? err) }))
     process.exitCode = 1
   }
+  // Whatever a failed benchmark left behind must not disturb the next one.
+  for (const br of live.browsers) await br.close().catch(() => {})
+  for (const proc of live.hosts) proc.kill('SIGKILL')
 }
+process.exit()

@@ -460,3 +460,44 @@ describe('resilience of the WebSocket transport', () => {
     ws.close()
   })
 })
+
+describe('flow control with acknowledgements', () => {
+  it('keeps unacknowledged output within the window, and catches up after an ack', async () => {
+    const { url } = await serve()
+    const ws = connect(url)
+    await new Promise((r) => ws.once('open', r))
+    let received = 0
+    const statuses: string[] = []
+    ws.on('message', (d: Buffer, isBinary: boolean) => {
+      if (isBinary) received += d.length
+      else {
+        const msg = JSON.parse(d.toString()) as WireServerMessage
+        if (msg.t === 'event' && msg.name === 'status')
+          statuses.push((msg.payload as { state: string }).state)
+      }
+    })
+    // Announce acknowledgements, then acknowledge nothing while 30 MB flood out.
+    ws.send(JSON.stringify({ t: 'ack', bytes: 0 }))
+    ws.send(
+      JSON.stringify({
+        t: 'call',
+        id: 1,
+        method: 'start',
+        args: [{ command: `head -c 30000000 /dev/zero | tr '\\0' 'z'`, shell: true }],
+      }),
+    )
+    const deadline = Date.now() + 20_000
+    while (!statuses.includes('exited') && Date.now() < deadline) await sleep(20)
+    expect(statuses).toContain('exited')
+    await sleep(200)
+    // The window (1 MiB) plus what a quiet start may pass: far below the 30 MB written.
+    expect(received).toBeLessThan(3 * 1024 * 1024)
+    const before = received
+    ws.send(JSON.stringify({ t: 'ack', bytes: received }))
+    const until = Date.now() + 5000
+    while (received === before && Date.now() < until) await sleep(20)
+    // Caught up with the newest output once acknowledged.
+    expect(received).toBeGreaterThan(before)
+    ws.close()
+  })
+})

@@ -13,6 +13,21 @@ export interface WireCall {
   args: unknown[]
 }
 
+/**
+ * Client -> server: the client has processed this many more bytes of binary output frames.
+ * A client that acknowledges gets output within a window of unacknowledged bytes, so what is
+ * in flight (socket and kernel buffers included) stays small and an echo never queues behind
+ * megabytes of another process's flood. Clients that never acknowledge are only limited by
+ * the socket queue.
+ */
+export interface WireAck {
+  t: 'ack'
+  bytes: number
+}
+
+/** Bytes of output a client processes between acknowledgements. */
+export const ACK_EVERY_BYTES = 128 * 1024
+
 /** Server -> client: the outcome of a call. */
 export type WireResult = { t: 'result'; id: number } & CallResult
 

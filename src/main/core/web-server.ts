@@ -4,8 +4,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { CorralEvents } from '../../shared/contract'
-import type { OutputFrameHeader, WireCall, WireServerMessage } from '../../shared/wire'
+import type { CorralEvents, OutputChunk } from '../../shared/contract'
+import type { OutputFrameHeader, WireAck, WireCall, WireServerMessage } from '../../shared/wire'
 import { MAX_CLIENT_MESSAGE_BYTES, TOKEN_PARAM, WS_PATH } from '../../shared/wire'
 import type { Host } from './host'
 import { byteLength, bytesOf } from './utf8'
@@ -157,6 +157,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
  * up from the process's buffer once its queue drains, and status events are never held back.
  */
 export const WS_HIGH_WATER_BYTES = 1024 * 1024
+/** Unacknowledged output bytes allowed in flight to a client that acknowledges (WireAck). */
+export const WS_ACK_WINDOW_BYTES = 1024 * 1024
+
+/** Most output sent to a held-back client when it is caught up; older output is skipped. */
+export const WS_CATCH_UP_BYTES = 256 * 1024
 /** Queue size below which a held-back client is caught up. */
 export const WS_LOW_WATER_BYTES = 256 * 1024
 /**
@@ -179,7 +184,17 @@ function serveSocket(ws: WebSocket, host: Host): void {
     // One message in fragments, sent back to back so nothing can come between them.
     const fragments = encodeOutputFrame(batch)
     fragments.forEach((f, i) => ws.send(f, { binary: true, fin: i === fragments.length - 1 }))
+    unacked += byteLength(fragments)
   }
+  // Flow control for clients that acknowledge: bytes sent but not yet acknowledged.
+  let acking = false
+  let unacked = 0
+  /** Too much in flight: hold back floods. */
+  const congested = (): boolean =>
+    ws.bufferedAmount > WS_HIGH_WATER_BYTES || (acking && unacked > WS_ACK_WINDOW_BYTES)
+  /** Little enough in flight to catch up. */
+  const drained = (): boolean =>
+    ws.bufferedAmount <= WS_LOW_WATER_BYTES && (!acking || unacked <= WS_LOW_WATER_BYTES)
   // Per held-back process: the last sequence number this client was sent.
   const heldBack = new Map<string, number>()
   // Per process: bytes sent to this client in the current rate window.
@@ -194,12 +209,13 @@ function serveSocket(ws: WebSocket, host: Host): void {
   let poll: NodeJS.Timeout | null = null
 
   const catchUp = (): void => {
-    if (ws.bufferedAmount > WS_LOW_WATER_BYTES) return
+    if (!drained()) return
     for (const [id, afterSeq] of heldBack) {
       const snap = host.outputSince(id, afterSeq)
-      // A snapshot starting after afterSeq + 1 tells the client what the buffer no longer has.
+      // Skip ahead: send only the newest output, up to a bound. The client sees the jump in
+      // sequence numbers and offers the skipped range from the run log on disk.
       if (snap && snap.chunks.length)
-        send({ t: 'event', name: 'output', payload: { id, chunks: snap.chunks } })
+        sendOutput({ id, chunks: newestWithin(snap.chunks, WS_CATCH_UP_BYTES) })
     }
     heldBack.clear()
     if (poll) clearInterval(poll)
@@ -211,7 +227,7 @@ function serveSocket(ws: WebSocket, host: Host): void {
       const batch = payload as CorralEvents['output']
       if (heldBack.has(batch.id)) return
       const isQuiet = quiet(batch.id, batchBytes(batch))
-      if (ws.bufferedAmount > WS_HIGH_WATER_BYTES && batch.chunks.length && !isQuiet) {
+      if (congested() && batch.chunks.length && !isQuiet) {
         heldBack.set(batch.id, batch.chunks[0].seq - 1)
         poll ??= setInterval(catchUp, CATCH_UP_POLL_MS)
         return
@@ -237,6 +253,12 @@ function serveSocket(ws: WebSocket, host: Host): void {
       if (typeof msg !== 'object' || msg === null) throw new Error('not an object')
     } catch {
       send(invalid(-1, 'Malformed message: expected JSON text.'))
+      return
+    }
+    const ack = msg as Partial<WireAck>
+    if (ack.t === 'ack' && typeof ack.bytes === 'number' && ack.bytes >= 0) {
+      acking = true
+      unacked = Math.max(0, unacked - ack.bytes)
       return
     }
     const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) ? msg.id : -1
@@ -269,6 +291,18 @@ export function encodeOutputFrame(batch: CorralEvents['output']): Buffer[] {
   head.writeUInt32LE(head.length - 4, 0)
   head.write(json, 4, 'utf8')
   return [head, ...bodies.flat()]
+}
+
+/** The newest chunks whose bytes fit in `limit` (always at least the newest one). */
+function newestWithin(chunks: OutputChunk[], limit: number): OutputChunk[] {
+  let total = 0
+  let first = chunks.length - 1
+  while (first > 0) {
+    total += byteLength(bytesOf(chunks[first]))
+    if (total + byteLength(bytesOf(chunks[first - 1])) > limit) break
+    first--
+  }
+  return chunks.slice(first)
 }
 
 function batchBytes(batch: CorralEvents['output']): number {

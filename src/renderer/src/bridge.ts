@@ -15,9 +15,11 @@ import {
   type EventName,
 } from '../../shared/contract'
 import {
+  ACK_EVERY_BYTES,
   decodeOutputFrame,
   TOKEN_PARAM,
   WS_PATH,
+  type WireAck,
   type WireCall,
   type WireServerMessage,
 } from '../../shared/wire'
@@ -99,6 +101,7 @@ function fromWebSocket(): RendererBridge {
   let state: ConnectionState = 'connecting'
   let socket: WebSocket
   let retryMs = RECONNECT_MIN_MS
+  let unacked = 0
 
   const setState = (next: ConnectionState): void => {
     if (state === next) return
@@ -110,6 +113,7 @@ function fromWebSocket(): RendererBridge {
     setState('connecting')
     socket = new WebSocket(url)
     socket.binaryType = 'arraybuffer'
+    unacked = 0
     socket.onopen = () => {
       retryMs = RECONNECT_MIN_MS
       setState('open')
@@ -120,6 +124,12 @@ function fromWebSocket(): RendererBridge {
         // Output arrives as binary frames (see shared/wire.ts).
         const batch = decodeOutputFrame(new Uint8Array(ev.data))
         for (const l of listeners.get('output') ?? []) (l as (p: unknown) => void)(batch)
+        // Acknowledge once the listeners have taken it in (flow control, see WireAck).
+        unacked += ev.data.byteLength
+        if (unacked >= ACK_EVERY_BYTES) {
+          socket.send(JSON.stringify({ t: 'ack', bytes: unacked } satisfies WireAck))
+          unacked = 0
+        }
         return
       }
       const msg = JSON.parse(ev.data) as WireServerMessage
