@@ -443,3 +443,40 @@ describe('ProcessOutput clear and gaps', () => {
     expect(buf.hasTopMarker).toBe(true)
   })
 })
+
+describe('ProcessOutput with hostile input', () => {
+  it('shows NUL bytes, lone \\r, U+FFFD and 10,000 ANSI sequences in one line safely', () => {
+    const buf = new ProcessOutput()
+    const ansiStorm = Array.from({ length: 10_000 }, (_, i) => `\x1b[3${i % 8}m${i % 10}`).join('')
+    feed(
+      buf,
+      ['nul:\0here\n'],
+      ['bad:\uFFFD\n'],
+      ['old\rnew\n'],
+      [`${ansiStorm}\x1b[0m\n`],
+      ['end\n'],
+    )
+    const out = rows(buf)
+    // NUL is a control character: dropped from the display, never rendered as garbage.
+    expect(out[0]).toBe('stdout:nul:here')
+    expect(out[1]).toBe('stdout:bad:\uFFFD')
+    expect(out[2]).toBe('stdout:new')
+    // Every escape sequence is consumed: only the digits remain, no ESC, no '['.
+    const storm = buf.line(3).text
+    expect(storm).toHaveLength(10_000)
+    expect(storm).toMatch(/^[0-9]+$/)
+    expect(out[4]).toBe('stdout:end')
+  })
+
+  it('a 100 MB line without a newline completes, is shown capped with its size, and keeps memory bounded', () => {
+    const buf = new ProcessOutput()
+    const mb = 'x'.repeat(1024 * 1024)
+    for (let i = 0; i < 100; i++) feed(buf, [mb])
+    expect(buf.lineCount).toBe(1)
+    const line = buf.line(0)
+    expect(line.text.length).toBe(MAX_LINE_CHARS)
+    expect(line.text.length + line.cut).toBe(100 * 1024 * 1024)
+    feed(buf, ['\nnext\n'])
+    expect(rows(buf).slice(1)).toEqual(['stdout:next'])
+  })
+})
