@@ -11,6 +11,19 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`
 }
 
+/** Byte counts for people: `0 B`, `812 B`, `4.2 KB`, `12.5 MB`, `1.1 GB` (powers of 1024). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${Math.max(0, Math.round(bytes))} B`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}
+
 /** How a run ended, as shown to the user: `exited with code 0`, `killed by SIGTERM`, `failed: …`. */
 export function describeExit(exit: ExitInfo): string {
   switch (exit.kind) {

@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import type { ProcessId } from '../../../shared/contract'
-import { errorMessage, getBridge } from '../bridge'
+import { getBridge } from '../bridge'
 import { appStore, clearStdinFocusRequest, useApp } from '../store/app-store'
 import { canSignal, canStop, canWrite } from '../store/process-helpers'
+import { useAction } from '../lib/use-action'
 
 /** Lines sent per process, kept for the page's life so switching processes keeps them. */
 const stdinHistory = new Map<ProcessId, string[]>()
@@ -14,7 +15,7 @@ export function ProcessControls({ id }: { id: ProcessId }) {
   const focusRequested = useApp((s) => s.focusStdinFor === id)
   const graceMs = useApp((s) => s.hostInfo?.stopGraceMs ?? null)
   const [line, setLine] = useState('')
-  const [error, setError] = useState<string | null>(null)
+  const { error, act } = useAction()
   const inputRef = useRef<HTMLInputElement>(null)
   /** Position while browsing history (null: editing a new line) and the line being edited. */
   const historyPos = useRef<number | null>(null)
@@ -33,17 +34,6 @@ export function ProcessControls({ id }: { id: ProcessId }) {
   }, [focusRequested, writable, inTerminal])
 
   if (!info) return null
-
-  const act = async (action: () => Promise<unknown>): Promise<boolean> => {
-    setError(null)
-    try {
-      await action()
-      return true
-    } catch (err) {
-      setError(errorMessage(err))
-      return false
-    }
-  }
 
   const bridge = getBridge()
 

@@ -1,7 +1,6 @@
-import { useState } from 'react'
 import type { ProcessId, ProcessInfo } from '../../../shared/contract'
 import { describeStatus, formatDuration } from '../../../shared/describe'
-import { errorMessage, getBridge } from '../bridge'
+import { getBridge } from '../bridge'
 import { useNow } from '../lib/use-now'
 import { useApp } from '../store/app-store'
 import {
@@ -16,6 +15,7 @@ import {
 } from '../store/process-helpers'
 import { ProcessActions } from './ProcessActions'
 import { StateDot } from './StateDot'
+import { useAction } from '../lib/use-action'
 
 /** The one-line status under the command: what happened last and what happens next. */
 function statusLine(info: ProcessInfo, now: number): string {
@@ -39,19 +39,8 @@ function statusLine(info: ProcessInfo, now: number): string {
 export function ProcessHeader({ id, onEdit }: { id: ProcessId; onEdit: () => void }) {
   const info = useApp((s) => s.processes[id])
   const now = useNow(info ? needsClock(info) : false)
-  const [error, setError] = useState<string | null>(null)
+  const { error, act } = useAction()
   if (!info) return null
-
-  const act = async (action: () => Promise<unknown>): Promise<boolean> => {
-    setError(null)
-    try {
-      await action()
-      return true
-    } catch (err) {
-      setError(errorMessage(err))
-      return false
-    }
-  }
 
   const duration = runDuration(info, now)
   const policy = info.spec.restart ?? 'never'

@@ -10,6 +10,7 @@
  */
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../../shared/contract'
 import { createAnsiState, parseAnsi, PLAIN_STYLE, type AnsiState } from './ansi'
+import { formatBytes } from '../../../shared/describe'
 import { KIND_STDERR, KIND_STDOUT, KIND_SYSTEM, LineStore, type CutInfo } from './line-store'
 
 /** Lines kept per process before the oldest are dropped. */
@@ -437,14 +438,7 @@ export function gapText(gap: GapMarker): string {
 /** Sizes for people (characters of mostly ASCII text are about bytes): `812 bytes`, `4.2 KB`. */
 export function formatSize(n: number): string {
   if (n < 1024) return `${n.toLocaleString('en-US')} ${n === 1 ? 'byte' : 'bytes'}`
-  const units = ['KB', 'MB', 'GB', 'TB']
-  let value = n / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+  return formatBytes(n)
 }
 
 export type { CutInfo }

@@ -1,6 +1,6 @@
 /** Pure wording for the run history, shared by the runs list and the past-run view. */
 import type { EndReason, RunInfo, RunOutput, StartReason } from '../../../shared/contract'
-import { describeExit, formatDuration } from '../../../shared/describe'
+import { describeExit, formatBytes, formatDuration } from '../../../shared/describe'
 import { ProcessOutput } from './output-buffers'
 
 const START_REASONS: Record<StartReason, string> = {
@@ -37,19 +37,6 @@ export function runOutcome(run: RunInfo): string {
 /** Milliseconds a run lasted (so far, for a live run). */
 export function runLasted(run: RunInfo, now: number): number {
   return Math.max(0, (run.endedAt ?? now) - run.startedAt)
-}
-
-/** Byte counts for people: `0 B`, `812 B`, `4.2 KB`, `12.5 MB`, `1.1 GB` (powers of 1024). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${Math.max(0, Math.round(bytes))} B`
-  const units = ['KB', 'MB', 'GB', 'TB']
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
 }
 
 /** The heading of a past run's view: `Run #3 — ended 14:02:11, exited with code 1 after 2.0 s`. */
@@ -101,3 +88,5 @@ export function pastRunOutput(out: RunOutput): PastRunOutput {
   }
   return buffer
 }
+
+export { formatBytes }
