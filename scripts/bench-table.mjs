@@ -1,0 +1,30 @@
+// Turns `npm run bench` output (JSON lines on stdin) into the Markdown table in the README.
+// Usage: node bench/bench.mjs | tee bench.log && node scripts/bench-table.mjs < bench.log
+import { readFileSync } from 'node:fs'
+
+const rows = readFileSync(0, 'utf8')
+  .split('\n')
+  .filter((l) => l.startsWith('{'))
+  .map((l) => JSON.parse(l))
+  .filter((r) => r.bench !== 'info')
+
+const fmt = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v ?? '—'))
+const cell = (text) => String(text).replace(/\|/g, '\\|')
+console.log('| | figure | this machine | baseline (same run) | ratio | target |')
+console.log('| --- | --- | --- | --- | --- | --- |')
+for (const r of rows) {
+  if (r.error) {
+    console.log(`| ${r.bench} | did not complete | ${cell(r.error.split('\n')[0])} | | | |`)
+    continue
+  }
+  const extra = [
+    r.p99 !== undefined ? `p99 ${fmt(r.p99)}` : '',
+    r.max !== undefined ? `max ${fmt(r.max)}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ')
+  const value = extra ? `${fmt(r.value)} (${extra})` : fmt(r.value)
+  const baseline = r.baseline ? `${fmt(r.baseline.value)} (${r.baseline.name})` : ''
+  const cells = [r.bench, r.figure, value, baseline, fmt(r.ratio ?? ''), r.target ?? '']
+  console.log(`| ${cells.map(cell).join(' | ')} |`)
+}
