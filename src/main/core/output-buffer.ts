@@ -107,43 +107,27 @@ export class OutputBatcher {
 
   /** Queue text Corral itself writes (the `system` stream). */
   add(stream: OutputStream, text: string): void {
-    if (text.length === 0) return
-    const last = this.pending[this.pending.length - 1]
-    if (last && last.stream === stream && last.kind === 'text') {
-      last.parts.push(text)
-      last.size += text.length
-    } else {
-      this.pending.push({
-        kind: 'text',
-        stream,
-        parts: [text],
-        size: text.length,
-        time: this.now(),
-      })
-    }
-    this.schedule()
+    if (text.length > 0) this.queue({ kind: 'text', stream, parts: [text], size: text.length })
   }
 
   /** Queue program output: bytes that end on a character boundary. */
   addBytes(stream: OutputStream, bytes: Buffer): void {
-    if (bytes.length === 0) return
+    if (bytes.length > 0) this.queue({ kind: 'bytes', stream, parts: [bytes], size: bytes.length })
+  }
+
+  /** Merge into the last pending chunk when it is of the same stream and kind, else start one. */
+  private queue(piece: Omit<Pending, 'time'>): void {
     const last = this.pending[this.pending.length - 1]
     if (
       last &&
-      last.stream === stream &&
-      last.kind === 'bytes' &&
-      last.size + bytes.length <= MAX_CHUNK_CHARS
+      last.stream === piece.stream &&
+      last.kind === piece.kind &&
+      (piece.kind === 'text' || last.size + piece.size <= MAX_CHUNK_CHARS)
     ) {
-      last.parts.push(bytes)
-      last.size += bytes.length
+      ;(last.parts as (string | Buffer)[]).push(piece.parts[0])
+      last.size += piece.size
     } else {
-      this.pending.push({
-        kind: 'bytes',
-        stream,
-        parts: [bytes],
-        size: bytes.length,
-        time: this.now(),
-      })
+      this.pending.push({ ...piece, time: this.now() } as Pending)
     }
     this.schedule()
   }
