@@ -240,11 +240,12 @@ export interface OutputSnapshot {
   id: ProcessId
   chunks: OutputChunk[]
   /**
-   * Sequence number of the oldest chunk still retained. Chunks below it were dropped from the
-   * bounded buffer; a renderer that has not seen them shows a gap marker.
+   * Sequence number of the oldest chunk returned (the oldest retained one unless the call
+   * limited its size). Chunks below it were dropped from the bounded buffer or left out; a
+   * renderer that has not seen them shows a gap marker.
    */
   firstSeq: number
-  /** Bytes (UTF-16 code units) dropped from the front of the buffer so far. */
+  /** Output before `firstSeq` (bytes of program output, characters of Corral's own text). */
   droppedChars: number
 }
 
@@ -292,8 +293,12 @@ export interface CorralApi {
   kill(id: ProcessId): Promise<ProcessInfo>
   /** Forget a process that is not running. */
   remove(id: ProcessId): Promise<void>
-  /** Retained output of a process, optionally only chunks after `afterSeq`. */
-  output(id: ProcessId, afterSeq?: number): Promise<OutputSnapshot>
+  /**
+   * Retained output of a process, optionally only chunks after `afterSeq`, and at most about
+   * `maxBytes` of it (the newest chunks, always at least one): a view that fell behind takes
+   * the tail and marks the rest as skipped, loadable from the run log.
+   */
+  output(id: ProcessId, afterSeq?: number, maxBytes?: number): Promise<OutputSnapshot>
   /** Save a new definition without starting it (unless it autostarts). */
   define(spec: ProcessSpec): Promise<ProcessInfo>
   /** Save an existing process (ad-hoc or saved) with a new spec; applies from its next run. */

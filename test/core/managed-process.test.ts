@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { OutputChunk } from '../../src/shared/contract'
 import { describeStatus } from '../../src/shared/describe'
 import { liveGroupMembers, nodeFixture, Recorder, sleep } from '../helpers'
 
@@ -77,6 +78,37 @@ describe('output', () => {
     )
     // Every byte still reached the event stream, in order.
     expect(rec.text(p.id, 'stdout').length).toBeGreaterThanOrEqual(1_000_000)
+  })
+
+  it('limits a snapshot to the newest output within a byte budget and counts the rest', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: nodeFixture('flood.mjs', '1000000') })
+    await rec.ended(p.id)
+    const all = rec.supervisor.output(p.id)
+    // Sizes are bytes of program output and characters of Corral's own lines.
+    const size = (cs: OutputChunk[]): number =>
+      cs.reduce(
+        (n, c) => n + (c.stream === 'system' ? c.data.length : Buffer.byteLength(c.data)),
+        0,
+      )
+    const total = size(all.chunks)
+    expect(all.chunks.length).toBeGreaterThan(3)
+    for (const [afterSeq, limit] of [
+      [-1, 64 * 1024],
+      [1, 64 * 1024],
+      [-1, 0],
+    ] as const) {
+      const snap = rec.supervisor.output(p.id, afterSeq, limit)
+      // The newest chunks, ending with the last one; at least one even when none fits.
+      expect(snap.chunks.length).toBeGreaterThan(0)
+      expect(snap.chunks).toEqual(all.chunks.slice(all.chunks.length - snap.chunks.length))
+      if (snap.chunks.length > 1) expect(size(snap.chunks)).toBeLessThanOrEqual(limit)
+      expect(snap.firstSeq).toBe(snap.chunks[0].seq)
+      // What was left out counts as dropped, so a view can say how much it is missing.
+      expect(snap.droppedChars + size(snap.chunks)).toBe(total)
+    }
+    // A budget larger than what is there changes nothing.
+    expect(rec.supervisor.output(p.id, 1, 1e9)).toEqual(rec.supervisor.output(p.id, 1))
   })
 })
 

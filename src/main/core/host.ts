@@ -33,7 +33,7 @@ export class Host {
       stop: (id) => s.stop(id),
       kill: (id) => s.kill(id),
       remove: async (id) => s.remove(id),
-      output: async (id, afterSeq) => s.output(id, afterSeq),
+      output: async (id, afterSeq, maxBytes) => s.output(id, afterSeq, maxBytes),
       define: (spec) => s.define(spec),
       update: async (id, spec) => s.update(id, spec),
       duplicate: async (id) => s.duplicate(id),

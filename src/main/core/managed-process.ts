@@ -205,9 +205,9 @@ export class ManagedProcess {
     return this.runInTerminal ?? this.specValue.terminal === true
   }
 
-  /** Retained output after `afterSeq`. */
-  output(afterSeq?: number): OutputSnapshot {
-    return this.buffer.snapshot(afterSeq)
+  /** Retained output after `afterSeq`, at most about `maxBytes` of the newest. */
+  output(afterSeq?: number, maxBytes?: number): OutputSnapshot {
+    return this.buffer.snapshot(afterSeq, maxBytes)
   }
 
   /**

@@ -48,8 +48,7 @@ export class OutputBuffer {
     this.chunks.push(chunk)
     this.chars += size
     while (this.chars > this.maxChars && this.head < this.chunks.length - 1) {
-      const old = this.chunks[this.head++]
-      const size = this.sizes.get(old) ?? 0
+      const size = this.sizeOf(this.chunks[this.head++])
       this.chars -= size
       this.dropped += size
     }
@@ -71,18 +70,38 @@ export class OutputBuffer {
     return this.chars
   }
 
-  /** Retained chunks with `seq > afterSeq` (all when omitted). */
-  snapshot(afterSeq = -1): OutputSnapshot {
+  /**
+   * Retained chunks with `seq > afterSeq` (all when omitted); with `maxSize`, only the newest
+   * of them whose sizes fit (at least one), and what is left out counts as dropped.
+   */
+  snapshot(afterSeq = -1, maxSize = Infinity): OutputSnapshot {
     const live = this.chunks.length - this.head
-    const firstSeq = live > 0 ? this.chunks[this.head].seq : this.nextSeq
+    const oldestSeq = live > 0 ? this.chunks[this.head].seq : this.nextSeq
     // Sequence numbers are dense, so the start index is computed, not searched.
-    const from = this.head + Math.max(0, afterSeq + 1 - firstSeq)
-    return {
-      id: this.id,
-      chunks: this.chunks.slice(from),
-      firstSeq,
-      droppedChars: this.dropped,
+    let from = this.head + Math.max(0, afterSeq + 1 - oldestSeq)
+    let firstSeq = oldestSeq
+    let dropped = this.dropped
+    if (maxSize !== Infinity && from < this.chunks.length) {
+      let total = 0
+      let first = this.chunks.length
+      while (first > from) {
+        const size = this.sizeOf(this.chunks[first - 1])
+        if (first < this.chunks.length && total + size > maxSize) break
+        total += size
+        first--
+      }
+      if (first > from) {
+        // Output was left out: everything before the first returned chunk counts as dropped.
+        for (let i = this.head; i < first; i++) dropped += this.sizeOf(this.chunks[i])
+        firstSeq = this.chunks[first].seq
+        from = first
+      }
     }
+    return { id: this.id, chunks: this.chunks.slice(from), firstSeq, droppedChars: dropped }
+  }
+
+  private sizeOf(chunk: OutputChunk): number {
+    return this.sizes.get(chunk) ?? 0
   }
 }
 

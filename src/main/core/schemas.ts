@@ -72,7 +72,11 @@ export const argSchemas = {
   stop: z.tuple([id]),
   kill: z.tuple([id]),
   remove: z.tuple([id]),
-  output: z.tuple([id, z.number().int().min(-1).optional()]),
+  output: z.tuple([
+    id,
+    z.number().int().min(-1).optional(),
+    z.number().int().min(0).max(MAX_READ_BYTES).optional(),
+  ]),
   define: z.tuple([processSpecSchema]),
   update: z.tuple([id, processSpecSchema]),
   duplicate: z.tuple([id]),

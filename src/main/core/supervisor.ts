@@ -222,8 +222,8 @@ export class Supervisor {
   }
 
   /** Retained output of a process. */
-  output(id: ProcessId, afterSeq?: number): OutputSnapshot {
-    return this.get(id).output(afterSeq)
+  output(id: ProcessId, afterSeq?: number, maxBytes?: number): OutputSnapshot {
+    return this.get(id).output(afterSeq, maxBytes)
   }
 
   /** Runs of a process, newest first. */
