@@ -227,6 +227,7 @@ describe('run history and logs on disk', () => {
     const p = await rec.start({ command: nodeFixture('burst.mjs', String(50 * 1024 * 1024)) })
     const end = await rec.ended(p.id, 60_000)
     expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    await rec.supervisor.logsWritten()
     const run = rec.supervisor.runs(p.id)[0]
     expect(run.bytes).toBe(50 * 1024 * 1024)
     const { records } = readLog(path.join(dataDir, 'runs', p.id, `${run.runId}.log`))
@@ -262,7 +263,7 @@ describe('run history and logs on disk', () => {
     await expect(async () => rec.supervisor.runOutput(p.id, first.runId)).rejects.toMatchObject({
       code: 'NO_SUCH_RUN',
     })
-    const past = rec.supervisor.runOutput(p.id, runs[5].runId)
+    const past = await rec.supervisor.runOutput(p.id, runs[5].runId)
     expect(
       past.chunks
         .filter((c) => c.stream === 'stdout')
@@ -285,13 +286,15 @@ describe('reading a range of the current run back from disk', () => {
     await rec.ended(p.id)
     const live = rec.chunks.get(p.id)!.filter((c) => c.stream !== 'system')
     const runId = rec.supervisor.runs(p.id)[0].runId
-    const all = rec.supervisor.runOutput(p.id, runId)
+    const all = await rec.supervisor.runOutput(p.id, runId)
     expect(all.chunks).toEqual(live)
     const from = live[2].seq
     const to = live[6].seq
-    const part = rec.supervisor.runOutput(p.id, runId, { afterSeq: from, beforeSeq: to })
+    const part = await rec.supervisor.runOutput(p.id, runId, { afterSeq: from, beforeSeq: to })
     expect(part.chunks).toEqual(live.filter((c) => c.seq > from && c.seq < to))
-    const newest = rec.supervisor.runOutput(p.id, runId, { limitBytes: live.at(-1)!.data.length })
+    const newest = await rec.supervisor.runOutput(p.id, runId, {
+      limitBytes: live.at(-1)!.data.length,
+    })
     expect(newest.chunks).toEqual([live.at(-1)])
     expect(newest.skippedBytes).toBe(live.slice(0, -1).reduce((n, c) => n + c.data.length, 0))
   })

@@ -131,6 +131,7 @@ describePty('terminal mode', () => {
     })
     const end = await rec.ended(p.id)
     expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    await rec.supervisor.logsWritten()
     const file = path.join(dataDir, 'runs', p.id, `${end.runId}.log`)
     const { records } = readLog(file)
     const logged = Buffer.concat(records.map((r) => r.data)).toString('utf8')

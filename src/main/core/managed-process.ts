@@ -119,6 +119,8 @@ export class ManagedProcess {
   private pty: Pty | null = null
   /** Flow control of the current terminal run. */
   private flow: FlowControl | null = null
+  /** Why reading the current run's output is paused; see {@link hold}. */
+  private holds = new Set<'viewer' | 'log'>()
   /** Whether the latest run was in a terminal; null before the first run. */
   private runInTerminal: boolean | null = null
   /** Size of the terminal, kept across runs so the next one starts at the viewer's size. */
@@ -136,9 +138,33 @@ export class ManagedProcess {
       options.onOutput,
       () => this.clock.now(),
       (chunk, raw) => {
-        if (chunk.stream !== 'system') this.runLog?.append(chunk.stream, chunk.seq, chunk.time, raw)
+        const log = this.runLog
+        if (chunk.stream === 'system' || !log) return
+        // A disk slower than the child: stop reading until the log catches up.
+        if (!log.append(chunk.stream, chunk.seq, chunk.time, raw) && !this.holds.has('log')) {
+          this.hold('log', true)
+          log.whenWritable(() => this.hold('log', false))
+        }
       },
     )
+  }
+
+  /**
+   * Pause reading the current run's output while any reason holds it (a viewer behind on a
+   * terminal, a run log behind on disk); resume when none is left.
+   */
+  private hold(reason: 'viewer' | 'log', on: boolean): void {
+    const before = this.holds.size > 0
+    if (on) this.holds.add(reason)
+    else this.holds.delete(reason)
+    const after = this.holds.size > 0
+    if (before === after) return
+    for (const stream of [this.child?.stdout, this.child?.stderr]) {
+      if (after) stream?.pause()
+      else stream?.resume()
+    }
+    if (after) this.pty?.pause()
+    else this.pty?.resume()
   }
 
   /** The spec the next run uses. */
@@ -219,6 +245,7 @@ export class ManagedProcess {
     this.cancelRetry()
     if (reason !== 'restart') this.counters = { failedStarts: 0, restarts: 0 }
     this.runCount++
+    this.holds = new Set()
     this.state = 'starting'
     this.startedAt = this.clock.now()
     this.endedAt = null
@@ -368,14 +395,14 @@ export class ManagedProcess {
     const pid = this.pid
     const flow = new FlowControl(
       () => {
-        pty.pause()
+        this.hold('viewer', true)
         exitPoll ??= setInterval(() => {
           if (!processExists(pid)) flow.forgive()
         }, PAUSED_EXIT_POLL_MS)
       },
       () => {
         stopPolling()
-        pty.resume()
+        this.hold('viewer', false)
       },
     )
     this.flow = flow
@@ -614,7 +641,12 @@ export class ManagedProcess {
     const store = this.options.runStore
     if (!store || this.startedAt === null) return
     try {
-      this.runLog = store.startRun(this.id, this.runCount, reason, this.startedAt)
+      this.runLog = store.startRun(this.id, this.runCount, reason, this.startedAt, (err) =>
+        this.batcher.add(
+          'system',
+          `⚠ writing this run's log failed (${err.message}); later output is shown but not saved\n`,
+        ),
+      )
     } catch (err) {
       // A full or read-only disk must not stop the process from running; say so in its output.
       this.runLog = null

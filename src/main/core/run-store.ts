@@ -48,51 +48,149 @@ export interface LogRecord {
 }
 
 /**
- * The log of one run, appended synchronously as output arrives: by the time the UI hears of
- * a byte, it is in the kernel, so a crash of Corral loses nothing the child wrote.
+ * Unwritten log bytes above which {@link RunLog.append} asks its writer to pause: a disk
+ * slower than the child then slows the child (nothing is dropped), and memory stays bounded.
+ */
+export const LOG_HIGH_WATER_BYTES = 8 * 1024 * 1024
+/** Unwritten log bytes at or below which a paused writer may go on. */
+export const LOG_LOW_WATER_BYTES = 2 * 1024 * 1024
+
+/**
+ * The log of one run. Records are appended in order by asynchronous writes on libuv's thread
+ * pool (one `writev` in flight, everything queued meanwhile in the next), so a flood does not
+ * spend the event loop copying into the page cache. Reading a live run first waits for what
+ * was appended ({@link settled}), and shutdown waits for every log, so what the UI was shown is
+ * what the log holds; only a crash of Corral itself can lose the unwritten backlog, which is
+ * bounded by {@link LOG_HIGH_WATER_BYTES} through the writer pausing its reading.
  */
 export class RunLog {
   private fd: number | null
-  private readonly header = Buffer.alloc(RECORD_HEADER_BYTES)
+  private queue: Buffer[] = []
+  private queuedBytes = 0
+  /** Bytes appended but not yet written (queued and in flight). */
+  private backlog = 0
+  private writing = false
+  private ended = false
+  private settledWaiters: (() => void)[] = []
+  private writableWaiters: (() => void)[] = []
+  /** Why writing stopped, if it did (disk full, I/O error); later output is not logged. */
+  error: Error | null = null
 
   constructor(
     readonly info: RunInfo,
     readonly file: string,
     private readonly onEnd: (log: RunLog) => void,
+    private readonly onClosed: (log: RunLog) => void = () => {},
+    private readonly onError: (err: Error) => void = () => {},
   ) {
     this.fd = fs.openSync(file, 'a', 0o600)
   }
 
-  /** Append the raw bytes of one output chunk (the reads it was made of). */
-  append(stream: LogStream, seq: number, time: number, parts: readonly Buffer[]): void {
-    if (this.fd === null) return
+  /**
+   * Append the raw bytes of one output chunk (the reads it was made of). Returns false when
+   * the unwritten backlog is above the high-water mark: the caller should pause its source
+   * until {@link whenWritable}.
+   */
+  append(stream: LogStream, seq: number, time: number, parts: readonly Buffer[]): boolean {
+    if (this.fd === null || this.ended) return true
     const length = byteLength(parts)
-    if (length === 0) return
-    this.header.writeUInt8(STREAM_CODES[stream], 0)
-    this.header.writeUInt32LE(length, 4)
-    this.header.writeDoubleLE(time, 8)
-    this.header.writeDoubleLE(seq, 16)
-    // One writev keeps header and payload together even if Corral dies between them.
-    const buffers = [this.header, ...parts]
-    const written = fs.writevSync(this.fd, buffers)
-    if (written < RECORD_HEADER_BYTES + length) {
-      // A short write (rare): finish the record so the log stays readable.
-      const rest = Buffer.concat(buffers).subarray(written)
-      for (let off = 0; off < rest.length;) off += fs.writeSync(this.fd, rest, off)
-    }
+    if (length === 0) return true
+    const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES).fill(0, 0, 4)
+    header.writeUInt8(STREAM_CODES[stream], 0)
+    header.writeUInt32LE(length, 4)
+    header.writeDoubleLE(time, 8)
+    header.writeDoubleLE(seq, 16)
+    // Header and payload go out in the same writev, so a record is never split by a crash
+    // between two writes of Corral's own.
+    this.queue.push(header, ...parts)
+    this.queuedBytes += RECORD_HEADER_BYTES + length
+    this.backlog += RECORD_HEADER_BYTES + length
     this.info.bytes += length
+    this.pump()
+    return this.backlog <= LOG_HIGH_WATER_BYTES
   }
 
-  /** Close the log and record how the run ended. */
+  /** Calls `fn` once the backlog is at or below the low-water mark (at once if it is). */
+  whenWritable(fn: () => void): void {
+    if (this.backlog <= LOG_LOW_WATER_BYTES) fn()
+    else this.writableWaiters.push(fn)
+  }
+
+  /** Resolves once everything appended so far is written (or writing failed). */
+  settled(): Promise<void> {
+    if (this.backlog === 0) return Promise.resolve()
+    return new Promise((resolve) => this.settledWaiters.push(resolve))
+  }
+
+  /** Unwritten bytes. */
+  get pending(): number {
+    return this.backlog
+  }
+
+  /** Record how the run ended; the file is closed once everything appended is written. */
   end(exit: ExitInfo, endReason: EndReason, endedAt: number): void {
-    if (this.fd === null) return
-    fs.closeSync(this.fd)
-    this.fd = null
+    if (this.ended) return
+    this.ended = true
     this.info.exit = exit
     this.info.endReason = endReason
     this.info.endedAt = endedAt
     this.onEnd(this)
+    this.pump()
   }
+
+  private pump(): void {
+    if (this.writing || this.fd === null) return
+    if (this.queue.length === 0) {
+      this.idle()
+      return
+    }
+    const buffers = this.queue
+    const total = this.queuedBytes
+    this.queue = []
+    this.queuedBytes = 0
+    this.writing = true
+    fs.writev(this.fd, buffers, (err, written) => {
+      this.writing = false
+      if (err) return this.fail(err)
+      if (written < total) {
+        // A short write (rare): the rest goes first in the next one.
+        const rest = Buffer.concat(buffers).subarray(written)
+        this.queue.unshift(rest)
+        this.queuedBytes += rest.length
+      }
+      this.backlog -= written
+      if (this.backlog <= LOG_LOW_WATER_BYTES) runAll(this.writableWaiters.splice(0))
+      this.pump()
+    })
+  }
+
+  /** Nothing left to write: wake whoever waits, and close if the run has ended. */
+  private idle(): void {
+    runAll(this.settledWaiters.splice(0))
+    runAll(this.writableWaiters.splice(0))
+    if (this.ended && this.fd !== null) {
+      fs.closeSync(this.fd)
+      this.fd = null
+      this.onClosed(this)
+    }
+  }
+
+  private fail(err: Error): void {
+    this.error = err
+    this.queue = []
+    this.queuedBytes = 0
+    this.backlog = 0
+    if (this.fd !== null) fs.closeSync(this.fd)
+    this.fd = null
+    runAll(this.settledWaiters.splice(0))
+    runAll(this.writableWaiters.splice(0))
+    this.onError(err)
+    this.onClosed(this)
+  }
+}
+
+function runAll(fns: (() => void)[]): void {
+  for (const fn of fns) fn()
 }
 
 /**
@@ -118,6 +216,7 @@ export class RunStore {
     number: number,
     startReason: StartReason,
     startedAt: number,
+    onError?: (err: Error) => void,
   ): RunLog {
     const runs = this.index(processId)
     const runId = `${startedAt.toString(36).padStart(9, '0')}-${number}`
@@ -133,10 +232,14 @@ export class RunStore {
       bytes: 0,
     }
     fs.mkdirSync(path.join(this.options.root, processId), { recursive: true })
-    const log = new RunLog(info, this.logFile(processId, runId), (l) => {
-      this.live.delete(this.key(processId, l.info.runId))
-      this.writeIndex(processId)
-    })
+    const key = this.key(processId, runId)
+    const log = new RunLog(
+      info,
+      this.logFile(processId, runId),
+      () => this.writeIndex(processId),
+      () => this.live.delete(key),
+      onError,
+    )
     runs.unshift(info)
     this.live.set(this.key(processId, runId), log)
     this.prune(processId, runs)
@@ -149,8 +252,12 @@ export class RunStore {
     return this.index(processId).map((r) => ({ ...r }))
   }
 
-  /** Read a run's output back: a range of sequence numbers, at most `limitBytes`, newest kept. */
-  read(processId: ProcessId, runId: string, range: RunOutputRange = {}): RunOutput {
+  /**
+   * Read a run's output back: a range of sequence numbers, at most `limitBytes`, newest kept.
+   * A live run's log is read once what was appended to it is written.
+   */
+  async read(processId: ProcessId, runId: string, range: RunOutputRange = {}): Promise<RunOutput> {
+    await this.live.get(this.key(processId, runId))?.settled()
     const run = this.index(processId).find((r) => r.runId === runId)
     if (!run) throw new CorralError('NO_SUCH_RUN', `No run "${runId}" of process "${processId}".`)
     const records = readLog(this.logFile(processId, runId), {
@@ -166,6 +273,11 @@ export class RunStore {
       time: r.time,
     }))
     return { run: { ...run }, chunks, skippedBytes: records.skippedBytes }
+  }
+
+  /** Resolves once every log's appended output is written. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.live.values()].map((log) => log.settled()))
   }
 
   /** Delete every run of a process. */

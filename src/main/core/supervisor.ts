@@ -233,12 +233,17 @@ export class Supervisor {
   }
 
   /** A run's output read back from disk. */
-  runOutput(id: ProcessId, runId: string, range?: RunOutputRange): RunOutput {
+  async runOutput(id: ProcessId, runId: string, range?: RunOutputRange): Promise<RunOutput> {
     this.get(id)
     if (!this.runStore) {
       throw new CorralError('NO_SUCH_RUN', 'Run logs are not kept (no data directory).')
     }
     return this.runStore.read(id, runId, range)
+  }
+
+  /** Resolves once every run log holds all output appended to it so far. */
+  async logsWritten(): Promise<void> {
+    await this.runStore?.settled()
   }
 
   /** Groups from an earlier life of Corral that are still alive. */
@@ -271,6 +276,8 @@ export class Supervisor {
     const all = [...this.processes.values()]
     await Promise.all(all.map((p) => p.stop('host-exit')))
     for (const p of all) p.reapGroup()
+    // Every byte shown is on disk before Corral goes.
+    await this.logsWritten()
   }
 
   private add(id: ProcessId, spec: ProcessSpec, saved: boolean): ManagedProcess {
