@@ -3,6 +3,7 @@
 // here. Needs `npm run build` first. Options:
 //   --quick          smaller inputs and 3 runs instead of 5 (a smoke run, not for the README)
 //   --only B1,B2     run only these benchmarks
+//   BENCH_HOST_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (environment) profiles the host
 // Figures are medians of the runs. The machine is shared and noisy: compare ratios, not
 // absolute numbers, and expect some spread between invocations.
 import { execFileSync, spawn } from 'node:child_process'
@@ -31,6 +32,8 @@ const ONLY = (() => {
   return i >= 0 ? new Set(args[i + 1].split(',')) : null
 })()
 const RUNS = QUICK ? 3 : 5
+// Extra Node options for the host, to profile it, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+const HOST_NODE_ARGS = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean)
 const MB = 1024 * 1024
 const SCALE = QUICK ? 0.1 : 1
 const WORK = path.join(os.tmpdir(), 'corral-bench')
@@ -92,10 +95,14 @@ const live = { hosts: new Set(), browsers: new Set() }
 async function startHost(extraEnv = {}) {
   const dataDir = mkdtempSync(path.join(WORK, 'data-'))
   const statsFile = path.join(dataDir, 'loop-stats.json')
-  const proc = spawn(process.execPath, [HEADLESS, '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, CORRAL_TOKEN: '', CORRAL_LOOP_STATS_FILE: statsFile, ...extraEnv },
-  })
+  const proc = spawn(
+    process.execPath,
+    [...HOST_NODE_ARGS, HEADLESS, '--port', '0', '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, CORRAL_TOKEN: '', CORRAL_LOOP_STATS_FILE: statsFile, ...extraEnv },
+    },
+  )
   live.hosts.add(proc)
   proc.once('exit', () => live.hosts.delete(proc))
   const url = await new Promise((resolve, reject) => {
@@ -457,6 +464,39 @@ async function frames(page, action) {
   })
 }
 
+/** The page's read-only diagnostics for the process called `name` (see renderer/lib/diagnostics.ts). */
+const diagnostics = (page, name) =>
+  page.evaluate((n) => {
+    const d = window.corralDiagnostics?.()
+    return d ? { ...d, process: d.processes.find((p) => p.name === n) ?? null } : null
+  }, name)
+
+/**
+ * Read back from disk what the host skipped for the page while `name` flooded it ("… not
+ * shown — Load"), so that the page really holds the lines the figure says are loaded.
+ */
+async function loadSkipped(page, name) {
+  const log = page.getByRole('log', { name: 'Output' })
+  for (let round = 0; round < 100; round++) {
+    const p = (await diagnostics(page, name))?.process
+    const gap = p?.firstGaps[0]
+    if (!gap) return
+    await log.evaluate(
+      (el, { row, rows }) => {
+        const maxP = Math.max(1, rows - el.clientHeight / 18)
+        el.scrollTop = (Math.max(0, row - 3) / maxP) * (el.scrollHeight - el.clientHeight)
+      },
+      { row: gap.row, rows: p.rows },
+    )
+    await log.getByRole('button', { name: 'Load', exact: true }).first().click()
+    for (let t = 0; t < 600; t++) {
+      const next = (await diagnostics(page, name))?.process?.firstGaps[0]
+      if (!next || next.afterSeq !== gap.afterSeq || next.row !== gap.row) break
+      await sleep(100)
+    }
+  }
+}
+
 async function b3() {
   const host = await startHost()
   const br = await browser()
@@ -466,6 +506,8 @@ async function b3() {
     await runInUi(page, `seq 1 ${lines}`, name)
     const log = page.getByRole('log', { name: 'Output' })
     await log.getByText(/exited with code 0/).waitFor({ timeout: 300_000 })
+    await loadSkipped(page, name)
+    const loaded = (await diagnostics(page, name))?.process
     const loadedLines = lines
     // A 10 s flood in a second process, shown while we watch it.
     const floodSecs = QUICK ? 3 : 10
@@ -487,6 +529,7 @@ async function b3() {
       }),
     )
     const all = [...flood, ...jumps]
+    const after = await diagnostics(page, name)
     report({
       bench: 'B3',
       figure: `frame interval ms with ${loadedLines.toLocaleString('en-US')} lines loaded (flood + random jumps)`,
@@ -495,6 +538,13 @@ async function b3() {
       max: round(Math.max(...all), 1),
       frames: all.length,
       target: 'p95 <= 16.8, p99 <= 33.4, max <= 100',
+      // What the page really held: lines kept of the big log (the buffer keeps at most 64 Mi
+      // characters per process, the oldest lines go first) and gap markers left in it.
+      kept_lines: loaded ? loaded.lines : null,
+      gaps_left: loaded ? loaded.gaps : null,
+      // Renderer JS heap against the characters of text it keeps (all processes).
+      heap_mb: after?.heapBytes ? round(after.heapBytes / MB, 1) : null,
+      heap_per_kept_char: after?.heapBytes ? round(after.heapBytes / after.keptChars, 2) : null,
     })
     await page.close()
   }

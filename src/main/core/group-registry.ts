@@ -22,6 +22,8 @@ export interface GroupRecord {
 export class GroupRegistry {
   private readonly groups = new Map<number, GroupRecord>()
 
+  private persistScheduled: NodeJS.Immediate | null = null
+
   constructor(
     private readonly file: string | null,
     private readonly watchdog: WatchdogClient | null,
@@ -74,7 +76,19 @@ export class GroupRegistry {
     for (const o of orphans) signalGroup(o.pgid, signal)
   }
 
+  /**
+   * Record the groups on disk, once per turn of the event loop however many changed in it
+   * (starting 50 processes at once writes the file once, not 50 times).
+   */
   private persist(): void {
+    if (!this.file || this.persistScheduled) return
+    this.persistScheduled = setImmediate(() => this.flush())
+  }
+
+  /** Write pending changes now. */
+  flush(): void {
+    if (this.persistScheduled) clearImmediate(this.persistScheduled)
+    this.persistScheduled = null
     if (!this.file) return
     try {
       writeFileAtomic(this.file, JSON.stringify([...this.groups.values()]), false)

@@ -17,6 +17,7 @@ import { describeExit, formatDuration } from '../../shared/describe'
 import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
 import { OutputBatcher, OutputBuffer } from './output-buffer'
+import { spawnPacer } from './pacer'
 import { groupAlive, signalGroup } from './process-group'
 import {
   DEFAULT_TERMINAL_SIZE,
@@ -262,6 +263,8 @@ export class ManagedProcess {
       this.finish(plan)
       return
     }
+    // Spawning blocks the event loop: one start per turn of it (see TurnPacer).
+    await spawnPacer.turn()
     if (spec.terminal) {
       await this.startInTerminal(plan, spec)
       return
