@@ -1,63 +1,104 @@
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
-import { byteChunk } from './utf8'
+import { byteChunk, byteLength, bytesOf } from './utf8'
 
-/** Default bound on retained output per process, in UTF-16 code units (about 8 MiB of ASCII). */
+/**
+ * Default bound on retained output per process: bytes of program output plus characters of
+ * Corral's own lines (8 MiB).
+ */
 export const OUTPUT_BUFFER_CHARS = 8 * 1024 * 1024
 
 /** Largest single chunk the batcher builds before starting a new one. */
 export const MAX_CHUNK_CHARS = 1024 * 1024
 
+/** Smallest ring a process's retained bytes start in; it doubles as needed up to the bound. */
+const RING_MIN_BYTES = 64 * 1024
+
+/** One retained chunk: its bytes live in the ring (`at`), Corral's own text in `text`. */
+interface Entry {
+  seq: number
+  stream: OutputStream
+  time: number
+  size: number
+  /** Position of the bytes in the ring's running offsets; -1 for text. */
+  at: number
+  text: string | null
+}
+
 /**
- * The bounded, sequence-numbered output history of one process. Chunks are kept whole; when
- * the total exceeds the bound, the oldest chunks are dropped and counted so a renderer can
- * say how much is missing instead of silently showing a gap.
+ * The bounded, sequence-numbered output history of one process. Program output is copied
+ * into one ring of bytes instead of keeping the buffers it was read in: those then die
+ * young, and a flood of gigabytes leaves no old-generation garbage behind (which the garbage
+ * collector would only reclaim once tens of megabytes had piled up). When the total exceeds
+ * the bound, the oldest chunks are dropped and counted, so a renderer can say how much is
+ * missing instead of silently showing a gap.
  */
 export class OutputBuffer {
-  private chunks: OutputChunk[] = []
-  /** Index of the oldest live chunk in `chunks`; dropping advances it instead of shifting. */
+  private entries: Entry[] = []
+  /** Index of the oldest live entry; dropping advances it instead of shifting. */
   private head = 0
-  private chars = 0
+  private total = 0
   private dropped = 0
   private nextSeq = 0
-  /** What each chunk counts against the bound, without decoding it to measure. */
-  private readonly sizes = new WeakMap<OutputChunk, number>()
+  private readonly ring: ByteRing
 
   constructor(
     readonly id: ProcessId,
     private readonly maxChars: number = OUTPUT_BUFFER_CHARS,
-  ) {}
+  ) {
+    this.ring = new ByteRing(maxChars)
+  }
 
   /** Number a new chunk of text and retain it; returns the numbered chunk. */
   push(stream: OutputStream, data: string, time: number): OutputChunk {
     // A single chunk larger than the whole buffer keeps only its tail.
     const text = data.length > this.maxChars ? data.slice(data.length - this.maxChars) : data
     this.dropped += data.length - text.length
-    return this.retain({ seq: this.nextSeq++, stream, data: text, time }, text.length)
+    const seq = this.nextSeq++
+    this.makeRoom(text.length)
+    this.add({ seq, stream, time, size: text.length, at: -1, text })
+    return { seq, stream, data: text, time }
   }
 
   /**
-   * Number a chunk built by `make` and retain it; `size` is what it counts against the bound
-   * (bytes for program output, characters for text, which are the same for ASCII).
+   * Number a chunk of program output (bytes ending on character boundaries) and retain a
+   * copy of its bytes; returns the chunk, which still refers to the buffers it was read in.
    */
-  pushChunk(make: (seq: number) => OutputChunk, size: number): OutputChunk {
-    return this.retain(make(this.nextSeq++), size)
+  pushBytes(stream: OutputStream, time: number, parts: readonly Buffer[]): OutputChunk {
+    const chunk = byteChunk(this.nextSeq++, stream, time, parts)
+    let bytes = bytesOf(chunk)
+    let size = byteLength(bytes)
+    if (size > this.maxChars) {
+      // Larger than the whole buffer: keep the tail, from a character boundary on.
+      const all = Buffer.concat(bytes as Buffer[])
+      let from = all.length - this.maxChars
+      while (from < all.length && (all[from] & 0xc0) === 0x80) from++
+      bytes = [all.subarray(from)]
+      this.dropped += from
+      size = all.length - from
+    }
+    this.makeRoom(size)
+    this.add({ seq: chunk.seq, stream, time, size, at: this.ring.append(bytes), text: null })
+    return chunk
   }
 
-  private retain(chunk: OutputChunk, size: number): OutputChunk {
-    this.sizes.set(chunk, size)
-    this.chunks.push(chunk)
-    this.chars += size
-    while (this.chars > this.maxChars && this.head < this.chunks.length - 1) {
-      const size = this.sizeOf(this.chunks[this.head++])
-      this.chars -= size
-      this.dropped += size
+  /** Drop the oldest entries until `size` more fits within the bound. */
+  private makeRoom(size: number): void {
+    while (this.total + size > this.maxChars && this.head < this.entries.length) {
+      const old = this.entries[this.head++]
+      this.total -= old.size
+      this.dropped += old.size
+      if (old.at >= 0) this.ring.release(old.at + old.size)
     }
     // Compact once the dead prefix dominates, keeping push amortised O(1).
-    if (this.head > 1024 && this.head * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.head)
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head)
       this.head = 0
     }
-    return chunk
+  }
+
+  private add(entry: Entry): void {
+    this.entries.push(entry)
+    this.total += entry.size
   }
 
   /** Sequence number the next chunk will get. */
@@ -65,9 +106,9 @@ export class OutputBuffer {
     return this.nextSeq
   }
 
-  /** Retained characters. */
+  /** Retained size (bytes of program output plus characters of Corral's own lines). */
   get size(): number {
-    return this.chars
+    return this.total
   }
 
   /**
@@ -75,33 +116,101 @@ export class OutputBuffer {
    * of them whose sizes fit (at least one), and what is left out counts as dropped.
    */
   snapshot(afterSeq = -1, maxSize = Infinity): OutputSnapshot {
-    const live = this.chunks.length - this.head
-    const oldestSeq = live > 0 ? this.chunks[this.head].seq : this.nextSeq
+    const { entries } = this
+    const live = entries.length - this.head
+    const oldestSeq = live > 0 ? entries[this.head].seq : this.nextSeq
     // Sequence numbers are dense, so the start index is computed, not searched.
     let from = this.head + Math.max(0, afterSeq + 1 - oldestSeq)
     let firstSeq = oldestSeq
     let dropped = this.dropped
-    if (maxSize !== Infinity && from < this.chunks.length) {
+    if (maxSize !== Infinity && from < entries.length) {
       let total = 0
-      let first = this.chunks.length
+      let first = entries.length
       while (first > from) {
-        const size = this.sizeOf(this.chunks[first - 1])
-        if (first < this.chunks.length && total + size > maxSize) break
+        const size = entries[first - 1].size
+        if (first < entries.length && total + size > maxSize) break
         total += size
         first--
       }
       if (first > from) {
         // Output was left out: everything before the first returned chunk counts as dropped.
-        for (let i = this.head; i < first; i++) dropped += this.sizeOf(this.chunks[i])
-        firstSeq = this.chunks[first].seq
+        for (let i = this.head; i < first; i++) dropped += entries[i].size
+        firstSeq = entries[first].seq
         from = first
       }
     }
-    return { id: this.id, chunks: this.chunks.slice(from), firstSeq, droppedChars: dropped }
+    const chunks = entries.slice(from).map((e) =>
+      e.text !== null
+        ? { seq: e.seq, stream: e.stream, data: e.text, time: e.time }
+        : // A copy: the ring is overwritten as output goes on.
+          byteChunk(e.seq, e.stream, e.time, [this.ring.read(e.at, e.size)]),
+    )
+    return { id: this.id, chunks, firstSeq, droppedChars: dropped }
+  }
+}
+
+/**
+ * Bytes in a ring addressed by running offsets (they only grow); the ring starts small and
+ * doubles up to `max` as the live span needs. The caller releases the oldest bytes before
+ * appending beyond `max`.
+ */
+class ByteRing {
+  private buf = Buffer.alloc(0)
+  /** Running offset of the oldest live byte, and one past the newest. */
+  private start = 0
+  private end = 0
+
+  constructor(private readonly max: number) {}
+
+  /** Copy `parts` in; returns the running offset of their first byte. */
+  append(parts: readonly Buffer[]): number {
+    const size = byteLength(parts)
+    if (this.end - this.start + size > this.buf.length) this.grow(this.end - this.start + size)
+    const at = this.end
+    for (const part of parts) {
+      this.writeAt(this.end, part)
+      this.end += part.length
+    }
+    return at
   }
 
-  private sizeOf(chunk: OutputChunk): number {
-    return this.sizes.get(chunk) ?? 0
+  /** Bytes before the running offset `upTo` are no longer needed. */
+  release(upTo: number): void {
+    this.start = Math.min(Math.max(this.start, upTo), this.end)
+  }
+
+  /** A copy of `size` bytes from running offset `at`. */
+  read(at: number, size: number): Buffer {
+    const out = Buffer.allocUnsafe(size)
+    const cap = this.buf.length
+    let pos = at % cap
+    for (let done = 0; done < size;) {
+      const n = Math.min(size - done, cap - pos)
+      this.buf.copy(out, done, pos, pos + n)
+      done += n
+      pos = 0
+    }
+    return out
+  }
+
+  private writeAt(at: number, src: Buffer): void {
+    const cap = this.buf.length
+    let pos = at % cap
+    for (let done = 0; done < src.length;) {
+      const n = Math.min(src.length - done, cap - pos)
+      src.copy(this.buf, pos, done, done + n)
+      done += n
+      pos = 0
+    }
+  }
+
+  private grow(need: number): void {
+    let cap = Math.max(RING_MIN_BYTES, this.buf.length)
+    while (cap < need) cap *= 2
+    cap = Math.min(Math.max(cap, need), Math.max(this.max, need))
+    const live = this.end > this.start ? this.read(this.start, this.end - this.start) : null
+    this.buf = Buffer.alloc(cap)
+    if (live) this.writeAt(this.start, live)
   }
 }
 
@@ -162,9 +271,8 @@ export class OutputBatcher {
     this.pending = []
     const chunks = batch.map((p) => {
       if (p.kind === 'text') return this.buffer.push(p.stream, p.parts.join(''), p.time)
-      const { stream, time, parts } = p
-      const chunk = this.buffer.pushChunk((seq) => byteChunk(seq, stream, time, parts), p.size)
-      this.onRaw?.(chunk, parts)
+      const chunk = this.buffer.pushBytes(p.stream, p.time, p.parts)
+      this.onRaw?.(chunk, p.parts)
       return chunk
     })
     this.emit(chunks)

@@ -51,9 +51,9 @@ export interface LogRecord {
  * Unwritten log bytes above which {@link RunLog.append} asks its writer to pause: a disk
  * slower than the child then slows the child (nothing is dropped), and memory stays bounded.
  */
-export const LOG_HIGH_WATER_BYTES = 8 * 1024 * 1024
+export const LOG_HIGH_WATER_BYTES = 4 * 1024 * 1024
 /** Unwritten log bytes at or below which a paused writer may go on. */
-export const LOG_LOW_WATER_BYTES = 2 * 1024 * 1024
+export const LOG_LOW_WATER_BYTES = 1024 * 1024
 
 /**
  * The log of one run. Records are appended in order by asynchronous writes on libuv's thread

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { OutputBuffer } from '../../src/main/core/output-buffer'
+import type { OutputChunk } from '../../src/shared/contract'
+
+/** A small deterministic random generator, so a failure reproduces. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed / 0x7fffffff
+  }
+}
+
+const sizeOf = (c: OutputChunk): number =>
+  c.stream === 'system' ? c.data.length : Buffer.byteLength(c.data)
+
+describe('OutputBuffer', () => {
+  it('keeps exactly the newest chunks within its bound, byte for byte, as the ring wraps and grows', () => {
+    const random = rng(42)
+    const max = 10_000
+    const buffer = new OutputBuffer('p', max)
+    const all: OutputChunk[] = []
+    for (let i = 0; i < 3000; i++) {
+      const r = random()
+      let chunk: OutputChunk
+      if (r < 0.1) {
+        chunk = buffer.push('system', `■ line ${i}\n`, i)
+      } else {
+        // Sizes from 1 byte to well past the ring's first size; some multibyte text.
+        const n = 1 + Math.floor(random() ** 3 * 3000)
+        const text = (r < 0.3 ? 'é€' : 'abc').repeat(n).slice(0, n) + '\n'
+        const bytes = Buffer.from(text)
+        const cut = Math.floor(random() * bytes.length)
+        // Read in two pieces, as from a pipe (possibly inside a character).
+        const parts = cut > 0 ? [bytes.subarray(0, cut), bytes.subarray(cut)] : [bytes]
+        chunk = buffer.pushBytes(r < 0.6 ? 'stdout' : 'stderr', i, parts)
+        expect(chunk.data).toBe(bytes.toString())
+      }
+      all.push({ ...chunk, data: chunk.data })
+      if (i % 97 === 0 || i === 2999) {
+        // Reference: newest chunks whose sizes fit in the bound.
+        let total = 0
+        let first = all.length
+        while (first > 0 && total + sizeOf(all[first - 1]) <= max) total += sizeOf(all[--first])
+        const snap = buffer.snapshot()
+        expect(snap.chunks.map((c) => ({ ...c }))).toEqual(all.slice(first))
+        expect(snap.firstSeq).toBe(all[first]?.seq ?? buffer.seq)
+        expect(snap.droppedChars).toBe(all.slice(0, first).reduce((n, c) => n + sizeOf(c), 0))
+        expect(buffer.size).toBe(total)
+        // A tail after some seq, and a size-limited tail, agree with the same reference.
+        const after = all[Math.max(first, all.length - 5)].seq
+        expect(buffer.snapshot(after).chunks.map((c) => ({ ...c }))).toEqual(
+          all.filter((c) => c.seq > after),
+        )
+      }
+    }
+  })
+
+  it('keeps the tail of a chunk larger than the whole buffer, from a character boundary', () => {
+    const buffer = new OutputBuffer('p', 1000)
+    buffer.pushBytes('stdout', 1, [Buffer.from('x'.repeat(500))])
+    const big = Buffer.from('€'.repeat(1000)) // 3000 bytes
+    const chunk = buffer.pushBytes('stdout', 2, [big])
+    expect(chunk.data).toBe('€'.repeat(1000))
+    const snap = buffer.snapshot()
+    expect(snap.chunks).toHaveLength(1)
+    expect(snap.chunks[0].data).toBe('€'.repeat(333))
+    expect(snap.droppedChars + Buffer.byteLength(snap.chunks[0].data)).toBe(500 + 3000)
+  })
+})
