@@ -1,4 +1,4 @@
-import type { Locator, Page } from '@playwright/test'
+import { expect, type Locator, type Page } from '@playwright/test'
 import { output } from './ui'
 
 /** The toolbar above the selected process's output. */
@@ -56,4 +56,50 @@ export async function selectAllRows(page: Page): Promise<void> {
     sel.removeAllRanges()
     sel.addRange(range)
   })
+}
+
+/** What the page's read-only diagnostics say about the first gap marker of a process. */
+async function firstGap(
+  page: Page,
+  name: string,
+): Promise<{ row: number; rows: number; afterSeq: number } | null> {
+  return page.evaluate((n) => {
+    type Diag = {
+      processes: {
+        name: string | null
+        rows: number
+        firstGaps: { row: number; afterSeq: number }[]
+      }[]
+    }
+    const diag = (window as unknown as { corralDiagnostics?: () => Diag }).corralDiagnostics
+    const p = diag?.().processes.find((x) => x.name === n)
+    const gap = p?.firstGaps[0]
+    return p && gap ? { row: gap.row, rows: p.rows, afterSeq: gap.afterSeq } : null
+  }, name)
+}
+
+/**
+ * Read back from disk everything the host skipped for this page ("… not shown — Load"): a
+ * page that falls behind a flood gets the newest output and gap markers for the rest, which
+ * may lie anywhere in the log. Scrolls each marker into view and loads it.
+ */
+export async function loadSkippedOutput(page: Page, name: string): Promise<void> {
+  const log = output(page)
+  for (let round = 0; round < 100; round++) {
+    const gap = await firstGap(page, name)
+    if (!gap) return
+    // Rows are 18 px; past the browser's height limit the scrollbar is scaled, proportionally.
+    await log.evaluate((el, { row, rows }) => {
+      const maxP = Math.max(1, rows - el.clientHeight / 18)
+      el.scrollTop = (Math.max(0, row - 3) / maxP) * (el.scrollHeight - el.clientHeight)
+    }, gap)
+    await log.getByRole('button', { name: 'Load', exact: true }).first().click()
+    await expect
+      .poll(async () => {
+        const next = await firstGap(page, name)
+        return next === null || next.afterSeq !== gap.afterSeq || next.row !== gap.row
+      })
+      .toBe(true)
+  }
+  throw new Error(`${name}: gap markers left after 100 loads`)
 }

@@ -13,6 +13,7 @@ import {
   type CorralErrorData,
   type CorralEvents,
   type EventName,
+  type OutputBatch,
 } from '../../shared/contract'
 import {
   ACK_EVERY_BYTES,
@@ -37,6 +38,15 @@ export interface RendererBridge extends CorralBridge {
    * (events sent while it was away are not replayed).
    */
   onConnection(listener: (state: ConnectionState) => void): () => void
+  /**
+   * From now on, acknowledge output (flow control, see `WireAck`) only when
+   * {@link RendererBridge.ackOutput} is called for it, not as soon as the listeners were
+   * called. A page that applies output slower than it arrives then makes the host hold
+   * output back and skip ahead, instead of queueing work that makes its frames long.
+   */
+  deferOutputAcks(): void
+  /** The page has taken in a batch delivered through `on('output')` (applied or dropped it). */
+  ackOutput(batch: OutputBatch): void
 }
 
 /** An error from the main side, with its machine-readable code. */
@@ -80,6 +90,8 @@ function fromElectron(api: CorralBridge): RendererBridge {
     transport: 'electron',
     connectionState: () => 'open',
     onConnection: () => () => {},
+    deferOutputAcks: () => {},
+    ackOutput: () => {},
   }
 }
 
@@ -102,6 +114,19 @@ function fromWebSocket(): RendererBridge {
   let socket: WebSocket
   let retryMs = RECONNECT_MIN_MS
   let unacked = 0
+  let deferAcks = false
+  /** Size of each delivered batch not yet acknowledged, and the socket it came by. */
+  const toAck = new WeakMap<OutputBatch, { bytes: number; socket: WebSocket }>()
+
+  const ack = (from: WebSocket, bytes: number): void => {
+    // Bytes that came by an earlier connection are not the current one's to acknowledge.
+    if (from !== socket) return
+    unacked += bytes
+    if (unacked >= ACK_EVERY_BYTES && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ t: 'ack', bytes: unacked } satisfies WireAck))
+      unacked = 0
+    }
+  }
 
   const setState = (next: ConnectionState): void => {
     if (state === next) return
@@ -123,13 +148,11 @@ function fromWebSocket(): RendererBridge {
       if (typeof ev.data !== 'string') {
         // Output arrives as binary frames (see shared/wire.ts).
         const batch = decodeOutputFrame(new Uint8Array(ev.data))
+        if (deferAcks) toAck.set(batch, { bytes: ev.data.byteLength, socket })
         for (const l of listeners.get('output') ?? []) (l as (p: unknown) => void)(batch)
-        // Acknowledge once the listeners have taken it in (flow control, see WireAck).
-        unacked += ev.data.byteLength
-        if (unacked >= ACK_EVERY_BYTES) {
-          socket.send(JSON.stringify({ t: 'ack', bytes: unacked } satisfies WireAck))
-          unacked = 0
-        }
+        // Flow control (see WireAck): acknowledged once the listeners have taken it in, or,
+        // when deferred, once it was applied.
+        if (!deferAcks) ack(socket, ev.data.byteLength)
         return
       }
       const msg = JSON.parse(ev.data) as WireServerMessage
@@ -186,6 +209,15 @@ function fromWebSocket(): RendererBridge {
     onConnection(listener) {
       connectionListeners.add(listener)
       return () => connectionListeners.delete(listener)
+    },
+    deferOutputAcks() {
+      deferAcks = true
+    },
+    ackOutput(batch) {
+      const entry = toAck.get(batch)
+      if (!entry) return
+      toAck.delete(batch)
+      ack(entry.socket, entry.bytes)
     },
   }
 }

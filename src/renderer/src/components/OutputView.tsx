@@ -57,6 +57,11 @@ const BOTTOM_SLACK_PX = ROW_HEIGHT_PX / 2
 const EXPORT_LIMIT_BYTES = 256 * 1024 * 1024
 /** Measured heights of wrapped rows kept before the cache starts over. */
 const MAX_CACHED_HEIGHTS = 50_000
+/**
+ * Time one step of a search takes. A step can run in the frame that shows new output, next to
+ * the time spent applying it (sync.ts), so both together stay well inside a frame.
+ */
+const SEARCH_STEP_MS = 4
 
 interface OutputViewProps {
   id: ProcessId
@@ -189,7 +194,7 @@ export function OutputView({
     if (!search) return
     const before = search.count
     const wasDone = search.done
-    const finished = search.step(8)
+    const finished = search.step(SEARCH_STEP_MS)
     if (!finished) {
       const timer = setTimeout(bump, 0)
       return () => clearTimeout(timer)

@@ -1,9 +1,10 @@
 /**
  * Compact storage for many lines of output: the text lives in a few large block strings
  * (lines joined by `\n`, exactly as a program wrote them once escapes and `\r` redraws are
- * resolved), and a line is a row of typed arrays (start offset, length, stream, time). Style
- * runs exist only for styled lines. Nothing is allocated per line, so ten million lines cost
- * about 17 bytes each on top of their text, and a search can scan whole blocks at once.
+ * resolved), and a line is a row of typed arrays (start offset, stream, time; lengths follow
+ * from the starts). Style runs exist only for styled lines. Nothing is allocated per line, so
+ * ten million lines cost about 13 bytes each (up to half as much again of spare room) on top
+ * of their text, and a search can scan whole blocks at once.
  *
  * Only the last line can change (append, or reset by a `\r` redraw); older lines are
  * immutable, which keeps every operation amortised O(appended) and lets blocks be sealed at
@@ -45,7 +46,6 @@ export class LineStore {
 
   // ---- lines: array index = head + line index
   private starts = new Float64Array(INITIAL_LINES)
-  private lens = new Uint32Array(INITIAL_LINES)
   private kinds = new Uint8Array(INITIAL_LINES)
   private times = new Uint32Array(INITIAL_LINES)
   /** Absolute index of each line's first style run; allocated when the first run appears. */
@@ -91,7 +91,7 @@ export class LineStore {
 
   /** Kept length of line `i`. */
   len(i: number): number {
-    return this.lens[this.head + i]
+    return this.lenAt(this.head + i)
   }
 
   /** What line `i` lost to the cap, if anything. */
@@ -108,7 +108,7 @@ export class LineStore {
   text(i: number): string {
     const k = this.head + i
     const start = this.starts[k]
-    const len = this.lens[k]
+    const len = this.lenAt(k)
     if (len === 0) return ''
     if (start >= this.openStart) {
       const open = this.openBlock()
@@ -156,7 +156,6 @@ export class LineStore {
     if (this.timeBase < 0) this.timeBase = time
     const k = this.end++
     this.starts[k] = this.openStart + this.openLen
-    this.lens[k] = 0
     this.kinds[k] = kind
     this.times[k] = clampTime(time - this.timeBase)
     if (this.runStarts) this.runStarts[k] = this.runBase + this.runEnd
@@ -171,14 +170,13 @@ export class LineStore {
   append(text: string, from: number, to: number, style: number, seq: number): void {
     if (to <= from) return
     const k = this.end - 1
-    const len = this.lens[k]
+    const len = this.lenAt(k)
     const room = this.lineCap - len
     const take = Math.min(room, to - from)
     if (take > 0) {
       if (style !== this.lastStyle()) this.addRun(len, style)
       this.parts.push(from === 0 && take === text.length ? text : text.slice(from, from + take))
       this.openLen += take
-      this.lens[k] = len + take
       this.chars += take
       if (len + take > this.maxLen) this.maxLen = len + take
     }
@@ -192,18 +190,95 @@ export class LineStore {
     }
   }
 
+  /**
+   * Add the complete, plain lines of `text[from, to)`: each ends with `\n` (the last one at
+   * `to - 1`), none holds a `\r`, and the last line so far is ended by them. One piece of text
+   * and a few typed-array writes per line, instead of a string per line: output of short
+   * lines is mostly this. A line longer than the cap is cut as {@link append} would cut it.
+   */
+  pushLines(text: string, from: number, to: number, kind: number, time: number, seq: number): void {
+    if (to <= from) return
+    let i = from
+    while (i < to) {
+      // Lines that fit under the cap go in one piece, up to the first one that does not.
+      const pieceFrom = i
+      let lines = 0
+      let longest = 0
+      let cutAt = -1
+      let p = i
+      while (p < to) {
+        const nl = text.indexOf('\n', p)
+        const len = nl - p
+        if (len > this.lineCap) {
+          cutAt = p
+          break
+        }
+        if (len > longest) longest = len
+        lines++
+        p = nl + 1
+      }
+      if (lines > 0) {
+        this.pushPlainLines(text, pieceFrom, p, lines, kind, time, seq)
+        if (longest > this.maxLen) this.maxLen = longest
+      }
+      if (cutAt < 0) break
+      const nl = text.indexOf('\n', cutAt)
+      this.pushLine(kind, time, seq)
+      this.append(text, cutAt, nl, PLAIN_STYLE, seq)
+      i = nl + 1
+    }
+  }
+
+  /** {@link pushLines} for `lines` lines that all fit under the cap. */
+  private pushPlainLines(
+    text: string,
+    from: number,
+    to: number,
+    lines: number,
+    kind: number,
+    time: number,
+    seq: number,
+  ): void {
+    if (this.end > this.head) {
+      this.parts.push('\n')
+      this.openLen++
+      if (this.openLen >= BLOCK_CHARS) this.seal()
+    }
+    if (this.end + lines > this.starts.length) this.growLines(lines)
+    if (this.timeBase < 0) this.timeBase = time
+    const t = clampTime(time - this.timeBase)
+    const base = this.openStart + this.openLen - from
+    const runAt = this.runBase + this.runEnd
+    let k = this.end
+    let p = from
+    while (p < to) {
+      const nl = text.indexOf('\n', p)
+      this.starts[k] = base + p
+      this.kinds[k] = kind
+      this.times[k] = t
+      if (this.runStarts) this.runStarts[k] = runAt
+      k++
+      p = nl + 1
+    }
+    this.end = k
+    // The text without the last line's `\n`: separators go in when the next line starts.
+    this.parts.push(from === 0 && to - 1 === text.length ? text : text.slice(from, to - 1))
+    this.openLen += to - 1 - from
+    this.chars += to - from
+    this.lastLineSeq = seq
+  }
+
   /** Empty the last line (a `\r` redraw); its text is removed from the open block too. */
   resetLast(time: number, seq: number): void {
     const k = this.end - 1
     if (k < this.head) return
-    const len = this.lens[k]
+    const len = this.lenAt(k)
     if (len > 0) {
       // The last line always lives in the open block: blocks are sealed only between lines.
       const keep = this.starts[k] - this.openStart
       const open = this.openBlock()
       this.parts = keep > 0 ? [open.slice(0, keep)] : []
       this.openLen = keep
-      this.lens[k] = 0
       this.chars -= len
     }
     if (this.runStarts) this.runEnd = this.runStarts[k] - this.runBase
@@ -236,7 +311,9 @@ export class LineStore {
   dropFront(n: number): void {
     n = Math.min(n, this.count)
     if (n <= 0) return
-    for (let k = this.head; k < this.head + n; k++) this.chars -= this.lens[k] + 1
+    // Lines lie back to back, each followed by its separator (the last by none yet).
+    const to = this.head + n < this.end ? this.starts[this.head + n] : this.textEnd() + 1
+    this.chars -= to - this.starts[this.head]
     if (this.cuts.size > 0) {
       for (let a = this.dropped; a < this.dropped + n; a++) this.cuts.delete(a)
     }
@@ -326,6 +403,20 @@ export class LineStore {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * Length of the line at array index `k`. Lines lie back to back in the text, each followed
+   * by a `\n` separator, so a line's length is where the next one starts, less one: no array
+   * of lengths is needed (4 bytes a line saved).
+   */
+  private lenAt(k: number): number {
+    return (k + 1 < this.end ? this.starts[k + 1] - 1 : this.textEnd()) - this.starts[k]
+  }
+
+  /** Offset just past the last character of text. */
+  private textEnd(): number {
+    return this.openStart + this.openLen
+  }
+
   private openBlock(): string {
     if (this.parts.length > 1) this.parts = [this.parts.join('')]
     return this.parts.length === 0 ? '' : this.parts[0]
@@ -350,19 +441,22 @@ export class LineStore {
     return lo
   }
 
-  private growLines(): void {
+  /**
+   * Make room for `more` lines after the last: move the kept lines to the front when a
+   * quarter of the arrays is free that way, else grow them by half (not double: memory per
+   * line is what a long log costs, and the arrays stay at most 1.5 times the lines).
+   */
+  private growLines(more = 1): void {
     const live = this.end - this.head
-    if (this.head > 0 && live * 2 <= this.starts.length) {
+    if (this.head > 0 && live + more <= this.starts.length * 0.75) {
       // Reuse the dead prefix instead of growing.
       this.starts.copyWithin(0, this.head, this.end)
-      this.lens.copyWithin(0, this.head, this.end)
       this.kinds.copyWithin(0, this.head, this.end)
       this.times.copyWithin(0, this.head, this.end)
       this.runStarts?.copyWithin(0, this.head, this.end)
     } else {
-      const cap = Math.max(INITIAL_LINES, live * 2)
+      const cap = Math.max(INITIAL_LINES, Math.ceil((live + more) * 1.5))
       this.starts = copyInto(new Float64Array(cap), this.starts, this.head, this.end)
-      this.lens = copyInto(new Uint32Array(cap), this.lens, this.head, this.end)
       this.kinds = copyInto(new Uint8Array(cap), this.kinds, this.head, this.end)
       this.times = copyInto(new Uint32Array(cap), this.times, this.head, this.end)
       if (this.runStarts)

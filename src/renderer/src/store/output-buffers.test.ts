@@ -306,6 +306,82 @@ describe('ProcessOutput line index', () => {
     expect(rows(buf).map((r) => r.slice(7))).toEqual(lines)
   })
 
+  it('gives the same rows, styles, cuts and blocks whether text comes whole, in pieces or a character at a time', () => {
+    // Whole chunks take the many-lines-at-once path; single characters never do; pieces of a
+    // chunk (applyPart) cut lines, escapes and \r\n anywhere. All must agree exactly.
+    let r = 42
+    const rand = (n: number): number => (r = (r * 1103515245 + 12345) % 2147483648) % n
+    const bits = [
+      'a',
+      'bc',
+      'def ',
+      '\n',
+      '\n',
+      '\n',
+      '\r\n',
+      '\r',
+      '\x1b[31m',
+      '\x1b[0m',
+      '\t',
+      'é',
+      '😀',
+    ]
+    const chunks: OutputChunk[] = []
+    for (let c = 0; c < 300; c++) {
+      let data = ''
+      const parts = 1 + rand(200)
+      for (let i = 0; i < parts; i++) {
+        data += rand(50) === 0 ? 'L'.repeat(rand(40)) : bits[rand(bits.length)]
+      }
+      chunks.push({ seq: c, stream: rand(4) === 0 ? 'stderr' : 'stdout', data, time: c })
+    }
+    const whole = new ProcessOutput(100_000, 10_000_000, 25)
+    const pieces = new ProcessOutput(100_000, 10_000_000, 25)
+    const single = new ProcessOutput(100_000, 10_000_000, 25)
+    let seq = 0
+    for (const c of chunks) {
+      whole.apply(c)
+      for (let at = 0; at < c.data.length;) {
+        const end = Math.min(c.data.length, at + 1 + rand(30))
+        expect(pieces.applyPart(c, at, end)).toBe(true)
+        at = end
+      }
+      for (const ch of c.data) single.apply({ ...c, seq: seq++, data: ch })
+    }
+    const dump = (buf: ProcessOutput): string[] =>
+      Array.from({ length: buf.lineCount }, (_, i) => {
+        const ref = buf.locate(i)
+        if (!ref.store) return 'gap'
+        const { store, index } = ref
+        return `${store.kind(index)}|${store.text(index)}|${store.runs(index).join(',')}|${store.cut(index)}|${store.time(index)}`
+      })
+    const expected = dump(single)
+    expect(expected.length).toBeGreaterThan(1000)
+    expect(dump(whole)).toEqual(expected)
+    expect(dump(pieces)).toEqual(expected)
+    expect(whole.maxLineChars).toBe(single.maxLineChars)
+    // Every line is found in the block the index says it is in.
+    const store = whole.locate(0).store
+    expect(store).toBeDefined()
+    if (!store) return
+    for (let i = 0; i < store.count; i += 97) {
+      const block = store.blockAt(i)
+      const at = store.startOf(i) - block.start
+      expect(block.text.slice(at, at + store.len(i))).toBe(store.text(i))
+    }
+  })
+
+  it('applies a piece of a chunk only right after the piece before it', () => {
+    const buf = new ProcessOutput()
+    const c = chunk('one\ntwo\nthree\n', 'stdout', 0)
+    expect(buf.applyPart(c, 0, 5)).toBe(true)
+    expect(buf.applyPart(c, 6, 9)).toBe(false)
+    expect(buf.applyPart(c, 5, 9)).toBe(true)
+    expect(buf.applyPart(c, 9, c.data.length)).toBe(true)
+    expect(buf.apply(c)).toBe(false)
+    expect(rows(buf)).toEqual(['stdout:one', 'stdout:two', 'stdout:three'])
+  })
+
   it('records the chunks a cut line spans, to read it back from disk', () => {
     const buf = new ProcessOutput(1000, 10_000_000, 10)
     buf.apply(chunk('before\nabcdefgh', 'stdout', 0))

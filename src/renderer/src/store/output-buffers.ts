@@ -94,12 +94,17 @@ export class LineWriter {
     }
   }
 
-  write(chunk: OutputChunk): void {
+  /**
+   * Write a chunk, or a piece of one (`data`, a consecutive slice of its text; `last` says
+   * whether it is the final piece). Pieces continue exactly where the one before stopped, as
+   * consecutive chunks of a stream do, so writing a chunk in pieces gives the same lines.
+   */
+  write(chunk: OutputChunk, data: string = chunk.data, last = true): void {
     const st = this.streams[chunk.stream]
-    const { text, changes } = parseAnsi(chunk.data, st.ansi)
+    const { text, changes } = parseAnsi(data, st.ansi)
     this.writeText(KIND_OF[chunk.stream], st, text, changes, chunk.time, chunk.seq)
     // Corral's own lines are whole lines even if one lacks its newline.
-    if (chunk.stream === 'system') st.open = -1
+    if (chunk.stream === 'system' && last) st.open = -1
   }
 
   private writeText(
@@ -120,7 +125,11 @@ export class LineWriter {
         ci += 2
       }
     }
-    if (n === 0) return
+    if (n === 0) {
+      // Nothing but escape sequences: their style still applies to what follows.
+      stylesUpTo(0)
+      return
+    }
     if (st.pendingCr) {
       st.pendingCr = false
       if (text.charCodeAt(0) !== 0x0a && this.isOpen(st)) this.store.resetLast(time, seq)
@@ -128,6 +137,16 @@ export class LineWriter {
     let nextCr = text.indexOf('\r')
     let i = 0
     while (i < n) {
+      if (changes === null && st.style === PLAIN_STYLE && !this.isOpen(st)) {
+        // Whole plain lines up to the next `\r` go in at once (the usual case by far).
+        const last = text.lastIndexOf('\n', (nextCr < 0 ? n : nextCr) - 1)
+        if (last >= i) {
+          this.store.pushLines(text, i, last + 1, kind, time, seq)
+          st.open = -1
+          i = last + 1
+          continue
+        }
+      }
       const nl = text.indexOf('\n', i)
       const end = nl < 0 ? n : nl
       let segEnd = end
@@ -189,6 +208,10 @@ export class ProcessOutput {
   private rowBase = 0
   /** Characters the host had produced through {@link lastSeq}; -1 while unknown. */
   private seenChars = -1
+  /** The chunk applied last when only part of it has been applied so far, else null. */
+  private partOf: OutputChunk | null = null
+  /** End of the part of {@link partOf} applied so far. */
+  private partEnd = 0
   /** Sequence number of the last applied chunk; -1 before any. */
   lastSeq = -1
   /** Lines this buffer dropped to stay within its bounds. */
@@ -284,11 +307,29 @@ export class ProcessOutput {
 
   /** Apply one chunk; chunks at or below {@link lastSeq} are skipped. Returns whether it applied. */
   apply(chunk: OutputChunk): boolean {
-    if (chunk.seq <= this.lastSeq) return false
-    if (this.lastSeq < 0 && chunk.seq === 0) this.seenChars = 0
-    this.lastSeq = chunk.seq
-    if (this.seenChars >= 0) this.seenChars += chunk.data.length
-    this.writer.write(chunk)
+    return this.applyPart(chunk, 0, chunk.data.length)
+  }
+
+  /**
+   * Apply the characters `[from, to)` of a chunk, so that a large chunk can be taken in
+   * several steps. The first piece (`from` 0) is skipped like {@link apply} skips a chunk at
+   * or below {@link lastSeq}; a later piece continues the chunk applied last and is skipped
+   * unless that chunk is this one. Returns whether the piece applied.
+   */
+  applyPart(chunk: OutputChunk, from: number, to: number): boolean {
+    if (from === 0) {
+      if (chunk.seq <= this.lastSeq) return false
+      if (this.lastSeq < 0 && chunk.seq === 0) this.seenChars = 0
+      this.lastSeq = chunk.seq
+    } else if (chunk.seq !== this.lastSeq || this.partOf !== chunk || from !== this.partEnd) {
+      return false
+    }
+    const end = Math.min(to, chunk.data.length)
+    const whole = from === 0 && end === chunk.data.length
+    this.partOf = end < chunk.data.length ? chunk : null
+    this.partEnd = end
+    if (this.seenChars >= 0) this.seenChars += end - from
+    this.writer.write(chunk, whole ? chunk.data : chunk.data.slice(from, end), this.partOf === null)
     const max = this.writer.store.maxLen
     if (max > this.maxLineChars) this.maxLineChars = max
     this.enforceBounds()
@@ -301,6 +342,16 @@ export class ProcessOutput {
    * it from disk.
    */
   applySnapshot(snapshot: OutputSnapshot): void {
+    this.beginSnapshot(snapshot)
+    for (const chunk of snapshot.chunks) this.apply(chunk)
+  }
+
+  /**
+   * The first half of {@link applySnapshot}: mark the output missing before the snapshot's
+   * chunks (if any), which then apply in order like live chunks (possibly a few at a time).
+   */
+  beginSnapshot(snapshot: OutputSnapshot): void {
+    this.partOf = null
     if (this.lastSeq < 0 && this.lineCount === 0) {
       if (snapshot.droppedChars > 0 && snapshot.firstSeq > 0) {
         this.insertGap(-1, snapshot.firstSeq, snapshot.droppedChars, true)
@@ -311,7 +362,24 @@ export class ProcessOutput {
       this.insertGap(this.lastSeq, snapshot.firstSeq, missed > 0 ? missed : null, false)
       this.seenChars = snapshot.droppedChars
     }
-    for (const chunk of snapshot.chunks) this.apply(chunk)
+  }
+
+  /**
+   * Output before `beforeSeq` (after {@link lastSeq}) was skipped and its size is not known:
+   * a gap marker takes its place, loadable from disk like any other.
+   */
+  markSkipped(beforeSeq: number): void {
+    if (beforeSeq <= this.lastSeq + 1) return
+    this.partOf = null
+    this.insertGap(this.lastSeq, beforeSeq, null, this.lastSeq < 0 && this.lineCount === 0)
+    this.seenChars = -1
+  }
+
+  /** Characters of text kept (line separators included), for memory diagnostics. */
+  get keptChars(): number {
+    let chars = 0
+    for (const s of this.segs) if (s.store) chars += s.store.chars
+    return chars
   }
 
   /** Record skipped output before everything that follows. */

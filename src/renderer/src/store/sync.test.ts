@@ -12,7 +12,16 @@ import type {
 import type { ConnectionState } from '../bridge'
 import { createAppStore } from './app-store'
 import { OutputBuffers, type ProcessOutput } from './output-buffers'
-import { startSync, type SyncBridge } from './sync'
+import {
+  ACK_AHEAD_CHARS,
+  CATCH_UP_BYTES,
+  LATE_FRAME_MS,
+  MAX_QUEUED_CHARS,
+  MIN_BUDGET_SHARE,
+  SNAPSHOT_BYTES,
+  startSync,
+  type SyncBridge,
+} from './sync'
 
 function info(id: ProcessId, state: ProcessInfo['state'] = 'running'): ProcessInfo {
   return {
@@ -53,7 +62,10 @@ class FakeHost implements SyncBridge {
   private listeners = new Map<EventName, Set<(p: never) => void>>()
   private connListeners = new Set<(s: ConnectionState) => void>()
   private gates: (() => void)[] = []
-  outputCalls: [ProcessId, number | undefined][] = []
+  outputCalls: [ProcessId, number | undefined, number | undefined][] = []
+  /** Acknowledgements asked for, and batches reported applied, in order. */
+  deferred = false
+  applied: CorralEvents['output'][] = []
 
   on<E extends EventName>(event: E, listener: (payload: CorralEvents[E]) => void): () => void {
     let set = this.listeners.get(event)
@@ -96,11 +108,33 @@ class FakeHost implements SyncBridge {
     const snapshot = [...this.processes]
     return this.gated(() => snapshot)
   }
-  output(id: ProcessId, afterSeq?: number): Promise<OutputSnapshot> {
-    this.outputCalls.push([id, afterSeq])
+  output(id: ProcessId, afterSeq?: number, maxBytes?: number): Promise<OutputSnapshot> {
+    this.outputCalls.push([id, afterSeq, maxBytes])
     const all = this.chunks.get(id) ?? []
-    const snap = all.filter((c) => c.seq > (afterSeq ?? -1))
-    return this.gated(() => ({ id, chunks: snap, firstSeq: all[0]?.seq ?? 0, droppedChars: 0 }))
+    let from = all.findIndex((c) => c.seq > (afterSeq ?? -1))
+    if (from < 0) from = all.length
+    // Like the host: with a limit, only the newest chunks that fit (at least one), and what
+    // is left out counts as dropped.
+    let first = all.length
+    let size = 0
+    while (
+      first > from &&
+      (first === all.length || size + all[first - 1].data.length <= (maxBytes ?? Infinity))
+    ) {
+      size += all[first - 1].data.length
+      first--
+    }
+    const trimmed = first > from
+    const dropped = trimmed ? all.slice(0, first).reduce((n, c) => n + c.data.length, 0) : 0
+    const snap = all.slice(trimmed ? first : from)
+    const firstSeq = trimmed ? all[first].seq : (all[0]?.seq ?? 0)
+    return this.gated(() => ({ id, chunks: snap, firstSeq, droppedChars: dropped }))
+  }
+  deferOutputAcks(): void {
+    this.deferred = true
+  }
+  ackOutput(batch: CorralEvents['output']): void {
+    this.applied.push(batch)
   }
   /** Produce output: retained by the host and pushed as an event. */
   write(id: ProcessId, data: string): void {
@@ -139,6 +173,7 @@ describe('startSync', () => {
     await host.release()
     host.write('a', 'four\n')
     await sync.ready()
+    sync.flush()
     expect(text(buffers.peek('a'))).toBe('one|two|three|four')
     expect(store.getState().order).toEqual(['a'])
     expect(store.getState().selectedId).toBe('a')
@@ -168,6 +203,7 @@ describe('startSync', () => {
     const { store, buffers, sync } = setup(host)
     await host.release()
     await sync.ready()
+    sync.flush()
     host.setState('closed')
     expect(store.getState().connection).toBe('closed')
     // While disconnected: output, a new process, and a removal the page never hears about.
@@ -183,9 +219,10 @@ describe('startSync', () => {
     host.write('a', 'three\n')
     await host.release()
     await sync.ready()
+    sync.flush()
     expect(host.outputCalls).toEqual([
-      ['a', 0],
-      ['b', undefined],
+      ['a', 0, SNAPSHOT_BYTES],
+      ['b', -1, SNAPSHOT_BYTES],
     ])
     expect(text(buffers.peek('a'))).toBe('one|two|three')
     expect(text(buffers.peek('b'))).toBe('bee')
@@ -229,10 +266,13 @@ describe('startSync catch-up', () => {
     host.outputCalls = []
     // ...then the next event arrives, and more while the catch-up is in flight.
     host.write('a', 'four\n')
+    sync.flush()
     host.write('a', 'five\n')
-    expect(host.outputCalls).toEqual([['a', 0]])
+    sync.flush()
+    expect(host.outputCalls).toEqual([['a', 0, CATCH_UP_BYTES]])
     expect(text(buffers.peek('a'))).toBe('one')
     await host.release()
+    sync.flush()
     expect(text(buffers.peek('a'))).toBe('one|two|three|four|five')
   })
 
@@ -242,7 +282,9 @@ describe('startSync catch-up', () => {
     await host.release()
     await sync.ready()
     host.write('ghost', 'boo\n')
+    sync.flush()
     expect(buffers.peek('ghost')).toBeUndefined()
+    expect(host.applied.map((b) => b.id)).toEqual(['ghost'])
   })
 })
 
@@ -288,5 +330,201 @@ describe('startSync supervision state', () => {
     await host.release()
     await sync.ready()
     expect(store.getState().runsRevision.a).toBe(before + 2)
+  })
+})
+
+describe('startSync applying output in time slices', () => {
+  /** A clock where every reading is one millisecond after the one before. */
+  function steppingClock() {
+    let t = 0
+    return {
+      now: () => t++,
+      read: () => t,
+      advance: (ms: number) => {
+        t += ms
+      },
+    }
+  }
+
+  function setupTimed(host: FakeHost, budgetMs: number) {
+    const store = createAppStore()
+    const buffers = new OutputBuffers()
+    const frames: (() => void)[] = []
+    const clock = steppingClock()
+    const sync = startSync({
+      bridge: host,
+      store,
+      buffers,
+      scheduleFrame: (cb) => frames.push(cb),
+      scheduleIdle: null,
+      now: clock.now,
+      applyBudgetMs: budgetMs,
+    })
+    const runFrame = (): void => frames.splice(0).forEach((f) => f())
+    return { store, buffers, sync, frames, clock, runFrame }
+  }
+
+  it('applies no more per frame than the budget allows, in order, until all is applied', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a')]
+    const { buffers, sync, frames, clock, runFrame } = setupTimed(host, 4)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    for (let i = 0; i < 10; i++) host.write('a', `line ${i}\n`)
+    const seen: number[] = []
+    let previous = 0
+    while (frames.length > 0) {
+      const start = clock.read()
+      runFrame()
+      const lines = buffers.get('a').lineCount
+      // One clock reading per chunk: a 4 ms budget applies at most 4 one-ms steps.
+      expect(clock.read() - start).toBeLessThanOrEqual(4 + 1)
+      expect(lines - previous).toBeLessThanOrEqual(4)
+      seen.push(lines)
+      previous = lines
+    }
+    expect(seen.length).toBeGreaterThan(2)
+    expect(text(buffers.get('a'))).toBe(Array.from({ length: 10 }, (_, i) => `line ${i}`).join('|'))
+  })
+
+  it('bumps a revision once in each frame that applied something, and then stops', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a')]
+    const { store, sync, runFrame, frames } = setupTimed(host, 2)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    const before = store.getState().revision.a ?? 0
+    for (let i = 0; i < 4; i++) host.write('a', `${i}\n`)
+    expect(store.getState().revision.a ?? 0).toBe(before)
+    // A 2 ms budget on a clock that steps 1 ms per reading: one chunk per frame.
+    for (let f = 1; f <= 4; f++) {
+      expect(frames.length).toBe(1)
+      runFrame()
+      expect(store.getState().revision.a).toBe(before + f)
+    }
+    expect(frames.length).toBe(0)
+  })
+
+  it('applies less per frame while frames come late, and more again once they are on time', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a')]
+    const { buffers, sync, clock, runFrame } = setupTimed(host, 8)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    for (let i = 0; i < 200; i++) host.write('a', `${i}\n`)
+    const perFrame: number[] = []
+    let before = 0
+    const frameAfter = (gapMs: number): void => {
+      clock.advance(gapMs)
+      runFrame()
+      const lines = buffers.get('a').lineCount
+      perFrame.push(lines - before)
+      before = lines
+    }
+    frameAfter(16)
+    frameAfter(16)
+    frameAfter(LATE_FRAME_MS + 50)
+    frameAfter(LATE_FRAME_MS + 50)
+    frameAfter(LATE_FRAME_MS + 50)
+    for (let i = 0; i < 12; i++) frameAfter(16)
+    // On time: the whole budget (8 one-ms steps, one of them the deadline's own reading).
+    expect(perFrame.slice(0, 2)).toEqual([7, 7])
+    // Late: halved, down to the minimum share.
+    expect(perFrame[2]).toBeLessThan(perFrame[1])
+    expect(perFrame[4]).toBeLessThan(perFrame[2])
+    expect(perFrame[4]).toBeGreaterThanOrEqual(1)
+    expect(perFrame[4]).toBeLessThanOrEqual(8 * MIN_BUDGET_SHARE)
+    // On time again: back to the whole budget.
+    expect(perFrame.at(-1)).toBe(7)
+    expect(text(buffers.get('a')).split('|').slice(0, 3)).toEqual(['0', '1', '2'])
+  })
+
+  it('applies a large chunk in pieces across frames, with the same lines as at once', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a')]
+    const { buffers, sync, frames, runFrame } = setupTimed(host, 2)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    const lines = Array.from({ length: 20_000 }, (_, i) => `row ${i} ${'z'.repeat(i % 13)}`)
+    host.write('a', lines.join('\n') + '\n')
+    runFrame()
+    const partial = buffers.get('a').lineCount
+    expect(partial).toBeGreaterThan(0)
+    expect(partial).toBeLessThan(lines.length)
+    let guard = 0
+    while (frames.length > 0 && guard++ < 1000) runFrame()
+    expect(buffers.get('a').lineCount).toBe(lines.length)
+    expect(text(buffers.get('a'))).toBe(lines.join('|'))
+  })
+
+  it('acknowledges a batch on arrival while little waits, and otherwise only once applied', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a')]
+    const { buffers, sync, frames, runFrame } = setupTimed(host, 3)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    expect(host.deferred).toBe(true)
+    const line = 'q'.repeat(1023) + '\n'
+    const big = line.repeat(256) // 256 KiB
+    const count = ACK_AHEAD_CHARS / big.length + 4
+    for (let i = 0; i < count; i++) host.write('a', big)
+    // Those that arrived while less than ACK_AHEAD_CHARS waited are acknowledged at once.
+    expect(host.applied.length).toBe(ACK_AHEAD_CHARS / big.length)
+    let guard = 0
+    while (frames.length > 0 && guard++ < 10_000) {
+      runFrame()
+      // Never acknowledged ahead of what was applied (beyond the allowance).
+      const appliedLines = buffers.get('a').lineCount
+      const ackedLines = host.applied.length * 256
+      expect(ackedLines).toBeLessThanOrEqual(Math.max(appliedLines, ACK_AHEAD_CHARS / 1024))
+    }
+    expect(host.applied.length).toBe(count)
+    // In arrival order, each exactly once.
+    expect(host.applied.map((b) => b.chunks[0].seq)).toEqual(
+      Array.from({ length: count }, (_, i) => i),
+    )
+    expect(buffers.get('a').lineCount).toBe(count * 256)
+  })
+
+  it('applies a quiet process before a flooding one', async () => {
+    const host = new FakeHost()
+    host.processes = [info('flood'), info('echo')]
+    const { buffers, sync, runFrame } = setupTimed(host, 3)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    for (let i = 0; i < 50; i++) host.write('flood', 'y\n'.repeat(1000))
+    host.write('echo', 'ping\n')
+    runFrame()
+    expect(text(buffers.get('echo'))).toBe('ping')
+    expect(buffers.get('flood').lineCount).toBeLessThan(50_000)
+  })
+
+  it('drops the oldest waiting output beyond the queue limit and marks it as a gap', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a')]
+    const { buffers, sync, runFrame } = setupTimed(host, 3)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    const piece = 'w'.repeat(1024 * 1024 - 1) + '\n'
+    const n = MAX_QUEUED_CHARS / piece.length + 4
+    for (let i = 0; i < n; i++) host.write('a', piece)
+    expect(sync.queuedChars()).toBeLessThanOrEqual(MAX_QUEUED_CHARS)
+    // Nothing was lost silently: acknowledged, and fetched or marked once it applies.
+    expect(host.applied.length).toBeGreaterThanOrEqual(4)
+    sync.flush()
+    expect(host.outputCalls.at(-1)).toEqual(['a', -1, CATCH_UP_BYTES])
+    await host.release()
+    sync.flush()
+    const buf = buffers.get('a')
+    expect(buf.gaps().length).toBe(1)
+    expect(buf.lastSeq).toBe(n - 1)
+    expect(sync.queuedChars()).toBe(0)
   })
 })

@@ -2,8 +2,17 @@
  * Keeps the store and output buffers in step with the host. Events are subscribed to before
  * anything is fetched, and live output is held back while snapshots are in flight; sequence
  * numbers then make the merge exact (no duplicate, no gap) at startup and after a reconnect.
+ *
+ * Output is not applied on arrival: it is queued and applied in animation frames within a
+ * time budget, so the page's frames stay short however much arrives.
  */
-import type { CorralBridge, OutputBatch, ProcessId } from '../../../shared/contract'
+import type {
+  CorralBridge,
+  OutputBatch,
+  OutputChunk,
+  OutputSnapshot,
+  ProcessId,
+} from '../../../shared/contract'
 import type { ConnectionState } from '../bridge'
 import {
   bumpRevisions,
@@ -26,6 +35,13 @@ export interface SyncBridge extends Pick<
 > {
   connectionState(): ConnectionState
   onConnection(listener: (state: ConnectionState) => void): () => void
+  /**
+   * Acknowledge output (flow control) only when {@link SyncBridge.ackOutput} says so, not on
+   * arrival. A transport without flow control leaves both out.
+   */
+  deferOutputAcks?(): void
+  /** A batch received through `on('output')` has been taken in (applied, dropped, or queued). */
+  ackOutput?(batch: OutputBatch): void
 }
 
 export interface SyncOptions {
@@ -36,21 +52,81 @@ export interface SyncOptions {
   scheduleFrame?: (callback: () => void) => void
   /** Called when a fetch fails (the next reconnect retries). */
   onError?: (err: unknown) => void
+  /** Milliseconds of some monotonic clock; `performance.now` in the page. */
+  now?: () => number
+  /** Time per frame spent applying output; {@link APPLY_BUDGET_MS} unless given. */
+  applyBudgetMs?: number
+  /**
+   * Runs a callback when the page is idle between frames, with the milliseconds left until
+   * the next one; `requestIdleCallback` in the page. Without it output applies in frames only.
+   */
+  scheduleIdle?: ((callback: (timeLeft: () => number) => void) => void) | null
 }
 
 export interface Sync {
   /** Resolves when the current synchronisation has been applied. */
   ready(): Promise<void>
-  /** Apply pending revision bumps now (tests, and before reading state synchronously). */
+  /**
+   * Apply all queued output and pending revision bumps now (tests, and before reading state
+   * synchronously); output of a process whose catch-up fetch is in flight still waits.
+   */
   flush(): void
+  /** Characters received and not yet applied. */
+  queuedChars(): number
   dispose(): void
 }
 
 /**
- * A hidden page gets no animation frames; the timer makes sure revisions still land (cheaply,
+ * A hidden page gets no animation frames; the timer makes sure output still lands (cheaply,
  * since nothing renders) so the view is current the moment the page shows again.
  */
 const FRAME_FALLBACK_MS = 250
+
+/**
+ * Time per frame spent applying output (line indexing, terminal feeds). The rest of the frame
+ * is left to rendering, so a flood never makes frames long: what does not fit waits, and since
+ * output is acknowledged only once applied (see {@link ACK_AHEAD_CHARS}), a host
+ * that produces more than the page applies holds output back and skips ahead.
+ */
+export const APPLY_BUDGET_MS = 4
+/**
+ * More time for applying output when the page is idle after a frame (at most this much, and
+ * never past the start of the next frame): a page with time to spare keeps up with more.
+ */
+export const IDLE_APPLY_BUDGET_MS = 6
+/**
+ * A frame that comes this long after the one before was late (at 60 Hz they come every
+ * 16.7 ms): the page, or the machine, is busy. The budgets then shrink (to half, down to
+ * {@link MIN_BUDGET_SHARE} of them) and grow back by {@link BUDGET_SHARE_STEP} with each
+ * frame on time, so a page short of CPU applies less and lets the host skip more.
+ */
+export const LATE_FRAME_MS = 25
+export const MIN_BUDGET_SHARE = 0.25
+export const BUDGET_SHARE_STEP = 0.1
+/** Largest piece of a chunk applied in one step, so one step never takes long. */
+export const APPLY_PIECE_CHARS = 16 * 1024
+/** Most output fetched when live output skipped some: the newest, the rest becomes a gap. */
+export const CATCH_UP_BYTES = 256 * 1024
+/** Most output fetched per process when (re)synchronising; older output becomes a gap. */
+export const SNAPSHOT_BYTES = 2 * 1024 * 1024
+/**
+ * Queued characters per process beyond which the oldest queued batches are dropped (a gap
+ * marker takes their place). A transport with flow control never gets near it; one without
+ * (Electron's IPC) cannot make the page queue without bound.
+ */
+export const MAX_QUEUED_CHARS = 8 * 1024 * 1024
+/**
+ * Output waiting to be applied, over all processes, up to which a batch is acknowledged on
+ * arrival rather than once applied. A burst the page will apply within a few frames then
+ * does not make the host skip (its window would otherwise be used up within one frame);
+ * sustained output faster than the page applies still does.
+ */
+export const ACK_AHEAD_CHARS = 1024 * 1024
+
+function defaultScheduleIdle(): SyncOptions['scheduleIdle'] {
+  if (typeof requestIdleCallback !== 'function') return null
+  return (callback) => requestIdleCallback((deadline) => callback(() => deadline.timeRemaining()))
+}
 
 function defaultScheduleFrame(callback: () => void): void {
   let done = false
@@ -63,90 +139,287 @@ function defaultScheduleFrame(callback: () => void): void {
   setTimeout(run, FRAME_FALLBACK_MS)
 }
 
+/** Output waiting to be applied: a live batch, or the chunks of a snapshot. */
+interface Pending {
+  chunks: readonly OutputChunk[]
+  /** Index of the next chunk to apply, and how much of it was applied. */
+  next: number
+  offset: number
+  /** The live batch to acknowledge once applied; null for a snapshot. */
+  batch: OutputBatch | null
+  /** The snapshot these chunks are from, until what it skipped has been marked. */
+  snapshot: OutputSnapshot | null
+  /** A live batch that skipped output, for which missed output was fetched already. */
+  caughtUp: boolean
+  /** Acknowledged already (on arrival, while little was waiting). */
+  acked: boolean
+  chars: number
+}
+
+interface ProcessQueue {
+  items: Pending[]
+  chars: number
+  /** A fetch of missed output is in flight: nothing of this process applies meanwhile. */
+  fetching: boolean
+}
+
+function batchChars(chunks: readonly OutputChunk[]): number {
+  let n = 0
+  for (const c of chunks) n += c.data.length
+  return n
+}
+
 export function startSync(options: SyncOptions): Sync {
   const { bridge, store, buffers, onError } = options
   const scheduleFrame = options.scheduleFrame ?? defaultScheduleFrame
+  const now = options.now ?? (() => performance.now())
+  const budgetMs = options.applyBudgetMs ?? APPLY_BUDGET_MS
+  const scheduleIdle =
+    options.scheduleIdle === undefined ? defaultScheduleIdle() : options.scheduleIdle
+  bridge.deferOutputAcks?.()
 
   const dirty = new Set<ProcessId>()
+  const queues = new Map<ProcessId, ProcessQueue>()
+  /** Snapshots are being fetched: live output waits in the queues. */
+  let synchronising = false
   let frameScheduled = false
-  const flush = (): void => {
-    frameScheduled = false
+  let idleScheduled = false
+
+  const bumpDirty = (): void => {
     if (dirty.size === 0) return
     const ids = [...dirty].filter((id) => id in store.getState().processes)
     dirty.clear()
     if (ids.length > 0) bumpRevisions(store, ids)
   }
-  const markDirty = (id: ProcessId): void => {
-    dirty.add(id)
+  /** Share of the budgets in use, adapted to how late frames come while output waits. */
+  let share = 1
+  /** When the last frame that left output waiting ran; -1 when the one before drained it. */
+  let lastBusyFrame = -1
+  const frame = (): void => {
+    frameScheduled = false
+    const start = now()
+    if (lastBusyFrame >= 0) {
+      share =
+        start - lastBusyFrame > LATE_FRAME_MS
+          ? Math.max(MIN_BUDGET_SHARE, share / 2)
+          : Math.min(1, share + BUDGET_SHARE_STEP)
+    }
+    const drained = pump(start + budgetMs * share)
+    bumpDirty()
+    lastBusyFrame = drained ? -1 : start
+    if (!drained) {
+      requestFrame()
+      requestIdle()
+    }
+  }
+  const idle = (timeLeft: () => number): void => {
+    idleScheduled = false
+    const start = now()
+    pump(start + Math.min(IDLE_APPLY_BUDGET_MS * share, timeLeft() - 1))
+    // What applied shows in the next frame, which is already requested while output waits.
+    if (dirty.size > 0) requestFrame()
+  }
+  const requestIdle = (): void => {
+    if (scheduleIdle && !idleScheduled) {
+      idleScheduled = true
+      scheduleIdle(idle)
+    }
+  }
+  const requestFrame = (): void => {
     if (!frameScheduled) {
       frameScheduled = true
-      scheduleFrame(flush)
+      scheduleFrame(frame)
     }
   }
 
-  /** Output that arrived while a synchronisation was fetching snapshots. */
-  let held: OutputBatch[] | null = null
+  const queueOf = (id: ProcessId): ProcessQueue => {
+    let q = queues.get(id)
+    if (!q) queues.set(id, (q = { items: [], chars: 0, fetching: false }))
+    return q
+  }
+  /** Characters waiting in all queues. */
+  let queuedChars = 0
+  const done = (q: ProcessQueue, item: Pending): void => {
+    q.chars -= item.chars
+    queuedChars -= item.chars
+    if (item.batch && !item.acked) bridge.ackOutput?.(item.batch)
+  }
+  const discard = (id: ProcessId): void => {
+    const q = queues.get(id)
+    if (!q) return
+    queues.delete(id)
+    for (const item of q.items) done(q, item)
+    q.items = []
+  }
+
+  const enqueue = (batch: OutputBatch): void => {
+    const q = queueOf(batch.id)
+    const chars = batchChars(batch.chunks)
+    const acked = queuedChars < ACK_AHEAD_CHARS
+    if (acked) bridge.ackOutput?.(batch)
+    q.items.push({
+      chunks: batch.chunks,
+      next: 0,
+      offset: 0,
+      batch,
+      snapshot: null,
+      caughtUp: false,
+      acked,
+      chars,
+    })
+    q.chars += chars
+    queuedChars += chars
+    // Too much waiting: drop the oldest (never one partly applied). The sequence jump this
+    // leaves fetches the newest missed output and marks the rest as a gap.
+    while (q.chars > MAX_QUEUED_CHARS && q.items.length > 1) {
+      const first = q.items[0]
+      if (first.next > 0 || first.offset > 0) break
+      q.items.shift()
+      done(q, first)
+    }
+    requestFrame()
+  }
+
+  /**
+   * Apply queued output until `deadline`; returns whether everything applicable was applied.
+   * Processes with the least waiting go first, so an echo never waits behind a flood.
+   */
+  const pump = (deadline: number): boolean => {
+    if (synchronising) return true
+    const order = [...queues].filter(([, q]) => q.items.length > 0 && !q.fetching)
+    order.sort((a, b) => a[1].chars - b[1].chars)
+    for (const [id, q] of order) {
+      if (!applyQueue(id, q, deadline)) return false
+    }
+    return true
+  }
+
+  /** Apply one process's queue until `deadline`; returns false when time ran out first. */
+  const applyQueue = (id: ProcessId, q: ProcessQueue, deadline: number): boolean => {
+    // Output of a process the page does not know is from one just removed. (Were it from one
+    // not yet announced, the next batch's sequence jump would fetch it.)
+    if (!(id in store.getState().processes)) {
+      discard(id)
+      return true
+    }
+    const buf = buffers.get(id)
+    let changed = false
+    let inTime = true
+    while (q.items.length > 0) {
+      const item = q.items[0]
+      if (item.snapshot) {
+        buf.beginSnapshot(item.snapshot)
+        item.snapshot = null
+        changed = true
+      } else if (item.batch && item.next === 0 && item.offset === 0) {
+        const first = item.chunks[0]
+        if (first && first.seq > buf.lastSeq + 1) {
+          if (!item.caughtUp) {
+            // Chunks are numbered densely, so a jump means output was missed (the host skips
+            // ahead for a page that falls behind): fetch the newest of it first.
+            item.caughtUp = true
+            catchUp(id, q)
+            break
+          }
+          // Fetched, and still missing (the host no longer had it): mark it skipped.
+          buf.markSkipped(first.seq)
+          changed = true
+        }
+      }
+      if (item.next === item.chunks.length) {
+        q.items.shift()
+        done(q, item)
+        continue
+      }
+      if (now() >= deadline) {
+        inTime = false
+        break
+      }
+      const chunk = item.chunks[item.next]
+      const end = Math.min(chunk.data.length, item.offset + APPLY_PIECE_CHARS)
+      changed = buf.applyPart(chunk, item.offset, end) || changed
+      if (end < chunk.data.length) {
+        item.offset = end
+        continue
+      }
+      feedTerminal(store, id, [chunk])
+      item.next++
+      item.offset = 0
+      if (item.next === item.chunks.length) {
+        q.items.shift()
+        done(q, item)
+      }
+    }
+    if (changed) dirty.add(id)
+    return inTime
+  }
+
+  /** Finish a chunk applied only in part (before a snapshot asks for what follows it). */
+  const finishPart = (id: ProcessId, q: ProcessQueue): void => {
+    const item = q.items[0]
+    if (!item || item.offset === 0) return
+    const chunk = item.chunks[item.next]
+    if (buffers.get(id).applyPart(chunk, item.offset, chunk.data.length)) dirty.add(id)
+    feedTerminal(store, id, [chunk])
+    item.next++
+    item.offset = 0
+    if (item.next === item.chunks.length) {
+      q.items.shift()
+      done(q, item)
+    }
+  }
+
+  /**
+   * Queue a snapshot before any live output (which it covers or precedes). What it skipped is
+   * marked when it is reached, against what was applied then: nothing of the process applies
+   * between asking for a snapshot and taking it, so that is what the snapshot follows.
+   */
+  const takeSnapshot = (snap: OutputSnapshot): void => {
+    const q = queueOf(snap.id)
+    const chars = batchChars(snap.chunks)
+    q.items.unshift({
+      chunks: snap.chunks,
+      next: 0,
+      offset: 0,
+      batch: null,
+      snapshot: snap,
+      caughtUp: false,
+      acked: true,
+      chars,
+    })
+    q.chars += chars
+    queuedChars += chars
+    requestFrame()
+  }
+
+  const catchUp = (id: ProcessId, q: ProcessQueue): void => {
+    q.fetching = true
+    const last = buffers.get(id).lastSeq
+    bridge
+      .output(id, last, CATCH_UP_BYTES)
+      .then((snap) => {
+        if (queues.get(id) === q && id in store.getState().processes) takeSnapshot(snap)
+      })
+      .catch(() => {
+        // Safe to ignore: the process is gone, or the connection dropped and a reconnect
+        // resynchronises. The batch that skipped is marked caught up, so the skipped output
+        // becomes a gap marker when it applies.
+      })
+      .finally(() => {
+        q.fetching = false
+        requestFrame()
+      })
+  }
+
   let generation = 0
   let needResync = false
   /** The connection closed since the last synchronisation started. */
   let dropped = false
   let current: Promise<void> = Promise.resolve()
 
-  /** Live output held per process while a catch-up fetch for it is in flight. */
-  const catchingUp = new Map<ProcessId, OutputBatch[]>()
-
-  const applyBatch = (batch: OutputBatch): void => {
-    const queued = catchingUp.get(batch.id)
-    if (queued) {
-      queued.push(batch)
-      return
-    }
-    // Output of a process the page does not know is from one just removed. (Were it from one
-    // not yet announced, the next batch's sequence jump would fetch it.)
-    if (!(batch.id in store.getState().processes)) return
-    const buf = buffers.get(batch.id)
-    const first = batch.chunks[0]
-    if (first && first.seq > buf.lastSeq + 1) {
-      // Chunks are numbered densely, so a jump means events were missed (a host may skip a
-      // slow client's output): fetch the difference before applying anything newer.
-      catchUp(batch)
-      return
-    }
-    let changed = false
-    for (const chunk of batch.chunks) changed = buf.apply(chunk) || changed
-    feedTerminal(store, batch.id, batch.chunks)
-    if (changed) markDirty(batch.id)
-  }
-
-  const catchUp = (batch: OutputBatch): void => {
-    const { id } = batch
-    catchingUp.set(id, [batch])
-    const last = buffers.get(id).lastSeq
-    ;(last >= 0 ? bridge.output(id, last) : bridge.output(id))
-      .then((snap) => {
-        if (id in store.getState().processes) {
-          buffers.get(id).applySnapshot(snap)
-          feedTerminal(store, id, snap.chunks)
-        }
-      })
-      .catch(() => {
-        // Safe to ignore: the process is gone or the connection dropped, and a reconnect
-        // resynchronises everything anyway. The held chunks are still applied below.
-      })
-      .finally(() => {
-        const pending = catchingUp.get(id) ?? []
-        catchingUp.delete(id)
-        if (!(id in store.getState().processes)) return
-        const buf = buffers.get(id)
-        for (const b of pending) for (const chunk of b.chunks) buf.apply(chunk)
-        for (const b of pending) feedTerminal(store, id, b.chunks)
-        markDirty(id)
-      })
-  }
-
   const synchronise = async (): Promise<void> => {
     const gen = ++generation
-    held ??= []
+    synchronising = true
     if (!store.getState().hostInfo) {
       bridge
         .hostInfo()
@@ -166,35 +439,38 @@ export function startSync(options: SyncOptions): Sync {
       setProcessList(store, list)
       const known = new Set(list.map((p) => p.id))
       for (const id of buffers.ids()) if (!known.has(id)) buffers.delete(id)
+      for (const id of [...queues.keys()]) if (!known.has(id)) discard(id)
       pruneTerminalFeeds(known)
+      // The snapshots cover all output queued so far (or mark what they leave out): finish a
+      // chunk applied in part, and drop the rest.
+      for (const [id, q] of queues) {
+        finishPart(id, q)
+        for (const item of q.items.splice(0)) done(q, item)
+      }
       const snapshots = await Promise.all(
-        list.map((p) => {
-          const last = buffers.peek(p.id)?.lastSeq ?? -1
-          return (last >= 0 ? bridge.output(p.id, last) : bridge.output(p.id)).catch(
+        list.map((p) =>
+          bridge.output(p.id, buffers.peek(p.id)?.lastSeq ?? -1, SNAPSHOT_BYTES).catch(
             // The process was removed after the list was taken; its `removed` event follows.
             () => null,
-          )
-        }),
+          ),
+        ),
       )
       if (gen !== generation) return
       for (const snap of snapshots) {
         if (!snap || !(snap.id in store.getState().processes)) continue
-        buffers.get(snap.id).applySnapshot(snap)
-        feedTerminal(store, snap.id, snap.chunks)
-        markDirty(snap.id)
+        takeSnapshot(snap)
       }
-      const pending = held ?? []
-      held = null
       needResync = false
-      for (const batch of pending) applyBatch(batch)
     } catch (err) {
       if (gen !== generation) return
-      // Calls fail when the connection drops; release held output and retry on reconnect.
-      const pending = held ?? []
-      held = null
+      // Calls fail when the connection drops; apply what is queued and retry on reconnect.
       needResync = true
-      for (const batch of pending) applyBatch(batch)
       onError?.(err)
+    } finally {
+      if (gen === generation) {
+        synchronising = false
+        requestFrame()
+      }
     }
   }
 
@@ -202,15 +478,13 @@ export function startSync(options: SyncOptions): Sync {
     bridge.on('status', (info) => upsertProcess(store, info)),
     bridge.on('removed', ({ id }) => {
       removeProcess(store, id)
+      discard(id)
       buffers.delete(id)
       terminalFeeds.delete(id)
     }),
     bridge.on('runs', ({ id }) => bumpRunsRevision(store, id)),
     bridge.on('orphans', (orphans) => setOrphans(store, orphans)),
-    bridge.on('output', (batch) => {
-      if (held) held.push(batch)
-      else applyBatch(batch)
-    }),
+    bridge.on('output', enqueue),
     bridge.onConnection((state) => {
       setConnection(store, state)
       if (state === 'closed') dropped = true
@@ -227,9 +501,14 @@ export function startSync(options: SyncOptions): Sync {
 
   return {
     ready: () => current,
-    flush,
+    flush: () => {
+      pump(Infinity)
+      bumpDirty()
+    },
+    queuedChars: () => queuedChars,
     dispose: () => {
       for (const off of unsubscribers) off()
+      for (const id of [...queues.keys()]) discard(id)
     },
   }
 }
