@@ -213,6 +213,9 @@ async function sinkPage(br, url) {
               const bytes = new Uint8Array(ev.data)
               const headerLen = new DataView(ev.data).getUint32(0, true)
               const header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerLen)))
+              // Only the probed process's text is decoded, as a view applies a quiet
+              // process's output before a flood's.
+              if (w.sink.probeId && header.id !== w.sink.probeId) return
               let off = 4 + headerLen
               header.chunks = header.chunks.map((c) => {
                 const data = decoder.decode(bytes.subarray(off, off + c.bytes))
@@ -381,6 +384,7 @@ async function b2() {
     page.evaluate(async (count) => {
       const w = window
       const cat = (await w.sink.call('start', [{ command: 'cat', name: 'echo' }])).value
+      w.sink.probeId = cat.id
       const rtts = []
       for (let i = 0; i < count; i++) {
         const token = `ping-${i}\n`

@@ -7,8 +7,11 @@ import { byteChunk, byteLength, bytesOf } from './utf8'
  */
 export const OUTPUT_BUFFER_CHARS = 8 * 1024 * 1024
 
-/** Largest single chunk the batcher builds before starting a new one. */
-export const MAX_CHUNK_CHARS = 1024 * 1024
+/**
+ * Largest single chunk the batcher builds before starting a new one: the unit a flow-
+ * controlled client is sent or skipped in.
+ */
+export const MAX_CHUNK_CHARS = 256 * 1024
 
 /** Smallest ring a process's retained bytes start in; it doubles as needed up to the bound. */
 const RING_MIN_BYTES = 64 * 1024

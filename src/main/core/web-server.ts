@@ -157,8 +157,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
  * up from the process's buffer once its queue drains, and status events are never held back.
  */
 export const WS_HIGH_WATER_BYTES = 1024 * 1024
-/** Unacknowledged output bytes allowed in flight to a client that acknowledges (WireAck). */
-export const WS_ACK_WINDOW_BYTES = 1024 * 1024
+/**
+ * Unacknowledged output bytes allowed in flight to a client that acknowledges (WireAck).
+ * Small enough that an echo behind a flood waits for little (output of a quiet process
+ * passes the window, but not the bytes already on their way), large enough for a view to be
+ * fed faster than it can show.
+ */
+export const WS_ACK_WINDOW_BYTES = 256 * 1024
 
 /** Most output sent to a held-back client when it is caught up; older output is skipped. */
 export const WS_CATCH_UP_BYTES = 256 * 1024
@@ -189,12 +194,15 @@ function serveSocket(ws: WebSocket, host: Host): void {
   // Flow control for clients that acknowledge: bytes sent but not yet acknowledged.
   let acking = false
   let unacked = 0
-  /** Too much in flight: hold back floods. */
-  const congested = (): boolean =>
-    ws.bufferedAmount > WS_HIGH_WATER_BYTES || (acking && unacked > WS_ACK_WINDOW_BYTES)
+  /** Bytes that may still be sent before floods are held back. */
+  const room = (): number =>
+    Math.min(
+      WS_HIGH_WATER_BYTES - ws.bufferedAmount,
+      acking ? WS_ACK_WINDOW_BYTES - unacked : Infinity,
+    )
   /** Little enough in flight to catch up. */
   const drained = (): boolean =>
-    ws.bufferedAmount <= WS_LOW_WATER_BYTES && (!acking || unacked <= WS_LOW_WATER_BYTES)
+    ws.bufferedAmount <= WS_LOW_WATER_BYTES && (!acking || unacked <= WS_ACK_WINDOW_BYTES / 2)
   // Per held-back process: the last sequence number this client was sent.
   const heldBack = new Map<string, number>()
   // Per process: bytes sent to this client in the current rate window.
@@ -226,13 +234,23 @@ function serveSocket(ws: WebSocket, host: Host): void {
     if (name === 'output') {
       const batch = payload as CorralEvents['output']
       if (heldBack.has(batch.id)) return
-      const isQuiet = quiet(batch.id, batchBytes(batch))
-      if (congested() && batch.chunks.length && !isQuiet) {
-        heldBack.set(batch.id, batch.chunks[0].seq - 1)
-        poll ??= setInterval(catchUp, CATCH_UP_POLL_MS)
-        return
+      if (quiet(batch.id, batchBytes(batch))) return sendOutput(batch)
+      // A flood: send what fits in the window (at least one chunk while there is room), and
+      // hold the rest back until the client has caught up.
+      let fits = 0
+      for (let left = room(); fits < batch.chunks.length && left > 0; fits++) {
+        left -= byteLength(bytesOf(batch.chunks[fits]))
       }
-      sendOutput(batch)
+      if (fits > 0)
+        sendOutput(
+          fits === batch.chunks.length
+            ? batch
+            : { id: batch.id, chunks: batch.chunks.slice(0, fits) },
+        )
+      if (fits < batch.chunks.length) {
+        heldBack.set(batch.id, batch.chunks[fits].seq - 1)
+        poll ??= setInterval(catchUp, CATCH_UP_POLL_MS)
+      }
       return
     }
     send({ t: 'event', name, payload })

@@ -91,9 +91,12 @@ const FRAME_FALLBACK_MS = 250
 export const APPLY_BUDGET_MS = 4
 /**
  * More time for applying output when the page is idle after a frame (at most this much, and
- * never past the start of the next frame): a page with time to spare keeps up with more.
+ * never past the start of the next frame); 0 turns it off. Off: a page that is idle is not a
+ * machine that is idle, and CPU the view takes for output nobody can read at that speed is
+ * CPU the flooding program (and the host reading it) does not get. What the frames' budget
+ * does not apply is skipped by the host and loadable from disk.
  */
-export const IDLE_APPLY_BUDGET_MS = 6
+export const IDLE_APPLY_BUDGET_MS = 0
 /**
  * A frame that comes this long after the one before was late (at 60 Hz they come every
  * 16.7 ms): the page, or the machine, is busy. The budgets then shrink (to half, down to
@@ -117,11 +120,11 @@ export const SNAPSHOT_BYTES = 2 * 1024 * 1024
 export const MAX_QUEUED_CHARS = 8 * 1024 * 1024
 /**
  * Output waiting to be applied, over all processes, up to which a batch is acknowledged on
- * arrival rather than once applied. A burst the page will apply within a few frames then
- * does not make the host skip (its window would otherwise be used up within one frame);
- * sustained output faster than the page applies still does.
+ * arrival rather than once applied: one flow-control window of the host, so a burst the page
+ * applies within a frame or two does not make the host skip, while sustained output faster
+ * than the page applies does.
  */
-export const ACK_AHEAD_CHARS = 1024 * 1024
+export const ACK_AHEAD_CHARS = 256 * 1024
 
 function defaultScheduleIdle(): SyncOptions['scheduleIdle'] {
   if (typeof requestIdleCallback !== 'function') return null
@@ -220,7 +223,7 @@ export function startSync(options: SyncOptions): Sync {
     if (dirty.size > 0) requestFrame()
   }
   const requestIdle = (): void => {
-    if (scheduleIdle && !idleScheduled) {
+    if (scheduleIdle && IDLE_APPLY_BUDGET_MS > 0 && !idleScheduled) {
       idleScheduled = true
       scheduleIdle(idle)
     }
