@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TurnPacer } from '../../src/main/core/pacer'
+import { ReadBudget, TurnPacer } from '../../src/main/core/pacer'
 
 describe('TurnPacer', () => {
   it('hands out one turn per event-loop iteration, in order, with other work in between', async () => {
@@ -20,5 +20,21 @@ describe('TurnPacer', () => {
     for (let i = 1; i < log.length; i++) {
       if (log[i].startsWith('turn')) expect(log[i - 1]).toBe('other')
     }
+  })
+})
+
+describe('ReadBudget', () => {
+  it('lets readers go on within the budget of a turn, pauses the one over it, and resumes it next turn', async () => {
+    const budget = new ReadBudget(100)
+    const resumed: string[] = []
+    expect(budget.spend(60, () => resumed.push('a'))).toBe(true)
+    expect(budget.spend(40, () => resumed.push('b'))).toBe(true)
+    expect(budget.spend(1, () => resumed.push('c'))).toBe(false)
+    expect(budget.spend(50, () => resumed.push('d'))).toBe(false)
+    expect(resumed).toEqual([])
+    await new Promise((r) => setImmediate(r))
+    // Next turn: the paused readers resume, in order, with a fresh budget.
+    expect(resumed).toEqual(['c', 'd'])
+    expect(budget.spend(100, () => resumed.push('e'))).toBe(true)
   })
 })

@@ -17,7 +17,7 @@ import { describeExit, formatDuration } from '../../shared/describe'
 import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
 import { OutputBatcher, OutputBuffer } from './output-buffer'
-import { spawnPacer } from './pacer'
+import { readBudget, spawnPacer } from './pacer'
 import { groupAlive, signalGroup } from './process-group'
 import {
   DEFAULT_TERMINAL_SIZE,
@@ -121,7 +121,7 @@ export class ManagedProcess {
   /** Flow control of the current terminal run. */
   private flow: FlowControl | null = null
   /** Why reading the current run's output is paused; see {@link hold}. */
-  private holds = new Set<'viewer' | 'log'>()
+  private holds = new Set<'viewer' | 'log' | 'turn'>()
   /** Whether the latest run was in a terminal; null before the first run. */
   private runInTerminal: boolean | null = null
   /** Size of the terminal, kept across runs so the next one starts at the viewer's size. */
@@ -152,9 +152,10 @@ export class ManagedProcess {
 
   /**
    * Pause reading the current run's output while any reason holds it (a viewer behind on a
-   * terminal, a run log behind on disk); resume when none is left.
+   * terminal, a run log behind on disk, this turn's read budget spent); resume when none is
+   * left.
    */
-  private hold(reason: 'viewer' | 'log', on: boolean): void {
+  private hold(reason: 'viewer' | 'log' | 'turn', on: boolean): void {
     const before = this.holds.size > 0
     if (on) this.holds.add(reason)
     else this.holds.delete(reason)
@@ -322,7 +323,15 @@ export class ManagedProcess {
       // intact) and decoded once per chunk; invalid bytes become U+FFFD, the log keeps them raw.
       // characters split across reads and turns invalid bytes into U+FFFD for the UI.
       const splitter = new Utf8Splitter()
-      stream?.on('data', (buf: Buffer) => this.batcher.addBytes(name, splitter.push(buf)))
+      stream?.on('data', (buf: Buffer) => {
+        this.batcher.addBytes(name, splitter.push(buf))
+        // Over this turn's read budget: pause until the next turn (see ReadBudget).
+        if (
+          !this.holds.has('turn') &&
+          !readBudget.spend(buf.length, () => this.hold('turn', false))
+        )
+          this.hold('turn', true)
+      })
       stream?.on('end', () => this.batcher.addBytes(name, splitter.end()))
     }
     child.stdin?.on('error', () => {

@@ -212,7 +212,8 @@ class ByteRing {
     while (cap < need) cap *= 2
     cap = Math.min(Math.max(cap, need), Math.max(this.max, need))
     const live = this.end > this.start ? this.read(this.start, this.end - this.start) : null
-    this.buf = Buffer.alloc(cap)
+    // Not zero-filled: every byte is written before it is read.
+    this.buf = Buffer.allocUnsafeSlow(cap)
     if (live) this.writeAt(this.start, live)
   }
 }

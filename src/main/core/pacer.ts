@@ -29,3 +29,40 @@ export class TurnPacer {
 
 /** The turns every process start takes before it spawns. */
 export const spawnPacer = new TurnPacer()
+
+/**
+ * A budget of bytes read per turn of the event loop, shared by every process. When floods
+ * together have read more than it in one turn, the process that went over pauses until the
+ * next turn: a turn's work (numbering, copying, logging and sending what was read) stays
+ * short however many processes flood at once, and each gets its share in turn.
+ */
+export class ReadBudget {
+  private used = 0
+  private waiting: (() => void)[] = []
+  private reset: NodeJS.Immediate | null = null
+
+  constructor(private readonly bytesPerTurn: number) {}
+
+  /**
+   * Count `bytes` just read. Returns false when this turn's budget is spent: the reader
+   * should pause, and `resume` is called on the next turn.
+   */
+  spend(bytes: number, resume: () => void): boolean {
+    this.used += bytes
+    // Reads happen in the loop's poll phase; this runs right after it, before the next one.
+    this.reset ??= setImmediate(() => {
+      this.reset = null
+      this.used = 0
+      for (const fn of this.waiting.splice(0)) fn()
+    })
+    if (this.used <= this.bytesPerTurn) return true
+    this.waiting.push(resume)
+    return false
+  }
+}
+
+/** Bytes all processes together may read per turn of the event loop. */
+export const READ_BYTES_PER_TURN = 1024 * 1024
+
+/** The budget every process's pipes read within. */
+export const readBudget = new ReadBudget(READ_BYTES_PER_TURN)

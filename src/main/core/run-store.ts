@@ -200,6 +200,8 @@ function runAll(fns: (() => void)[]): void {
  */
 export class RunStore {
   private readonly live = new Map<string, RunLog>()
+  private readonly unwrittenIndexes = new Set<ProcessId>()
+  private indexWrite: NodeJS.Immediate | null = null
   private readonly indexes = new Map<ProcessId, RunInfo[]>()
   private readonly retainRuns: number
   private readonly retainBytes: number
@@ -278,6 +280,7 @@ export class RunStore {
   /** Resolves once every log's appended output is written. */
   async settled(): Promise<void> {
     await Promise.all([...this.live.values()].map((log) => log.settled()))
+    this.flushIndexes()
   }
 
   /** Delete every run of a process. */
@@ -322,7 +325,25 @@ export class RunStore {
     return runs
   }
 
+  /**
+   * Record a process's runs on disk, once per turn of the event loop however often they
+   * changed in it (50 processes started at once, a run ending and the next starting). The
+   * index in memory is what Corral answers from; {@link settled} writes what is pending.
+   */
   private writeIndex(processId: ProcessId): void {
+    this.unwrittenIndexes.add(processId)
+    this.indexWrite ??= setImmediate(() => this.flushIndexes())
+  }
+
+  private flushIndexes(): void {
+    if (this.indexWrite) clearImmediate(this.indexWrite)
+    this.indexWrite = null
+    for (const id of this.unwrittenIndexes) this.writeIndexNow(id)
+    this.unwrittenIndexes.clear()
+  }
+
+  private writeIndexNow(processId: ProcessId): void {
+    if (!this.indexes.has(processId)) return
     const runs = this.index(processId)
     const live = runs.map((r) => this.live.get(this.key(processId, r.runId))?.info ?? r)
     writeFileAtomic(this.indexFile(processId), JSON.stringify(live), false)
