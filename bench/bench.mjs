@@ -545,6 +545,9 @@ async function b3() {
       p99: round(percentile(all, 99), 1),
       max: round(Math.max(...all), 1),
       frames: all.length,
+      // Where the longest frames were: while the flood was shown, or while jumping around.
+      flood_max: round(Math.max(...flood), 1),
+      jumps_max: round(Math.max(...jumps), 1),
       target: 'p95 <= 16.8, p99 <= 33.4, max <= 100',
       // What the page really held: lines kept of the big log (the buffer keeps at most 64 Mi
       // characters per process, the oldest lines go first) and gap markers left in it.

@@ -2,14 +2,18 @@
  * Binds the transport-neutral host to Electron IPC: one handler per contract method, events
  * forwarded to the window. Only the app's own main frame may call.
  */
-import { ipcMain, type BrowserWindow, type WebFrameMain } from 'electron'
+import { ipcMain, type BrowserWindow, type IpcMainEvent, type WebFrameMain } from 'electron'
 import {
   API_METHODS,
+  IPC_ACK_CHANNEL,
   IPC_COMMAND_PREFIX,
   IPC_EVENT_CHANNEL,
   type CallResult,
+  type CorralEvents,
 } from '../shared/contract'
 import type { Host } from './core/host'
+import { OutputFlow } from './core/output-flow'
+import { MAX_ACK_BYTES } from './core/schemas'
 import { isAppUrl } from './core/window-policy'
 
 /** Whether a frame is the window's own top frame showing the app's own page. */
@@ -40,11 +44,40 @@ export function bindIpc(host: Host, win: BrowserWindow, appOrigin: string): () =
       },
     )
   }
-  const unsubscribe = host.subscribe((name, payload) => {
+  const send = (name: string, payload: unknown): void => {
     if (!win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, name, payload)
+  }
+  // Flow control (see OutputFlow), counted in characters of the chunks' text.
+  const flow = new OutputFlow(
+    {
+      send: (batch) => {
+        send('output', batch)
+        return batch.chunks.reduce((n, c) => n + c.data.length, 0)
+      },
+      size: (chunk) => chunk.data.length,
+      queued: () => 0,
+    },
+    (id, afterSeq) => host.outputSince(id, afterSeq),
+  )
+  const onAck = (event: IpcMainEvent, size: unknown): void => {
+    if (!isTrustedFrame(event.senderFrame, win.webContents.mainFrame, appOrigin)) return
+    if (
+      typeof size === 'number' &&
+      Number.isSafeInteger(size) &&
+      size >= 0 &&
+      size <= MAX_ACK_BYTES
+    )
+      flow.ack(size)
+  }
+  ipcMain.on(IPC_ACK_CHANNEL, onAck)
+  const unsubscribe = host.subscribe((name, payload) => {
+    if (name === 'output') flow.offer(payload as CorralEvents['output'])
+    else send(name, payload)
   })
   return () => {
     unsubscribe()
+    flow.dispose()
+    ipcMain.removeListener(IPC_ACK_CHANNEL, onAck)
     for (const method of API_METHODS) ipcMain.removeHandler(IPC_COMMAND_PREFIX + method)
   }
 }

@@ -7,6 +7,7 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import {
   API_METHODS,
   EVENT_NAMES,
+  IPC_ACK_CHANNEL,
   IPC_COMMAND_PREFIX,
   IPC_EVENT_CHANNEL,
   type CallResult,
@@ -39,6 +40,9 @@ const bridge = {
     return () => {
       ipcRenderer.removeListener(IPC_EVENT_CHANNEL, handler)
     }
+  },
+  acknowledgeOutput(size: number): void {
+    ipcRenderer.send(IPC_ACK_CHANNEL, size)
   },
 } as unknown as CorralBridge
 

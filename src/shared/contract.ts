@@ -414,6 +414,12 @@ export type CallResult<T = unknown> = { ok: true; value: T } | { ok: false; erro
 export interface CorralBridge extends CorralApi {
   /** Subscribe to an event; returns the function that unsubscribes. */
   on<E extends EventName>(event: E, listener: (payload: CorralEvents[E]) => void): () => void
+  /**
+   * Flow control over Electron IPC: the page has taken in output of this size (characters of
+   * the chunks' text). Once a page acknowledges, main holds a flood back while more than a
+   * window is unacknowledged and then sends only the newest output (as the headless host does).
+   */
+  acknowledgeOutput?(size: number): void
 }
 
 /** Type guard for error data received over a transport. */
@@ -444,3 +450,5 @@ export class CorralError extends Error implements CorralErrorData {
 export const IPC_COMMAND_PREFIX = 'corral:'
 /** Electron IPC channel carrying every event. */
 export const IPC_EVENT_CHANNEL = 'corral:event'
+/** Channel on which the page acknowledges output (see {@link CorralBridge.acknowledgeOutput}). */
+export const IPC_ACK_CHANNEL = 'corral:ack'

@@ -4,10 +4,11 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { CorralEvents, OutputChunk } from '../../shared/contract'
+import type { CorralEvents } from '../../shared/contract'
 import type { OutputFrameHeader, WireAck, WireCall, WireServerMessage } from '../../shared/wire'
 import { MAX_CLIENT_MESSAGE_BYTES, TOKEN_PARAM, WS_PATH } from '../../shared/wire'
 import type { Host } from './host'
+import { OutputFlow } from './output-flow'
 import { byteLength, bytesOf } from './utf8'
 
 /** Options of {@link startWebServer}. */
@@ -151,114 +152,34 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   }
 }
 
-/**
- * Bytes queued on a socket above which output for it is held back. A slow client (or one on
- * a slow link) then skips ahead instead of making the host queue without bound; it is caught
- * up from the process's buffer once its queue drains, and status events are never held back.
- */
-export const WS_HIGH_WATER_BYTES = 1024 * 1024
-/**
- * Unacknowledged output bytes allowed in flight to a client that acknowledges (WireAck).
- * Small enough that an echo behind a flood waits for little (output of a quiet process
- * passes the window, but not the bytes already on their way), large enough for a view to be
- * fed faster than it can show.
- */
-export const WS_ACK_WINDOW_BYTES = 256 * 1024
-
-/** Most output sent to a held-back client when it is caught up; older output is skipped. */
-export const WS_CATCH_UP_BYTES = 256 * 1024
-/** Queue size below which a held-back client is caught up. */
-export const WS_LOW_WATER_BYTES = 256 * 1024
-/**
- * A process that sent less than this within the last {@link WS_RATE_WINDOW_MS} is quiet: its
- * output passes even when the queue is full, so an echo typed into one process does not wait
- * behind (or get dropped with) another process's flood. A flood of small batches is still a
- * flood and is held back.
- */
-export const WS_QUIET_BYTES = 32 * 1024
-/** The window over which a process's sending rate is judged. */
-export const WS_RATE_WINDOW_MS = 100
-const CATCH_UP_POLL_MS = 16
-
 function serveSocket(ws: WebSocket, host: Host): void {
   const send = (msg: WireServerMessage): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
   }
-  const sendOutput = (batch: CorralEvents['output']): void => {
-    if (ws.readyState !== ws.OPEN) return
+  const sendOutput = (batch: CorralEvents['output']): number => {
+    if (ws.readyState !== ws.OPEN) return 0
     // One message in fragments, sent back to back so nothing can come between them.
     const fragments = encodeOutputFrame(batch)
     fragments.forEach((f, i) => ws.send(f, { binary: true, fin: i === fragments.length - 1 }))
-    unacked += byteLength(fragments)
+    return byteLength(fragments)
   }
-  // Flow control for clients that acknowledge: bytes sent but not yet acknowledged.
-  let acking = false
-  let unacked = 0
-  /** Bytes that may still be sent before floods are held back. */
-  const room = (): number =>
-    Math.min(
-      WS_HIGH_WATER_BYTES - ws.bufferedAmount,
-      acking ? WS_ACK_WINDOW_BYTES - unacked : Infinity,
-    )
-  /** Little enough in flight to catch up. */
-  const drained = (): boolean =>
-    ws.bufferedAmount <= WS_LOW_WATER_BYTES && (!acking || unacked <= WS_ACK_WINDOW_BYTES / 2)
-  // Per held-back process: the last sequence number this client was sent.
-  const heldBack = new Map<string, number>()
-  // Per process: bytes sent to this client in the current rate window.
-  const recent = new Map<string, { since: number; bytes: number }>()
-  const quiet = (id: string, bytes: number): boolean => {
-    const now = Date.now()
-    let r = recent.get(id)
-    if (!r || now - r.since > WS_RATE_WINDOW_MS) recent.set(id, (r = { since: now, bytes: 0 }))
-    r.bytes += bytes
-    return r.bytes <= WS_QUIET_BYTES
-  }
-  let poll: NodeJS.Timeout | null = null
-
-  const catchUp = (): void => {
-    if (!drained()) return
-    for (const [id, afterSeq] of heldBack) {
-      const snap = host.outputSince(id, afterSeq)
-      // Skip ahead: send only the newest output, up to a bound. The client sees the jump in
-      // sequence numbers and offers the skipped range from the run log on disk.
-      if (snap && snap.chunks.length)
-        sendOutput({ id, chunks: newestWithin(snap.chunks, WS_CATCH_UP_BYTES) })
-    }
-    heldBack.clear()
-    if (poll) clearInterval(poll)
-    poll = null
-  }
+  // Flow control (see OutputFlow), counted in bytes of output frames.
+  const flow = new OutputFlow(
+    {
+      send: sendOutput,
+      size: (chunk) => byteLength(bytesOf(chunk)),
+      queued: () => ws.bufferedAmount,
+    },
+    (id, afterSeq) => host.outputSince(id, afterSeq),
+  )
 
   const unsubscribe = host.subscribe((name, payload) => {
-    if (name === 'output') {
-      const batch = payload as CorralEvents['output']
-      if (heldBack.has(batch.id)) return
-      if (quiet(batch.id, batchBytes(batch))) return sendOutput(batch)
-      // A flood: send what fits in the window (at least one chunk while there is room), and
-      // hold the rest back until the client has caught up.
-      let fits = 0
-      for (let left = room(); fits < batch.chunks.length && left > 0; fits++) {
-        left -= byteLength(bytesOf(batch.chunks[fits]))
-      }
-      if (fits > 0)
-        sendOutput(
-          fits === batch.chunks.length
-            ? batch
-            : { id: batch.id, chunks: batch.chunks.slice(0, fits) },
-        )
-      if (fits < batch.chunks.length) {
-        heldBack.set(batch.id, batch.chunks[fits].seq - 1)
-        poll ??= setInterval(catchUp, CATCH_UP_POLL_MS)
-      }
-      return
-    }
+    if (name === 'output') return flow.offer(payload as CorralEvents['output'])
     send({ t: 'event', name, payload })
   })
   ws.on('close', () => {
     unsubscribe()
-    recent.clear()
-    if (poll) clearInterval(poll)
+    flow.dispose()
   })
   ws.on('error', () => {
     // A broken connection closes itself; 'close' cleans up.
@@ -275,8 +196,7 @@ function serveSocket(ws: WebSocket, host: Host): void {
     }
     const ack = msg as Partial<WireAck>
     if (ack.t === 'ack' && typeof ack.bytes === 'number' && ack.bytes >= 0) {
-      acking = true
-      unacked = Math.max(0, unacked - ack.bytes)
+      flow.ack(ack.bytes)
       return
     }
     const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) ? msg.id : -1
@@ -309,24 +229,6 @@ export function encodeOutputFrame(batch: CorralEvents['output']): Buffer[] {
   head.writeUInt32LE(head.length - 4, 0)
   head.write(json, 4, 'utf8')
   return [head, ...bodies.flat()]
-}
-
-/** The newest chunks whose bytes fit in `limit` (always at least the newest one). */
-function newestWithin(chunks: OutputChunk[], limit: number): OutputChunk[] {
-  let total = 0
-  let first = chunks.length - 1
-  while (first > 0) {
-    total += byteLength(bytesOf(chunks[first]))
-    if (total + byteLength(bytesOf(chunks[first - 1])) > limit) break
-    first--
-  }
-  return chunks.slice(first)
-}
-
-function batchBytes(batch: CorralEvents['output']): number {
-  let n = 0
-  for (const c of batch.chunks) n += byteLength(bytesOf(c))
-  return n
 }
 
 function invalid(id: number, message: string): WireServerMessage {

@@ -84,14 +84,20 @@ function fromElectron(api: CorralBridge): RendererBridge {
         }),
     ]),
   ) as unknown as CorralApi
+  let deferAcks = false
   return {
     ...wrapped,
     on: (event, listener) => api.on(event, listener),
     transport: 'electron',
     connectionState: () => 'open',
     onConnection: () => () => {},
-    deferOutputAcks: () => {},
-    ackOutput: () => {},
+    deferOutputAcks: () => {
+      deferAcks = true
+    },
+    // Main counts output in characters of the chunks' text (see main/ipc.ts); so does this.
+    ackOutput: (batch) => {
+      if (deferAcks) api.acknowledgeOutput?.(batch.chunks.reduce((n, c) => n + c.data.length, 0))
+    },
   }
 }
 

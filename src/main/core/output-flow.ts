@@ -1,0 +1,150 @@
+import type { OutputBatch, OutputChunk, OutputSnapshot, ProcessId } from '../../shared/contract'
+
+/**
+ * Unacknowledged output allowed in flight to a viewer that acknowledges. Small enough that
+ * an echo behind a flood waits for little (output of a quiet process passes the window, but
+ * not what is already on its way), large enough for a view to be fed faster than it can show.
+ */
+export const FLOW_WINDOW = 256 * 1024
+/** Transport queue size above which floods are held back (viewers that do not acknowledge). */
+export const FLOW_HIGH_WATER = 1024 * 1024
+/** Transport queue size at or below which a held-back viewer is caught up. */
+export const FLOW_LOW_WATER = 256 * 1024
+/** Most output sent to a held-back viewer when it is caught up; older output is skipped. */
+export const FLOW_CATCH_UP = 256 * 1024
+/**
+ * A process that sent less than this within the last {@link FLOW_RATE_WINDOW_MS} is quiet: its
+ * output passes even when the window is full, so an echo typed into one process does not
+ * wait behind (or get dropped with) another process's flood. A flood of small batches is
+ * still a flood and is held back.
+ */
+export const FLOW_QUIET = 32 * 1024
+/** The window over which a process's sending rate is judged. */
+export const FLOW_RATE_WINDOW_MS = 100
+const CATCH_UP_POLL_MS = 16
+
+/** How one viewer's output leaves: the transport side of {@link OutputFlow}. */
+export interface FlowTransport {
+  /** Send a batch; returns its size in the unit the viewer acknowledges. */
+  send(batch: OutputBatch): number
+  /** Size of one chunk in that unit. */
+  size(chunk: OutputChunk): number
+  /** What the transport itself has queued and not yet sent (0 if it cannot tell). */
+  queued(): number
+}
+
+/**
+ * Output flow control for one viewer, the same for every transport: a viewer that falls
+ * behind never makes the host queue without bound or the child wait. Once a viewer has more
+ * than a window unacknowledged (or the transport more than a high-water mark queued), a
+ * flooding process's output is held back; when the viewer has caught up it gets the newest
+ * output only, and the jump in sequence numbers tells it what it missed (loadable from the
+ * run log on disk). Quiet processes always pass.
+ */
+export class OutputFlow {
+  private acking = false
+  private unacked = 0
+  /** Per held-back process: the last sequence number this viewer was sent. */
+  private readonly heldBack = new Map<ProcessId, number>()
+  /** Per process: what was sent in the current rate window. */
+  private readonly recent = new Map<ProcessId, { since: number; size: number }>()
+  private poll: NodeJS.Timeout | null = null
+
+  constructor(
+    private readonly transport: FlowTransport,
+    private readonly outputSince: (id: ProcessId, afterSeq: number) => OutputSnapshot | null,
+  ) {}
+
+  /** A batch of new output for this viewer. */
+  offer(batch: OutputBatch): void {
+    if (this.heldBack.has(batch.id)) return
+    let size = 0
+    for (const c of batch.chunks) size += this.transport.size(c)
+    if (this.quiet(batch.id, size)) return this.send(batch)
+    // A flood: send what fits (at least one chunk while there is room), hold back the rest.
+    let fits = 0
+    for (let left = this.room(); fits < batch.chunks.length && left > 0; fits++) {
+      left -= this.transport.size(batch.chunks[fits])
+    }
+    if (fits > 0) {
+      this.send(
+        fits === batch.chunks.length
+          ? batch
+          : { id: batch.id, chunks: batch.chunks.slice(0, fits) },
+      )
+    }
+    if (fits < batch.chunks.length) {
+      this.heldBack.set(batch.id, batch.chunks[fits].seq - 1)
+      this.poll ??= setInterval(() => this.catchUp(), CATCH_UP_POLL_MS)
+    }
+  }
+
+  /** The viewer took in `size` more of what it was sent; from now on it is held to the window. */
+  ack(size: number): void {
+    this.acking = true
+    this.unacked = Math.max(0, this.unacked - size)
+  }
+
+  /** Unacknowledged output (for tests and diagnostics). */
+  get inFlight(): number {
+    return this.unacked
+  }
+
+  /** Stop (the viewer is gone). */
+  dispose(): void {
+    if (this.poll) clearInterval(this.poll)
+    this.poll = null
+    this.heldBack.clear()
+    this.recent.clear()
+  }
+
+  private send(batch: OutputBatch): void {
+    this.unacked += this.transport.send(batch)
+  }
+
+  /** What may still be sent before floods are held back. */
+  private room(): number {
+    return Math.min(
+      FLOW_HIGH_WATER - this.transport.queued(),
+      this.acking ? FLOW_WINDOW - this.unacked : Infinity,
+    )
+  }
+
+  /** Little enough in flight to catch up. */
+  private drained(): boolean {
+    return (
+      this.transport.queued() <= FLOW_LOW_WATER && (!this.acking || this.unacked <= FLOW_WINDOW / 2)
+    )
+  }
+
+  private quiet(id: ProcessId, size: number): boolean {
+    const now = Date.now()
+    let r = this.recent.get(id)
+    if (!r || now - r.since > FLOW_RATE_WINDOW_MS)
+      this.recent.set(id, (r = { since: now, size: 0 }))
+    r.size += size
+    return r.size <= FLOW_QUIET
+  }
+
+  private catchUp(): void {
+    if (!this.drained()) return
+    for (const [id, afterSeq] of this.heldBack) {
+      const snap = this.outputSince(id, afterSeq)
+      // Skip ahead: only the newest output, up to a bound.
+      if (snap && snap.chunks.length) this.send({ id, chunks: this.newestWithin(snap.chunks) })
+    }
+    this.heldBack.clear()
+    if (this.poll) clearInterval(this.poll)
+    this.poll = null
+  }
+
+  /** The newest chunks that fit in {@link FLOW_CATCH_UP} (always at least the newest one). */
+  private newestWithin(chunks: OutputChunk[]): OutputChunk[] {
+    let total = this.transport.size(chunks[chunks.length - 1])
+    let first = chunks.length - 1
+    while (first > 0 && total + this.transport.size(chunks[first - 1]) <= FLOW_CATCH_UP) {
+      total += this.transport.size(chunks[--first])
+    }
+    return chunks.slice(first)
+  }
+}

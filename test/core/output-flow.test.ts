@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { FLOW_CATCH_UP, FLOW_QUIET, FLOW_WINDOW, OutputFlow } from '../../src/main/core/output-flow'
+import { OutputBuffer } from '../../src/main/core/output-buffer'
+import type { OutputBatch, OutputChunk } from '../../src/shared/contract'
+import { sleep } from '../helpers'
+
+/** A viewer at the end of a transport: records what it was sent, sized in characters. */
+function setup() {
+  const buffer = new OutputBuffer('p', 8 * 1024 * 1024)
+  const sent: OutputBatch[] = []
+  const flow = new OutputFlow(
+    {
+      send: (batch) => {
+        sent.push(batch)
+        return batch.chunks.reduce((n, c) => n + c.data.length, 0)
+      },
+      size: (c) => c.data.length,
+      queued: () => 0,
+    },
+    (id, afterSeq) => buffer.snapshot(afterSeq),
+  )
+  /** New output of process "p", as the supervisor would emit it. */
+  const produce = (chunks: number, chars: number): OutputBatch => {
+    const batch = {
+      id: 'p',
+      chunks: Array.from({ length: chunks }, () =>
+        buffer.push('stdout', 'x'.repeat(chars - 1) + '\n', 0),
+      ),
+    }
+    flow.offer(batch)
+    return batch
+  }
+  const seqs = (): number[] =>
+    sent.filter((b) => b.id === 'p').flatMap((b) => b.chunks.map((c: OutputChunk) => c.seq))
+  return { flow, sent, produce, seqs }
+}
+
+let flows: OutputFlow[] = []
+afterEach(() => {
+  for (const f of flows) f.dispose()
+  flows = []
+})
+
+describe('OutputFlow', () => {
+  it('passes everything to a viewer that does not acknowledge while its transport keeps up', () => {
+    const { flow, produce, seqs } = setup()
+    flows.push(flow)
+    for (let i = 0; i < 40; i++) produce(4, 64 * 1024)
+    expect(seqs()).toEqual([...Array(160).keys()])
+  })
+
+  it('holds a flood to the window, lets a quiet process through, and catches up with the newest output after an ack', async () => {
+    const { flow, sent, produce, seqs } = setup()
+    flows.push(flow)
+    flow.ack(0) // the viewer acknowledges from now on
+    // 10 batches of 4 x 64 KiB: far beyond the window.
+    for (let i = 0; i < 10; i++) produce(4, 64 * 1024)
+    // What went out: within the window plus at most one chunk past it.
+    expect(flow.inFlight).toBeLessThanOrEqual(FLOW_WINDOW + 64 * 1024)
+    const before = seqs()
+    expect(before).toEqual([...Array(before.length).keys()])
+    expect(before.length).toBeLessThan(40)
+    // Another process's echo passes although the window is full.
+    const echo = {
+      id: 'q',
+      chunks: [{ seq: 0, stream: 'stdout' as const, data: 'ping\n', time: 0 }],
+    }
+    expect(FLOW_QUIET).toBeGreaterThan(5)
+    flow.offer(echo)
+    expect(sent.at(-1)).toBe(echo)
+    // Nothing more of the flood until the viewer acknowledges.
+    await sleep(50)
+    expect(seqs().filter((s) => s > before.at(-1)!)).toEqual([])
+    flow.ack(flow.inFlight)
+    await sleep(50)
+    // Caught up: only the newest output, within the catch-up bound, ending with the last chunk.
+    const after = sent.at(-1)!
+    expect(after.id).toBe('p')
+    expect(after.chunks.at(-1)!.seq).toBe(39)
+    expect(after.chunks[0].seq).toBeGreaterThan(before.at(-1)! + 1)
+    expect(after.chunks.reduce((n, c) => n + c.data.length, 0)).toBeLessThanOrEqual(FLOW_CATCH_UP)
+    // Never anything twice.
+    expect(new Set(seqs()).size).toBe(seqs().length)
+  })
+})
