@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { OutputBuffer } from '../../src/main/core/output-buffer'
+import { OutputBuffer, RetentionBudget } from '../../src/main/core/output-buffer'
 import type { OutputChunk } from '../../src/shared/contract'
 
 /** A small deterministic random generator, so a failure reproduces. */
@@ -65,5 +65,45 @@ describe('OutputBuffer', () => {
     expect(snap.chunks).toHaveLength(1)
     expect(snap.chunks[0].data).toBe('€'.repeat(333))
     expect(snap.droppedChars + Buffer.byteLength(snap.chunks[0].data)).toBe(500 + 3000)
+  })
+})
+
+describe('OutputBuffer with a shared retention budget', () => {
+  it('keeps the newest output within what the budget grants, and gives it back when disposed', () => {
+    const budget = new RetentionBudget(200 * 1024)
+    const a = new OutputBuffer('a', 1024 * 1024, budget)
+    const b = new OutputBuffer('b', 1024 * 1024, budget)
+    const line = (i: number): Buffer =>
+      Buffer.from(`${String(i).padStart(9, '0')} ${'y'.repeat(990)}\n`)
+    const all: string[] = []
+    for (let i = 0; i < 1000; i++) {
+      all.push(a.pushBytes('stdout', i, [line(i)]).data)
+    }
+    expect(budget.available).toBe(0)
+    const snap = a.snapshot()
+    const kept = snap.chunks.map((c) => c.data)
+    // The newest chunks, byte for byte, as much as the granted 200 KiB holds.
+    expect(kept).toEqual(all.slice(all.length - kept.length))
+    expect(kept.join('').length).toBeLessThanOrEqual(200 * 1024)
+    expect(kept.join('').length).toBeGreaterThan(190 * 1024)
+    expect(snap.droppedChars + kept.join('').length).toBe(all.join('').length)
+    // A process started later still keeps its first 64 KiB.
+    for (let i = 0; i < 200; i++) b.pushBytes('stdout', i, [line(i)])
+    const small = b
+      .snapshot()
+      .chunks.map((c) => c.data)
+      .join('')
+    expect(small.length).toBeGreaterThan(60 * 1024)
+    expect(small.length).toBeLessThanOrEqual(64 * 1024)
+    // Removing the first process frees its memory for the others.
+    a.dispose()
+    expect(budget.available).toBe(200 * 1024 - 64 * 1024)
+    for (let i = 200; i < 400; i++) b.pushBytes('stdout', i, [line(i)])
+    expect(
+      b
+        .snapshot()
+        .chunks.map((c) => c.data)
+        .join('').length,
+    ).toBeGreaterThan(64 * 1024)
   })
 })

@@ -16,7 +16,7 @@ import {
 import { describeExit, formatDuration } from '../../shared/describe'
 import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
-import { OutputBatcher, OutputBuffer } from './output-buffer'
+import { OutputBatcher, OutputBuffer, type RetentionBudget } from './output-buffer'
 import { readBudget, spawnPacer } from './pacer'
 import { groupAlive, signalGroup } from './process-group'
 import {
@@ -65,6 +65,8 @@ export interface ManagedProcessOptions {
   stopGraceMs?: number
   /** Bound on retained output, in characters. */
   bufferChars?: number
+  /** Memory for retained output shared with other processes. */
+  retention?: RetentionBudget
   /** Called after every state change with a fresh snapshot. */
   onStatus: (info: ProcessInfo) => void
   /** Called with each batch of new output. */
@@ -133,7 +135,7 @@ export class ManagedProcess {
     this.policy = resolvePolicy(options.spec)
     this.saved = options.saved
     this.clock = options.clock ?? systemClock
-    this.buffer = new OutputBuffer(options.id, options.bufferChars)
+    this.buffer = new OutputBuffer(options.id, options.bufferChars, options.retention ?? null)
     this.batcher = new OutputBatcher(
       this.buffer,
       options.onOutput,
@@ -167,6 +169,11 @@ export class ManagedProcess {
     }
     if (after) this.pty?.pause()
     else this.pty?.resume()
+  }
+
+  /** Release what the process holds for others (it was removed). */
+  dispose(): void {
+    this.buffer.dispose()
   }
 
   /** The spec the next run uses. */

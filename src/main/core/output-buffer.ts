@@ -16,6 +16,44 @@ export const MAX_CHUNK_CHARS = 256 * 1024
 /** Smallest ring a process's retained bytes start in; it doubles as needed up to the bound. */
 const RING_MIN_BYTES = 64 * 1024
 
+/**
+ * Default bound on retained output over all processes together: with many busy processes,
+ * each keeps less (at least its first 64 KiB ring), so the host's memory stays bounded
+ * however many there are. Older output stays in the run logs on disk.
+ */
+export const OUTPUT_RETAIN_TOTAL_BYTES = 64 * 1024 * 1024
+
+/**
+ * Memory shared by the rings of all processes. A ring grows only by what the budget grants;
+ * a process whose ring cannot grow keeps less of its newest output. Capacity goes back to the
+ * budget when a process is removed.
+ */
+export class RetentionBudget {
+  constructor(private left: number) {}
+
+  /** Take up to `bytes`; returns how many were granted. */
+  take(bytes: number): number {
+    const granted = Math.max(0, Math.min(bytes, this.left))
+    this.left -= granted
+    return granted
+  }
+
+  /** Take `bytes` even beyond what is left. */
+  force(bytes: number): void {
+    this.left -= bytes
+  }
+
+  /** Give back `bytes` taken earlier. */
+  give(bytes: number): void {
+    this.left += bytes
+  }
+
+  /** Bytes still available. */
+  get available(): number {
+    return this.left
+  }
+}
+
 /** One retained chunk: its bytes live in the ring (`at`), Corral's own text in `text`. */
 interface Entry {
   seq: number
@@ -47,8 +85,14 @@ export class OutputBuffer {
   constructor(
     readonly id: ProcessId,
     private readonly maxChars: number = OUTPUT_BUFFER_CHARS,
+    budget: RetentionBudget | null = null,
   ) {
-    this.ring = new ByteRing(maxChars)
+    this.ring = new ByteRing(maxChars, budget)
+  }
+
+  /** Give the ring's memory back to the shared budget (the process is gone). */
+  dispose(): void {
+    this.ring.dispose()
   }
 
   /** Number a new chunk of text and retain it; returns the numbered chunk. */
@@ -70,23 +114,31 @@ export class OutputBuffer {
     const chunk = byteChunk(this.nextSeq++, stream, time, parts)
     let bytes = bytesOf(chunk)
     let size = byteLength(bytes)
-    if (size > this.maxChars) {
-      // Larger than the whole buffer: keep the tail, from a character boundary on.
+    // Room for the chunk beside what is kept, as far as the bound and the budget allow.
+    const room = Math.min(this.maxChars, this.ring.reserve(size))
+    if (size > room) {
+      // Larger than all the room there is: keep the tail, from a character boundary on.
       const all = Buffer.concat(bytes as Buffer[])
-      let from = all.length - this.maxChars
+      let from = all.length - room
       while (from < all.length && (all[from] & 0xc0) === 0x80) from++
       bytes = [all.subarray(from)]
       this.dropped += from
       size = all.length - from
     }
-    this.makeRoom(size)
+    this.makeRoom(size, size)
     this.add({ seq: chunk.seq, stream, time, size, at: this.ring.append(bytes), text: null })
     return chunk
   }
 
-  /** Drop the oldest entries until `size` more fits within the bound. */
-  private makeRoom(size: number): void {
-    while (this.total + size > this.maxChars && this.head < this.entries.length) {
+  /**
+   * Drop the oldest entries until `size` more fits within the bound and `ringBytes` more
+   * within the ring's capacity.
+   */
+  private makeRoom(size: number, ringBytes = 0): void {
+    while (
+      (this.total + size > this.maxChars || this.ring.live + ringBytes > this.ring.capacity) &&
+      this.head < this.entries.length
+    ) {
       const old = this.entries[this.head++]
       this.total -= old.size
       this.dropped += old.size
@@ -163,12 +215,39 @@ class ByteRing {
   private start = 0
   private end = 0
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly budget: RetentionBudget | null,
+  ) {}
 
-  /** Copy `parts` in; returns the running offset of their first byte. */
+  /** Bytes held. */
+  get live(): number {
+    return this.end - this.start
+  }
+
+  /** Bytes the ring can hold without growing. */
+  get capacity(): number {
+    return this.buf.length
+  }
+
+  /**
+   * Grow, if the bound and the budget allow, so that `size` more bytes fit beside what is
+   * held; returns the capacity then (the caller releases old bytes if it is still short).
+   */
+  reserve(size: number): number {
+    if (this.live + size > this.buf.length) this.grow(this.live + size)
+    return this.buf.length
+  }
+
+  /** Give the memory back to the budget. */
+  dispose(): void {
+    this.budget?.give(this.buf.length)
+    this.buf = Buffer.alloc(0)
+    this.start = this.end = 0
+  }
+
+  /** Copy `parts` in (the caller made room); returns the running offset of their first byte. */
   append(parts: readonly Buffer[]): number {
-    const size = byteLength(parts)
-    if (this.end - this.start + size > this.buf.length) this.grow(this.end - this.start + size)
     const at = this.end
     for (const part of parts) {
       this.writeAt(this.end, part)
@@ -210,7 +289,19 @@ class ByteRing {
   private grow(need: number): void {
     let cap = Math.max(RING_MIN_BYTES, this.buf.length)
     while (cap < need) cap *= 2
-    cap = Math.min(Math.max(cap, need), Math.max(this.max, need))
+    cap = Math.min(cap, Math.max(this.max, RING_MIN_BYTES))
+    if (this.budget) {
+      const want = cap - this.buf.length
+      let granted = this.budget.take(want)
+      const first = Math.min(want, RING_MIN_BYTES)
+      if (this.buf.length === 0 && granted < first) {
+        // Every process keeps at least its first ring, even past the budget.
+        this.budget.force(first - granted)
+        granted = first
+      }
+      cap = this.buf.length + granted
+    }
+    if (cap <= this.buf.length) return
     const live = this.end > this.start ? this.read(this.start, this.end - this.start) : null
     // Not zero-filled: every byte is written before it is read.
     this.buf = Buffer.allocUnsafeSlow(cap)

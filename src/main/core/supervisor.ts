@@ -19,6 +19,7 @@ import { DefinitionStore } from './definitions-store'
 import { GroupRegistry } from './group-registry'
 import { checkCommandLine } from './launch'
 import { ManagedProcess, STOP_GRACE_MS } from './managed-process'
+import { OUTPUT_RETAIN_TOTAL_BYTES, RetentionBudget } from './output-buffer'
 import { groupAlive } from './process-group'
 import { RunStore } from './run-store'
 import { WatchdogClient } from './watchdog-client'
@@ -36,6 +37,8 @@ export interface SupervisorOptions {
   stopGraceMs?: number
   /** Bound on retained output per process, in characters. */
   bufferChars?: number
+  /** Bound on retained output over all processes, in bytes. */
+  retainTotalBytes?: number
   /** Clock and timers, injectable for tests. */
   clock?: Clock
 }
@@ -53,12 +56,14 @@ export class Supervisor {
   private readonly definitions: DefinitionStore | null
   private readonly runStore: RunStore | null
   private readonly groups: GroupRegistry
+  private readonly retention: RetentionBudget
   private orphanGroups: OrphanGroup[] = []
   private closing = false
   /** Problems found at startup, for the UI. */
   readonly warnings: string[] = []
 
   constructor(private readonly options: SupervisorOptions = {}) {
+    this.retention = new RetentionBudget(options.retainTotalBytes ?? OUTPUT_RETAIN_TOTAL_BYTES)
     const dataDir = options.dataDir
     this.definitions = dataDir ? new DefinitionStore(path.join(dataDir, 'definitions.json')) : null
     this.runStore = null
@@ -214,6 +219,7 @@ export class Supervisor {
     }
     void proc.stop() // cancels a pending restart in backoff
     this.processes.delete(id)
+    proc.dispose()
     if (proc.saved) {
       this.persist()
       this.runStore?.deleteProcess(id)
@@ -288,6 +294,7 @@ export class Supervisor {
       saved,
       stopGraceMs: this.options.stopGraceMs,
       bufferChars: this.options.bufferChars,
+      retention: this.retention,
       clock: this.options.clock,
       runStore: this.runStore,
       groups: {
