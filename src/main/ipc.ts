@@ -8,6 +8,7 @@ import {
   IPC_ACK_CHANNEL,
   IPC_COMMAND_PREFIX,
   IPC_EVENT_CHANNEL,
+  outputChars,
   type CallResult,
   type CorralEvents,
 } from '../shared/contract'
@@ -52,7 +53,7 @@ export function bindIpc(host: Host, win: BrowserWindow, appOrigin: string): () =
     {
       send: (batch) => {
         send('output', batch)
-        return batch.chunks.reduce((n, c) => n + c.data.length, 0)
+        return outputChars(batch.chunks)
       },
       size: (chunk) => chunk.data.length,
       queued: () => 0,

@@ -450,5 +450,15 @@ export class CorralError extends Error implements CorralErrorData {
 export const IPC_COMMAND_PREFIX = 'corral:'
 /** Electron IPC channel carrying every event. */
 export const IPC_EVENT_CHANNEL = 'corral:event'
+/**
+ * Size of output in characters of its text: the unit the renderer queues by, and the one
+ * Electron's flow control counts and acknowledges in (both sides must agree).
+ */
+export function outputChars(chunks: readonly OutputChunk[]): number {
+  let n = 0
+  for (const c of chunks) n += c.data.length
+  return n
+}
+
 /** Channel on which the page acknowledges output (see {@link CorralBridge.acknowledgeOutput}). */
 export const IPC_ACK_CHANNEL = 'corral:ack'

@@ -7,6 +7,7 @@ import {
   API_METHODS,
   EVENT_NAMES,
   isCorralErrorData,
+  outputChars,
   type ApiMethod,
   type CorralApi,
   type CorralBridge,
@@ -96,7 +97,7 @@ function fromElectron(api: CorralBridge): RendererBridge {
     },
     // Main counts output in characters of the chunks' text (see main/ipc.ts); so does this.
     ackOutput: (batch) => {
-      if (deferAcks) api.acknowledgeOutput?.(batch.chunks.reduce((n, c) => n + c.data.length, 0))
+      if (deferAcks) api.acknowledgeOutput?.(outputChars(batch.chunks))
     },
   }
 }

@@ -13,6 +13,7 @@ import type {
   OutputSnapshot,
   ProcessId,
 } from '../../../shared/contract'
+import { outputChars } from '../../../shared/contract'
 import type { ConnectionState } from '../bridge'
 import {
   bumpRevisions,
@@ -166,12 +167,6 @@ interface ProcessQueue {
   fetching: boolean
 }
 
-function batchChars(chunks: readonly OutputChunk[]): number {
-  let n = 0
-  for (const c of chunks) n += c.data.length
-  return n
-}
-
 export function startSync(options: SyncOptions): Sync {
   const { bridge, store, buffers, onError } = options
   const scheduleFrame = options.scheduleFrame ?? defaultScheduleFrame
@@ -247,6 +242,21 @@ export function startSync(options: SyncOptions): Sync {
     queuedChars -= item.chars
     if (item.batch && !item.acked) bridge.ackOutput?.(item.batch)
   }
+  /** A chunk of `item` is applied in full: feed the terminal, move on, finish the item. */
+  const chunkApplied = (
+    id: ProcessId,
+    q: ProcessQueue,
+    item: Pending,
+    chunk: OutputChunk,
+  ): void => {
+    feedTerminal(store, id, [chunk])
+    item.next++
+    item.offset = 0
+    if (item.next === item.chunks.length) {
+      q.items.shift()
+      done(q, item)
+    }
+  }
   const discard = (id: ProcessId): void => {
     const q = queues.get(id)
     if (!q) return
@@ -257,7 +267,7 @@ export function startSync(options: SyncOptions): Sync {
 
   const enqueue = (batch: OutputBatch): void => {
     const q = queueOf(batch.id)
-    const chars = batchChars(batch.chunks)
+    const chars = outputChars(batch.chunks)
     const acked = queuedChars < ACK_AHEAD_CHARS
     if (acked) bridge.ackOutput?.(batch)
     q.items.push({
@@ -345,13 +355,7 @@ export function startSync(options: SyncOptions): Sync {
         item.offset = end
         continue
       }
-      feedTerminal(store, id, [chunk])
-      item.next++
-      item.offset = 0
-      if (item.next === item.chunks.length) {
-        q.items.shift()
-        done(q, item)
-      }
+      chunkApplied(id, q, item, chunk)
     }
     if (changed) dirty.add(id)
     return inTime
@@ -363,13 +367,7 @@ export function startSync(options: SyncOptions): Sync {
     if (!item || item.offset === 0) return
     const chunk = item.chunks[item.next]
     if (buffers.get(id).applyPart(chunk, item.offset, chunk.data.length)) dirty.add(id)
-    feedTerminal(store, id, [chunk])
-    item.next++
-    item.offset = 0
-    if (item.next === item.chunks.length) {
-      q.items.shift()
-      done(q, item)
-    }
+    chunkApplied(id, q, item, chunk)
   }
 
   /**
@@ -379,7 +377,7 @@ export function startSync(options: SyncOptions): Sync {
    */
   const takeSnapshot = (snap: OutputSnapshot): void => {
     const q = queueOf(snap.id)
-    const chars = batchChars(snap.chunks)
+    const chars = outputChars(snap.chunks)
     q.items.unshift({
       chunks: snap.chunks,
       next: 0,
