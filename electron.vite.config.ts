@@ -10,8 +10,9 @@ export default defineConfig({
           // The Electron entry and the plain-Node headless host share the core.
           index: resolve(__dirname, 'src/main/index.ts'),
           headless: resolve(__dirname, 'src/main/headless.ts'),
-          // Spawned by both as a separate program; see src/main/watchdog.ts.
+          // Spawned by both as separate programs; see src/main/watchdog.ts and spawner.ts.
           watchdog: resolve(__dirname, 'src/main/watchdog.ts'),
+          spawner: resolve(__dirname, 'src/main/spawner.ts'),
         },
       },
     },

@@ -205,17 +205,23 @@ describe('headless host', () => {
     const hostPid = served.proc.pid!
     const c = await client(served.url)
     const fds = () => readdirSync(`/proc/${hostPid}/fd`).length
-    const children = () =>
+    /** Names (command lines) of the processes whose parent is `parent`. */
+    const childrenOf = (parent: number) =>
       readdirSync('/proc')
         .filter((e) => /^\d+$/.test(e))
-        .filter((e) => {
+        .flatMap((e) => {
           try {
             const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
-            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === hostPid
+            if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) return []
+            return [{ pid: Number(e), name: readFileSync(`/proc/${e}/cmdline`, 'utf8') }]
           } catch {
-            return false
+            return []
           }
-        }).length
+        })
+    const children = () =>
+      childrenOf(hostPid)
+        .map((c) => c.name.split('\0')[0])
+        .sort()
     const rssMB = () =>
       Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'))![1]) / 1024
     const def = (await c.call('define', [{ command: 'sleep 300', name: 'cycler' }])) as {
@@ -235,9 +241,11 @@ describe('headless host', () => {
     await sleep(200)
     const after = { fds: fds(), children: children(), rss: rssMB() }
     expect(after.fds).toBeLessThanOrEqual(before.fds)
-    // The watchdog is the only child left.
-    expect(after.children).toBe(before.children)
-    expect(after.children).toBe(1)
+    // The watchdog and the spawner are the only children left, and the spawner has none.
+    expect(after.children).toEqual(before.children)
+    expect(after.children).toEqual(['corral-spawner', 'corral-watchdog'])
+    const spawner = childrenOf(hostPid).find((c) => c.name.startsWith('corral-spawner'))!
+    expect(childrenOf(spawner.pid)).toEqual([])
     expect(after.rss - before.rss).toBeLessThan(40)
     c.ws.close()
   })

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { OutputChunk, ProcessInfo, ProcessSpec } from '../src/shared/contract'
 import { Supervisor, type SupervisorOptions } from '../src/main/core/supervisor'
@@ -10,6 +10,12 @@ export const fixture = (name: string): string => path.join(__dirname, 'fixtures'
 export const nodeFixture = (name: string, ...args: string[]): string =>
   [process.execPath, fixture(name), ...args].map((a) => `'${a}'`).join(' ')
 
+/**
+ * The spawner program as built (`npm run build`). Tests start children through it, as Corral
+ * does on POSIX; `{ spawnerScript: undefined }` starts them in the test process instead.
+ */
+export const SPAWNER = path.join(__dirname, '../out/main/spawner.js')
+
 /** A supervisor plus everything it published, for assertions. */
 export class Recorder {
   readonly supervisor: Supervisor
@@ -19,7 +25,10 @@ export class Recorder {
   readonly timeline: { kind: 'status' | 'output'; id: string; state?: string }[] = []
 
   constructor(options: SupervisorOptions = {}) {
-    this.supervisor = new Supervisor(options)
+    if (!('spawnerScript' in options) && !existsSync(SPAWNER)) {
+      throw new Error(`${SPAWNER} is missing: run \`npm run build\` before the tests`)
+    }
+    this.supervisor = new Supervisor({ spawnerScript: SPAWNER, ...options })
     this.supervisor.subscribe((event, payload) => {
       if (event === 'status') {
         const info = payload as ProcessInfo

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   const supervisor = new Supervisor({
     dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()),
     watchdogScript: path.join(__dirname, 'watchdog.js'),
+    spawnerScript: path.join(__dirname, 'spawner.js'),
   })
   for (const warning of supervisor.warnings) process.stderr.write(`Warning: ${warning}\n`)
   const host = new Host(supervisor)

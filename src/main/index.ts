@@ -62,6 +62,7 @@ app.whenReady().then(() => {
     // CORRAL_DATA_DIR points a test run (or a second profile) at another folder.
     dataDir: process.env.CORRAL_DATA_DIR || app.getPath('userData'),
     watchdogScript: path.join(__dirname, 'watchdog.js'),
+    spawnerScript: path.join(__dirname, 'spawner.js'),
   })
   host = new Host(supervisor)
   void supervisor.autostart()

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import {
   CorralError,
   type EndReason,
@@ -16,9 +15,10 @@ import {
 import { describeExit, formatDuration } from '../../shared/describe'
 import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
+import { localLauncher, type LaunchedChild, type Launcher } from './launcher'
 import { OutputBatcher, OutputBuffer, type RetentionBudget } from './output-buffer'
 import { readBudget, spawnPacer } from './pacer'
-import { groupAlive, signalGroup } from './process-group'
+import { groupAlive, processExists, signalGroup } from './process-group'
 import {
   DEFAULT_TERMINAL_SIZE,
   drainAtEnd,
@@ -78,6 +78,8 @@ export interface ManagedProcessOptions {
   groups?: GroupHooks
   /** Clock and timers, injectable for tests. */
   clock?: Clock
+  /** How children are started (default: here, with `child_process.spawn`). */
+  launcher?: Launcher
 }
 
 /**
@@ -97,7 +99,7 @@ export class ManagedProcess {
   private readonly batcher: OutputBatcher
 
   private state: ProcessState = 'stopped'
-  private child: ChildProcess | null = null
+  private child: LaunchedChild | null = null
   private pid: number | null = null
   private runCount = 0
   private startedAt: number | null = null
@@ -271,8 +273,9 @@ export class ManagedProcess {
       this.finish(plan)
       return
     }
-    // Spawning blocks the event loop: one start per turn of it (see TurnPacer).
-    await spawnPacer.turn()
+    const launcher = this.options.launcher ?? localLauncher
+    // Spawning here blocks the event loop: then one start per turn of it (see TurnPacer).
+    if (launcher.blocksLoop || spec.terminal) await spawnPacer.turn()
     if (spec.terminal) {
       await this.startInTerminal(plan, spec)
       return
@@ -282,40 +285,17 @@ export class ManagedProcess {
       return
     }
 
-    let child: ChildProcess
+    let child: LaunchedChild
     try {
-      child = spawn(plan.file, plan.args, {
-        cwd: plan.cwd,
-        env: plan.env,
-        stdio: 'pipe',
-        // Own process group (and session) on POSIX, so signals reach the whole tree.
-        detached: process.platform !== 'win32',
-        windowsHide: true,
-      })
+      child = await launcher.launch(plan)
     } catch (err) {
-      // spawn throws synchronously only for invalid arguments (e.g. a NUL byte in argv).
       this.finish(spawnFailure(err as NodeJS.ErrnoException, plan))
       return
     }
     this.child = child
-
-    const spawned = await new Promise<boolean>((resolve) => {
-      child.once('spawn', () => resolve(true))
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        // Before 'spawn' an error means the program could not be started (ENOENT arrives
-        // asynchronously); after it, errors come from kill() on a dead child and are moot.
-        if (this.pid === null && this.child === child) {
-          this.child = null
-          this.finish(spawnFailure(err, plan))
-          resolve(false)
-        }
-      })
-    })
-    if (!spawned) return
-
-    this.pid = child.pid ?? null
+    this.pid = child.pid
     this.lastPgid = this.pid
-    if (this.pid !== null) this.options.groups?.started(this.pid, this)
+    this.options.groups?.started(this.pid, this)
     this.stdinOpen = true
     this.state = this.stopRequested ? 'stopping' : 'running'
     this.batcher.add('system', `▶ started ${spec.command} (pid ${this.pid})\n`)
@@ -328,9 +308,10 @@ export class ManagedProcess {
     ] as const) {
       // Bytes are cut at character boundaries (a character split across reads arrives
       // intact) and decoded once per chunk; invalid bytes become U+FFFD, the log keeps them raw.
-      // characters split across reads and turns invalid bytes into U+FFFD for the UI.
       const splitter = new Utf8Splitter()
-      stream?.on('data', (buf: Buffer) => {
+      // A hold taken while the child was starting applies from the first read.
+      if (this.holds.size > 0) stream.pause()
+      stream.on('data', (buf: Buffer) => {
         this.batcher.addBytes(name, splitter.push(buf))
         // Over this turn's read budget: pause until the next turn (see ReadBudget).
         if (
@@ -339,20 +320,25 @@ export class ManagedProcess {
         )
           this.hold('turn', true)
       })
-      stream?.on('end', () => this.batcher.addBytes(name, splitter.end()))
+      stream.on('end', () => this.batcher.addBytes(name, splitter.end()))
     }
-    child.stdin?.on('error', () => {
+    child.stdin.on('error', () => {
       // EPIPE/ECONNRESET when the child closed its input: the write that caused it reports
       // the failure to its caller; here it only must not crash the host.
       this.setStdinOpen(false)
     })
-    child.stdin?.on('close', () => this.setStdinOpen(false))
-    // 'close', not 'exit': output can still arrive after the process exited.
-    child.once('close', (code, signal) => {
+    child.stdin.on('close', () => this.setStdinOpen(false))
+    // A quick child can have closed its input already (sockets handed over by the spawner).
+    if (child.stdin.closed) this.setStdinOpen(false)
+    child.onClose((code, signal) => {
       if (signal) {
         this.finish({ kind: 'signal', signal, afterGrace: this.escalated && signal === 'SIGKILL' })
+      } else if (code === null) {
+        // Only when the spawner that started it ended first (see SpawnerClient).
+        this.batcher.add('system', '⚠ exit status unknown: Corral lost its process spawner\n')
+        this.finish({ kind: 'code', code: -1 })
       } else {
-        this.finish({ kind: 'code', code: code ?? 0 })
+        this.finish({ kind: 'code', code })
       }
     })
   }
@@ -757,16 +743,5 @@ export class ManagedProcess {
 
   private emitStatus(): void {
     this.options.onStatus(this.info())
-  }
-}
-
-/** Whether a process with this pid exists (a zombie counts until it is reaped). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    // EPERM: it exists but is not ours to signal.
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

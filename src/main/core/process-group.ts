@@ -34,6 +34,17 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
+/** Whether a process with this pid exists (a zombie counts until it is reaped). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists but is not ours to signal.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 function tryKill(target: number, signal: NodeJS.Signals): void {
   try {
     process.kill(target, signal)

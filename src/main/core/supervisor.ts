@@ -23,6 +23,7 @@ import { OUTPUT_RETAIN_TOTAL_BYTES, RetentionBudget } from './output-buffer'
 import { groupAlive } from './process-group'
 import { RunStore } from './run-store'
 import { WatchdogClient } from './watchdog-client'
+import { SpawnerClient } from './spawner-client'
 
 /** Options of a {@link Supervisor}. */
 export interface SupervisorOptions {
@@ -33,6 +34,11 @@ export interface SupervisorOptions {
   dataDir?: string
   /** The watchdog program to start (see `main/watchdog.ts`); none when omitted. */
   watchdogScript?: string
+  /**
+   * The spawner program that starts children (see `main/spawner.ts`), so spawning never
+   * blocks this event loop; without it (or where it cannot run) children start here.
+   */
+  spawnerScript?: string
   /** Default grace period between the stop signal and SIGKILL. */
   stopGraceMs?: number
   /** Bound on retained output per process, in characters. */
@@ -59,6 +65,7 @@ export class Supervisor {
   private readonly retention: RetentionBudget
   private orphanGroups: OrphanGroup[] = []
   private closing = false
+  private readonly spawner: SpawnerClient | null
   /** Problems found at startup, for the UI. */
   readonly warnings: string[] = []
 
@@ -82,6 +89,8 @@ export class Supervisor {
     this.orphanGroups = registry.previousLife()
     const watchdog = options.watchdogScript ? WatchdogClient.start(options.watchdogScript) : null
     this.groups = new GroupRegistry(groupsFile, watchdog)
+    this.spawner = options.spawnerScript ? new SpawnerClient(options.spawnerScript) : null
+    this.spawner?.warmUp()
     if (this.definitions) {
       const loaded = this.definitions.load()
       this.warnings.push(...loaded.warnings)
@@ -283,6 +292,7 @@ export class Supervisor {
     await Promise.all(all.map((p) => p.stop('host-exit')))
     for (const p of all) p.reapGroup()
     this.groups.flush()
+    this.spawner?.close()
     // Every byte shown is on disk before Corral goes.
     await this.logsWritten()
   }
@@ -297,6 +307,7 @@ export class Supervisor {
       retention: this.retention,
       clock: this.options.clock,
       runStore: this.runStore,
+      launcher: this.spawner ?? undefined,
       groups: {
         started: (pgid, p) =>
           this.groups.add({ pgid, name: p.name, command: p.spec.command, startedAt: Date.now() }),

@@ -1,0 +1,145 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { LaunchPlan } from '../../src/main/core/launch'
+import { SpawnerClient } from '../../src/main/core/spawner-client'
+import { liveGroupMembers, Recorder, sleep, SPAWNER } from '../helpers'
+
+/** Parent pid and command line of `pid`, from /proc. */
+function parentOf(pid: number): { ppid: number; cmdline: string } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  return { ppid, cmdline: readFileSync(`/proc/${ppid}/cmdline`, 'utf8').replace(/\0/g, ' ') }
+}
+
+const plan = (file: string, args: string[] = [], cwd = os.tmpdir()): LaunchPlan => ({
+  file,
+  args,
+  cwd,
+  env: { ...process.env } as Record<string, string>,
+  program: file,
+})
+
+let rec: Recorder | undefined
+let client: SpawnerClient | undefined
+afterEach(async () => {
+  await rec?.supervisor.shutdown()
+  rec = undefined
+  client?.close()
+  client = undefined
+})
+
+describe.runIf(process.platform !== 'win32')('the spawner', () => {
+  it('starts children in its own process, not in Corral', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'sleep 30' })
+    const parent = parentOf(p.pid!)
+    expect(parent.ppid).not.toBe(process.pid)
+    expect(parent.cmdline).toContain('corral-spawner')
+    // Corral still signals the child's group itself.
+    await rec.supervisor.stop(p.id)
+    expect((await rec.ended(p.id)).exit).toEqual({
+      kind: 'signal',
+      signal: 'SIGTERM',
+      afterGrace: false,
+    })
+  })
+
+  it('loses nothing a child writes the moment it starts, however quickly it exits', async () => {
+    rec = new Recorder()
+    // The first bytes race the hand-over of the sockets from the spawner to Corral.
+    const starts = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        rec!.start({ command: `echo out-${i}; echo err-${i} >&2; exit ${i % 3}`, shell: true }),
+      ),
+    )
+    for (const [i, p] of starts.entries()) {
+      const end = await rec.ended(p.id)
+      expect(end.exit).toEqual({ kind: 'code', code: i % 3 })
+      expect(rec.text(p.id, 'stdout')).toBe(`out-${i}\n`)
+      expect(rec.text(p.id, 'stderr')).toBe(`err-${i}\n`)
+      expect(end.stdinOpen).toBe(false)
+    }
+  })
+
+  it('reports why a program cannot start: missing, not executable, missing directory', async () => {
+    client = new SpawnerClient(SPAWNER)
+    expect(client.active).toBe(true)
+    await expect(client.launch(plan('/nonexistent/program'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    })
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-spawner-'))
+    const script = path.join(dir, 'not-executable.sh')
+    writeFileSync(script, '#!/bin/sh\necho hi\n')
+    chmodSync(script, 0o644)
+    await expect(client.launch(plan(script))).rejects.toMatchObject({ code: 'EACCES' })
+    await expect(
+      client.launch(plan('/bin/true', [], path.join(dir, 'gone'))),
+    ).rejects.toMatchObject({ code: 'ENOENT' })
+    // And it still starts what can start.
+    const child = await client.launch(plan('/bin/echo', ['still here']))
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const exit = await new Promise((resolve) =>
+      child.onClose((code, signal) => resolve({ code, signal })),
+    )
+    expect(exit).toEqual({ code: 0, signal: null })
+    expect(out).toBe('still here\n')
+  })
+
+  it('when the spawner dies, its children run on, their end is still noticed, and starts go on', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'cat' })
+    const spawnerPid = parentOf(p.pid!).ppid
+    process.kill(spawnerPid, 'SIGKILL')
+    await sleep(200)
+    // The child did not go with it: it still echoes.
+    await rec.supervisor.write(p.id, 'after the spawner\n')
+    await rec.waitForText(p.id, 'after the spawner\n')
+    rec.supervisor.closeStdin(p.id)
+    const end = await rec.ended(p.id)
+    expect(end.exit).toEqual({ kind: 'code', code: -1 })
+    expect(rec.text(p.id, 'system')).toContain('exit status unknown')
+    // A new spawner starts the next process.
+    const q = await rec.start({ command: 'sleep 30' })
+    const parent = parentOf(q.pid!)
+    expect(parent.ppid).not.toBe(spawnerPid)
+    expect(parent.cmdline).toContain('corral-spawner')
+    await rec.supervisor.kill(q.id)
+  })
+
+  it('without the spawner program, children start in Corral itself', async () => {
+    rec = new Recorder({ spawnerScript: '/nonexistent/spawner.js' })
+    const p = await rec.start({ command: 'sh -c "echo local; sleep 30"' })
+    await rec.waitForText(p.id, 'local\n')
+    expect(parentOf(p.pid!).ppid).toBe(process.pid)
+    await rec.supervisor.kill(p.id)
+  })
+})
+
+describe.each([
+  ['through the spawner', SPAWNER],
+  ['in Corral itself', undefined],
+])('starting %s', (_name, spawnerScript) => {
+  it('delivers output in order, takes input, ends on end of input, reports exit codes', async () => {
+    rec = new Recorder({ spawnerScript })
+    const cat = await rec.start({ command: 'cat' })
+    for (let i = 0; i < 20; i++) await rec.supervisor.write(cat.id, `line ${i}\n`)
+    rec.supervisor.closeStdin(cat.id)
+    expect((await rec.ended(cat.id)).exit).toEqual({ kind: 'code', code: 0 })
+    expect(rec.text(cat.id)).toBe(Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join(''))
+    const failing = await rec.start({ command: 'exit 7', shell: true })
+    expect((await rec.ended(failing.id)).exit).toEqual({ kind: 'code', code: 7 })
+  })
+
+  it('reaches the whole process group on stop and refuses input afterwards', async () => {
+    rec = new Recorder({ spawnerScript })
+    const p = await rec.start({ command: 'sleep 100 & sleep 100; wait', shell: true })
+    const info = await rec.supervisor.stop(p.id)
+    expect(info.state).toBe('stopped')
+    await expect(rec.supervisor.write(p.id, 'x')).rejects.toMatchObject({ code: 'NOT_RUNNING' })
+    // Members may linger as zombies until reaped; none is alive.
+    expect(liveGroupMembers(p.pid!)).toEqual([])
+  })
+})
