@@ -47,3 +47,63 @@ export function removeStaleTemps(file: string): void {
     }
   }
 }
+
+/** {@link writeFileAtomic} without fsyncs, off the event loop; the directory must exist. */
+async function writeFileAtomicAsync(file: string, data: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+  await fs.promises.writeFile(tmp, data, { mode: 0o600 })
+  await fs.promises.rename(tmp, file)
+}
+
+/**
+ * Keeps one file replaced atomically (as {@link writeFileAtomic} without fsyncs) with writes
+ * on libuv's thread pool, for files rewritten often while output flows: an open, write and
+ * rename on a disk busy with logs can take milliseconds that the event loop cannot spare.
+ * Writes never overlap; asked for while one is in flight, they collapse into one write of
+ * the newest content, rendered when it is written.
+ */
+export class AtomicFileWriter {
+  private inFlight: Promise<void> | null = null
+  private next: (() => string) | null = null
+  private cancelled = false
+
+  constructor(
+    readonly file: string,
+    private readonly onError: (err: Error) => void,
+    /** Resolves once the file's directory exists. */
+    private readonly dirReady: Promise<unknown> = Promise.resolve(),
+  ) {}
+
+  /** Write what `render` returns, after the write in flight (if any). */
+  write(render: () => string): void {
+    if (this.cancelled) return
+    this.next = render
+    this.inFlight ??= this.drain()
+  }
+
+  /** Resolves once everything asked for is written (or failed). */
+  settled(): Promise<void> {
+    return this.inFlight ?? Promise.resolve()
+  }
+
+  /** Write nothing more; resolves once the write in flight is over. */
+  cancel(): Promise<void> {
+    this.cancelled = true
+    this.next = null
+    return this.settled()
+  }
+
+  private async drain(): Promise<void> {
+    await this.dirReady.catch(() => {})
+    while (this.next) {
+      const render = this.next
+      this.next = null
+      try {
+        await writeFileAtomicAsync(this.file, render())
+      } catch (err) {
+        if (!this.cancelled) this.onError(err as Error)
+      }
+    }
+    this.inFlight = null
+  }
+}

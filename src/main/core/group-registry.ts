@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import type { OrphanGroup } from '../../shared/contract'
-import { writeFileAtomic } from './atomic-file'
+import { AtomicFileWriter } from './atomic-file'
 import { groupAlive, signalGroup } from './process-group'
 import type { WatchdogClient } from './watchdog-client'
 
@@ -22,12 +22,19 @@ export interface GroupRecord {
 export class GroupRegistry {
   private readonly groups = new Map<number, GroupRecord>()
 
-  private persistScheduled: NodeJS.Immediate | null = null
+  private readonly writer: AtomicFileWriter | null
 
   constructor(
     private readonly file: string | null,
     private readonly watchdog: WatchdogClient | null,
-  ) {}
+  ) {
+    this.writer = file
+      ? new AtomicFileWriter(file, (err) =>
+          // Losing this file only loses the next life's orphan report; the watchdog still works.
+          console.error('corral: could not record process groups:', err.message),
+        )
+      : null
+  }
 
   /** Record a group that just started. */
   add(record: Omit<GroupRecord, 'leaderStart'>): void {
@@ -77,25 +84,16 @@ export class GroupRegistry {
   }
 
   /**
-   * Record the groups on disk, once per turn of the event loop however many changed in it
-   * (starting 50 processes at once writes the file once, not 50 times).
+   * Record the groups on disk, off the event loop; changes made while a write is in flight
+   * (50 processes started at once) go out together in the next one.
    */
   private persist(): void {
-    if (!this.file || this.persistScheduled) return
-    this.persistScheduled = setImmediate(() => this.flush())
+    this.writer?.write(() => JSON.stringify([...this.groups.values()]))
   }
 
-  /** Write pending changes now. */
-  flush(): void {
-    if (this.persistScheduled) clearImmediate(this.persistScheduled)
-    this.persistScheduled = null
-    if (!this.file) return
-    try {
-      writeFileAtomic(this.file, JSON.stringify([...this.groups.values()]), false)
-    } catch (err) {
-      // Losing this file only loses the next life's orphan report; the watchdog still works.
-      console.error('corral: could not record process groups:', (err as Error).message)
-    }
+  /** Resolves once what changed is on disk. */
+  flush(): Promise<void> {
+    return this.writer?.settled() ?? Promise.resolve()
   }
 }
 

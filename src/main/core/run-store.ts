@@ -12,7 +12,7 @@ import {
   type RunOutputRange,
   type StartReason,
 } from '../../shared/contract'
-import { writeFileAtomic } from './atomic-file'
+import { AtomicFileWriter } from './atomic-file'
 import { byteLength } from './utf8'
 
 /** Runs kept per process. */
@@ -64,7 +64,10 @@ export const LOG_LOW_WATER_BYTES = 1024 * 1024
  * bounded by {@link LOG_HIGH_WATER_BYTES} through the writer pausing its reading.
  */
 export class RunLog {
-  private fd: number | null
+  /** Null while the file is being opened, and after it is closed. */
+  private fd: number | null = null
+  /** Closed (after the end) or failed: nothing more is written. */
+  private done = false
   private queue: Buffer[] = []
   private queuedBytes = 0
   /** Bytes appended but not yet written (queued and in flight). */
@@ -82,8 +85,19 @@ export class RunLog {
     private readonly onEnd: (log: RunLog) => void,
     private readonly onClosed: (log: RunLog) => void = () => {},
     private readonly onError: (err: Error) => void = () => {},
+    /** Resolves once the log's directory exists. */
+    dirReady: Promise<unknown> = Promise.resolve(),
   ) {
-    this.fd = fs.openSync(file, 'a', 0o600)
+    // Opened on the thread pool too; what is appended meanwhile waits in the queue.
+    void dirReady.then(
+      () =>
+        fs.open(file, 'a', 0o600, (err, fd) => {
+          if (err) return this.fail(err)
+          this.fd = fd
+          this.pump()
+        }),
+      (err: Error) => this.fail(err),
+    )
   }
 
   /**
@@ -92,7 +106,7 @@ export class RunLog {
    * until {@link whenWritable}.
    */
   append(stream: LogStream, seq: number, time: number, parts: readonly Buffer[]): boolean {
-    if (this.fd === null || this.ended) return true
+    if (this.done || this.ended) return true
     const length = byteLength(parts)
     if (length === 0) return true
     const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES).fill(0, 0, 4)
@@ -169,18 +183,21 @@ export class RunLog {
     runAll(this.settledWaiters.splice(0))
     runAll(this.writableWaiters.splice(0))
     if (this.ended && this.fd !== null) {
-      fs.closeSync(this.fd)
+      fs.close(this.fd, () => {})
       this.fd = null
+      this.done = true
       this.onClosed(this)
     }
   }
 
   private fail(err: Error): void {
+    if (this.done) return
+    this.done = true
     this.error = err
     this.queue = []
     this.queuedBytes = 0
     this.backlog = 0
-    if (this.fd !== null) fs.closeSync(this.fd)
+    if (this.fd !== null) fs.close(this.fd, () => {})
     this.fd = null
     runAll(this.settledWaiters.splice(0))
     runAll(this.writableWaiters.splice(0))
@@ -200,8 +217,9 @@ function runAll(fns: (() => void)[]): void {
  */
 export class RunStore {
   private readonly live = new Map<string, RunLog>()
-  private readonly unwrittenIndexes = new Set<ProcessId>()
-  private indexWrite: NodeJS.Immediate | null = null
+  /** Per process: its directory made (once), and the writer of its index. */
+  private readonly dirs = new Map<ProcessId, Promise<unknown>>()
+  private readonly indexWriters = new Map<ProcessId, AtomicFileWriter>()
   private readonly indexes = new Map<ProcessId, RunInfo[]>()
   private readonly retainRuns: number
   private readonly retainBytes: number
@@ -233,7 +251,6 @@ export class RunStore {
       endReason: null,
       bytes: 0,
     }
-    fs.mkdirSync(path.join(this.options.root, processId), { recursive: true })
     const key = this.key(processId, runId)
     const log = new RunLog(
       info,
@@ -241,6 +258,7 @@ export class RunStore {
       () => this.writeIndex(processId),
       () => this.live.delete(key),
       onError,
+      this.dirOf(processId),
     )
     runs.unshift(info)
     this.live.set(this.key(processId, runId), log)
@@ -280,13 +298,29 @@ export class RunStore {
   /** Resolves once every log's appended output is written. */
   async settled(): Promise<void> {
     await Promise.all([...this.live.values()].map((log) => log.settled()))
-    this.flushIndexes()
+    await Promise.all([...this.indexWriters.values()].map((w) => w.settled()))
   }
 
   /** Delete every run of a process. */
   deleteProcess(processId: ProcessId): void {
     this.indexes.delete(processId)
+    this.dirs.delete(processId)
+    // A write in flight fails once the directory is gone, which is the goal.
+    void this.indexWriters.get(processId)?.cancel()
+    this.indexWriters.delete(processId)
     fs.rmSync(path.join(this.options.root, processId), { recursive: true, force: true })
+  }
+
+  /** Make the process's directory (once), off the event loop. */
+  private dirOf(processId: ProcessId): Promise<unknown> {
+    let made = this.dirs.get(processId)
+    if (!made) {
+      made = fs.promises.mkdir(path.join(this.options.root, processId), { recursive: true })
+      // Failures surface where the directory is used (the log's open, the index write).
+      made.catch(() => {})
+      this.dirs.set(processId, made)
+    }
+    return made
   }
 
   private prune(processId: ProcessId, runs: RunInfo[]): void {
@@ -300,7 +334,7 @@ export class RunStore {
     }
     for (const old of runs.splice(keep)) {
       if (this.live.has(this.key(processId, old.runId))) continue
-      fs.rmSync(this.logFile(processId, old.runId), { force: true })
+      fs.rm(this.logFile(processId, old.runId), { force: true }, () => {})
     }
   }
 
@@ -326,27 +360,24 @@ export class RunStore {
   }
 
   /**
-   * Record a process's runs on disk, once per turn of the event loop however often they
-   * changed in it (50 processes started at once, a run ending and the next starting). The
-   * index in memory is what Corral answers from; {@link settled} writes what is pending.
+   * Record a process's runs on disk, off the event loop; changes made while a write is in
+   * flight go out together in the next one. The index in memory is what Corral answers from;
+   * {@link settled} waits for what is pending.
    */
   private writeIndex(processId: ProcessId): void {
-    this.unwrittenIndexes.add(processId)
-    this.indexWrite ??= setImmediate(() => this.flushIndexes())
-  }
-
-  private flushIndexes(): void {
-    if (this.indexWrite) clearImmediate(this.indexWrite)
-    this.indexWrite = null
-    for (const id of this.unwrittenIndexes) this.writeIndexNow(id)
-    this.unwrittenIndexes.clear()
-  }
-
-  private writeIndexNow(processId: ProcessId): void {
-    if (!this.indexes.has(processId)) return
-    const runs = this.index(processId)
-    const live = runs.map((r) => this.live.get(this.key(processId, r.runId))?.info ?? r)
-    writeFileAtomic(this.indexFile(processId), JSON.stringify(live), false)
+    let writer = this.indexWriters.get(processId)
+    if (!writer) {
+      writer = new AtomicFileWriter(
+        this.indexFile(processId),
+        (err) => console.error(`corral: could not record the runs of ${processId}:`, err.message),
+        this.dirOf(processId),
+      )
+      this.indexWriters.set(processId, writer)
+    }
+    writer.write(() => {
+      const runs = this.indexes.get(processId) ?? []
+      return JSON.stringify(runs.map((r) => this.live.get(this.key(processId, r.runId))?.info ?? r))
+    })
   }
 
   private key(processId: ProcessId, runId: string): string {

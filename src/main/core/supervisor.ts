@@ -291,7 +291,7 @@ export class Supervisor {
     const all = [...this.processes.values()]
     await Promise.all(all.map((p) => p.stop('host-exit')))
     for (const p of all) p.reapGroup()
-    this.groups.flush()
+    await this.groups.flush()
     this.spawner?.close()
     // Every byte shown is on disk before Corral goes.
     await this.logsWritten()

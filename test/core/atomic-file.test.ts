@@ -1,0 +1,74 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { AtomicFileWriter } from '../../src/main/core/atomic-file'
+
+const tmpDir = () => mkdtempSync(path.join(os.tmpdir(), 'corral-atomic-'))
+
+describe('AtomicFileWriter', () => {
+  it('writes the newest content, collapsing writes asked for while one is in flight', async () => {
+    const dir = tmpDir()
+    const file = path.join(dir, 'state.json')
+    const errors: Error[] = []
+    const writer = new AtomicFileWriter(file, (err) => errors.push(err))
+    let renders = 0
+    for (let i = 0; i < 100; i++) {
+      writer.write(() => {
+        renders++
+        return JSON.stringify({ i })
+      })
+    }
+    await writer.settled()
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ i: 99 })
+    // One write for the whole burst, not a hundred.
+    expect(renders).toBe(1)
+    // And one more write for what is asked while a write is in flight.
+    writer.write(() => 'a')
+    await new Promise((r) => setImmediate(r))
+    writer.write(() => 'b')
+    writer.write(() => 'c')
+    await writer.settled()
+    expect(readFileSync(file, 'utf8')).toBe('c')
+    expect(errors).toEqual([])
+    // No temporary file is left beside it.
+    expect(readdirSync(dir)).toEqual(['state.json'])
+  })
+
+  it('waits for its directory, reports a failed write and goes on with the next', async () => {
+    const dir = tmpDir()
+    const errors: Error[] = []
+    let makeDir!: () => void
+    const dirReady = new Promise<void>((resolve) => (makeDir = resolve))
+    const writer = new AtomicFileWriter(
+      path.join(dir, 'sub', 'x.json'),
+      (e) => errors.push(e),
+      dirReady,
+    )
+    writer.write(() => 'first')
+    // Nothing is written before the directory is ready.
+    await new Promise((r) => setTimeout(r, 20))
+    expect(readdirSync(dir)).toEqual([])
+    makeDir()
+    await writer.settled()
+    // It was never made: the failure is reported, not thrown.
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOENT'])
+    const ok = new AtomicFileWriter(path.join(dir, 'y.json'), (e) => errors.push(e))
+    ok.write(() => 'second')
+    await ok.settled()
+    expect(readFileSync(path.join(dir, 'y.json'), 'utf8')).toBe('second')
+  })
+
+  it('writes nothing more once cancelled', async () => {
+    const dir = tmpDir()
+    const file = path.join(dir, 'z.json')
+    const writer = new AtomicFileWriter(file, () => {})
+    writer.write(() => 'one')
+    await writer.settled()
+    writer.write(() => 'two')
+    await writer.cancel()
+    writer.write(() => 'three')
+    await writer.settled()
+    expect(readFileSync(file, 'utf8')).toBe('one')
+  })
+})
