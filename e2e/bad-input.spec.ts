@@ -39,7 +39,7 @@ test('an empty command and an unterminated quote are refused in the form', async
   await expect(page.getByRole('list', { name: 'Processes' }).getByRole('listitem')).toHaveCount(0)
 })
 
-test('writing to a process that closed its input shows an error and keeps the output', async ({
+test('a process that closed its input: the input box says so and the output is kept', async ({
   app,
 }) => {
   const { page } = app
@@ -49,10 +49,11 @@ test('writing to a process that closed its input shows an error and keeps the ou
     name: 'deaf',
   })
   await expect(output(page)).toContainText('input-closed')
+  // Corral notices the closed input without a failed write (the child's stdin is a socket it
+  // reads for end of file), so nobody types into the void.
   const stdin = page.getByRole('textbox', { name: 'Standard input' })
-  await stdin.fill('anyone there?')
-  await stdin.press('Enter')
-  await expect(page.getByRole('alert')).toContainText('closed its standard input')
+  await expect(stdin).toBeDisabled()
+  await expect(stdin).toHaveAttribute('placeholder', 'Standard input is closed')
   await expect(output(page)).toContainText('input-closed')
   await page.getByRole('button', { name: 'Kill' }).click()
 })

@@ -63,6 +63,18 @@ describe.runIf(process.platform !== 'win32')('the spawner', () => {
     }
   })
 
+  it('notices a child closing its input, and refuses writes with a clear message', async () => {
+    rec = new Recorder()
+    const p = await rec.start({ command: 'exec 0<&-; echo closed; sleep 30', shell: true })
+    await rec.waitForText(p.id, 'closed\n')
+    await rec.until(p.id, (s) => s.state === 'running' && !s.stdinOpen)
+    await expect(rec.supervisor.write(p.id, 'anyone?\n')).rejects.toMatchObject({
+      code: 'STDIN_CLOSED',
+      message: expect.stringContaining('standard input is closed'),
+    })
+    await rec.supervisor.kill(p.id)
+  })
+
   it('reports why a program cannot start: missing, not executable, missing directory', async () => {
     client = new SpawnerClient(SPAWNER)
     expect(client.active).toBe(true)
