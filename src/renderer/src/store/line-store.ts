@@ -1,27 +1,42 @@
 /**
- * Compact storage for many lines of output: the text lives in a few large block strings
+ * Compact storage for many lines of output. The text lives in block strings of about 64 KiB
  * (lines joined by `\n`, exactly as a program wrote them once escapes and `\r` redraws are
- * resolved), and a line is a row of typed arrays (start offset, stream, time; lengths follow
- * from the starts). Style runs exist only for styled lines. Nothing is allocated per line, so
- * ten million lines cost about 13 bytes each (up to half as much again of spare room) on top
- * of their text, and a search can scan whole blocks at once.
+ * resolved); a block starts with a line and no line spans two blocks. Nothing is stored per
+ * line, so ten million short lines cost little more than their text:
+ *
+ * - where a line starts is found by scanning its block for `\n`. Each block records its first
+ *   line; the line starts of a few recently used blocks are cached, and the open (last) block
+ *   keeps its own. A view asking for ~100 rows scans a block or two at most, a jump to
+ *   anywhere one 64 KiB block.
+ * - stream and arrival time are run-length encoded: the lines of one chunk share its time, and
+ *   the stream changes rarely.
+ * - styles are the places in the text where the style changes, kept per block (a few bytes
+ *   each), so text in one colour costs nothing however many lines it spans.
  *
  * Only the last line can change (append, or reset by a `\r` redraw); older lines are
  * immutable, which keeps every operation amortised O(appended) and lets blocks be sealed at
- * line boundaries (no line spans two blocks).
+ * line boundaries. A search scans whole blocks at once.
  */
 import { PLAIN_STYLE } from './ansi'
 
-/** Stream of a line, as stored (one byte per line). */
+/** Stream of a line, as stored. */
 export const KIND_STDOUT = 0
 export const KIND_STDERR = 1
 export const KIND_SYSTEM = 2
 
-/** A block is sealed (becomes immutable) once it holds this many characters. */
+/** A block is sealed (becomes immutable) at the first line start past this many characters. */
 export const BLOCK_CHARS = 64 * 1024
 
-const INITIAL_LINES = 256
-const INITIAL_RUNS = 64
+/**
+ * Line starts kept cached over all stores (4 bytes each; about 8 blocks of short lines), and
+ * at most this many blocks: enough for the rows on screen, the oldest block (dropped from)
+ * and a search resuming inside a block, however many stores there are.
+ */
+const MAX_CACHED_LINES = 64 * 1024
+const MAX_CACHED_BLOCKS = 128
+
+const INITIAL_OPEN_LINES = 64
+const INITIAL_RUNS = 8
 /** Times are kept as milliseconds after the store's first line: 32 bits cover 49 days. */
 const MAX_TIME_DELTA = 0xffffffff
 
@@ -35,31 +50,104 @@ export interface CutInfo {
   lastSeq: number
 }
 
+/** What scanning a sealed block yields: its line starts and decoded style changes. */
+interface BlockIndex {
+  /** Absolute number of the block in its store (blocks are never renumbered). */
+  block: number
+  /** Absolute number of the block's first line. */
+  firstLine: number
+  /** Start of each of the block's lines, relative to the block; empty once forgotten. */
+  lines: Uint32Array
+  /** Style changes: where (relative to the block) and the style from there on. */
+  changePos: ArrayLike<number>
+  changeStyle: ArrayLike<number>
+  /** Style in effect at the block's start. */
+  entryStyle: number
+  /**
+   * The owning store's indexes by block. Not the store: a store let go of (cleared, its
+   * process removed) is not kept alive by the cache, and an entry holds no text.
+   */
+  home: Map<number, BlockIndex>
+}
+
+const NO_CHANGES = new Uint32Array(0)
+const NO_LINES = new Uint32Array(0)
+
+/** Every cached block index, least recently used first. */
+const cached = new Set<BlockIndex>()
+let cachedLines = 0
+
+/** Blocks and line starts cached over all stores (tests, diagnostics). */
+export function cachedBlockIndexes(): { blocks: number; lines: number } {
+  return { blocks: cached.size, lines: cachedLines }
+}
+
+function remember(idx: BlockIndex): void {
+  cached.add(idx)
+  idx.home.set(idx.block, idx)
+  cachedLines += idx.lines.length
+  while (cached.size > 1 && (cachedLines > MAX_CACHED_LINES || cached.size > MAX_CACHED_BLOCKS)) {
+    forget(cached.values().next().value as BlockIndex)
+  }
+}
+
+function touch(idx: BlockIndex): void {
+  cached.delete(idx)
+  cached.add(idx)
+}
+
+function forget(idx: BlockIndex): void {
+  if (!cached.delete(idx)) return
+  cachedLines -= idx.lines.length
+  idx.home.delete(idx.block)
+  // A store may still hold it as the index it used last: with no lines, it matches nothing.
+  idx.lines = NO_LINES
+}
+
 export class LineStore {
-  // ---- text: sealed blocks plus the open block, built from parts until read
+  // ---- sealed blocks (array index >= blockHead), each starting with a line
   private blocks: string[] = []
+  /** Store offset of each block's first character. */
   private blockStarts: number[] = []
+  /** Absolute number of each block's first line. */
+  private blockLines: number[] = []
+  /** Style in effect at each block's start. */
+  private blockStyles: number[] = []
+  /** Style changes inside each block, encoded (see {@link encodeChanges}). */
+  private blockChanges: (Uint8Array | null)[] = []
   private blockHead = 0
+  /** Absolute number of the block at array index 0. */
+  private blockBase = 0
+  /** This store's cached block indexes by absolute block number. */
+  private readonly indexes = new Map<number, BlockIndex>()
+  private lastIndex: BlockIndex | null = null
+
+  // ---- the open block: built from parts until read, with its line starts and style changes
   private parts: string[] = []
   private openStart = 0
   private openLen = 0
+  /** Absolute number of the open block's first line. */
+  private openLine = 0
+  /** Start of each line of the open block, relative to it. */
+  private openOffsets = new Uint32Array(INITIAL_OPEN_LINES)
+  private openStyle = PLAIN_STYLE
+  private openChangePos: number[] = []
+  private openChangeStyle: number[] = []
 
-  // ---- lines: array index = head + line index
-  private starts = new Float64Array(INITIAL_LINES)
-  private kinds = new Uint8Array(INITIAL_LINES)
-  private times = new Uint32Array(INITIAL_LINES)
-  /** Absolute index of each line's first style run; allocated when the first run appears. */
-  private runStarts: Float64Array | null = null
-  private head = 0
-  private end = 0
-  private timeBase = -1
+  // ---- lines: absolute numbers `dropped` .. `total - 1`; line i is absolute `dropped + i`
+  private total = 0
+  /** Store offset of line 0. */
+  private firstStart = 0
 
-  // ---- style runs: position in the line and style id; array index = absolute - runBase
-  private runPos = new Uint32Array(0)
-  private runStyle = new Uint16Array(0)
-  private runBase = 0
+  // ---- stream and time, run-length encoded: array index >= runHead
+  private runLine = new Float64Array(INITIAL_RUNS)
+  private runKind = new Uint8Array(INITIAL_RUNS)
+  private runTime = new Uint32Array(INITIAL_RUNS)
   private runHead = 0
   private runEnd = 0
+  /** The run looked up last: rows are mostly asked for in order. */
+  private runCursor = 0
+  private timeBase = -1
 
   private cuts = new Map<number, CutInfo>()
   /** Sequence number that started the last line. */
@@ -72,26 +160,30 @@ export class LineStore {
   /** Longest kept line. */
   maxLen = 0
 
-  constructor(readonly lineCap: number) {}
+  /** `blockChars` other than {@link BLOCK_CHARS} is for tests: many small blocks. */
+  constructor(
+    readonly lineCap: number,
+    private readonly blockChars = BLOCK_CHARS,
+  ) {}
 
   /** Number of kept lines. */
   get count(): number {
-    return this.end - this.head
+    return this.total - this.dropped
   }
 
   /** Stream of line `i` ({@link KIND_STDOUT}, ...). */
   kind(i: number): number {
-    return this.kinds[this.head + i]
+    return this.runKind[this.runOf(this.dropped + i)]
   }
 
   /** Arrival time (epoch ms) of line `i`. */
   time(i: number): number {
-    return this.timeBase + this.times[this.head + i]
+    return this.timeBase + this.runTime[this.runOf(this.dropped + i)]
   }
 
   /** Kept length of line `i`. */
   len(i: number): number {
-    return this.lenAt(this.head + i)
+    return this.lenAt(this.dropped + i)
   }
 
   /** What line `i` lost to the cap, if anything. */
@@ -106,17 +198,18 @@ export class LineStore {
 
   /** Kept text of line `i`. */
   text(i: number): string {
-    const k = this.head + i
-    const start = this.starts[k]
-    const len = this.lenAt(k)
-    if (len === 0) return ''
-    if (start >= this.openStart) {
-      const open = this.openBlock()
-      return open.slice(start - this.openStart, start - this.openStart + len)
+    const a = this.dropped + i
+    if (a >= this.openLine) {
+      const j = a - this.openLine
+      const start = this.openOffsets[j]
+      const end = a + 1 < this.total ? this.openOffsets[j + 1] - 1 : this.openLen
+      return end > start ? this.openBlock().slice(start, end) : ''
     }
-    const b = this.blockOf(start)
-    const off = start - this.blockStarts[b]
-    return this.blocks[b].slice(off, off + len)
+    const idx = this.indexOfLine(a)
+    const text = this.blocks[idx.block - this.blockBase]
+    const j = a - idx.firstLine
+    const end = j + 1 < idx.lines.length ? idx.lines[j + 1] - 1 : text.length - 1
+    return text.slice(idx.lines[j], end)
   }
 
   /**
@@ -124,41 +217,60 @@ export class LineStore {
    * with runs starts plain until its first run.
    */
   runs(i: number): number[] {
-    if (!this.runStarts) return []
-    const k = this.head + i
-    const from = this.runStarts[k]
-    const to = k + 1 < this.end ? this.runStarts[k + 1] : this.runBase + this.runEnd
-    const out: number[] = []
-    for (let a = from; a < to; a++) {
-      const r = a - this.runBase
-      out.push(this.runPos[r], this.runStyle[r])
+    const a = this.dropped + i
+    let start: number
+    let end: number
+    let pos: ArrayLike<number>
+    let styles: ArrayLike<number>
+    let style: number
+    if (a >= this.openLine) {
+      const j = a - this.openLine
+      start = this.openOffsets[j]
+      end = a + 1 < this.total ? this.openOffsets[j + 1] - 1 : this.openLen
+      pos = this.openChangePos
+      styles = this.openChangeStyle
+      style = this.openStyle
+    } else {
+      const idx = this.indexOfLine(a)
+      const j = a - idx.firstLine
+      start = idx.lines[j]
+      end =
+        j + 1 < idx.lines.length
+          ? idx.lines[j + 1] - 1
+          : this.blocks[idx.block - this.blockBase].length - 1
+      pos = idx.changePos
+      styles = idx.changeStyle
+      style = idx.entryStyle
     }
+    const out: number[] = []
+    if (end <= start || (pos.length === 0 && style === PLAIN_STYLE)) return out
+    // The last change at or before the line's start is the style it starts in.
+    let lo = 0
+    let hi = pos.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (pos[mid] <= start) lo = mid + 1
+      else hi = mid
+    }
+    if (lo > 0) style = styles[lo - 1]
+    if (style !== PLAIN_STYLE) out.push(0, style)
+    for (let c = lo; c < pos.length && pos[c] < end; c++) out.push(pos[c] - start, styles[c])
     return out
   }
 
-  /** Style in effect at the end of the last line. */
+  /** Style in effect at the end of the text. */
   private lastStyle(): number {
-    if (!this.runStarts || this.end === this.head) return PLAIN_STYLE
-    const first = this.runStarts[this.end - 1] - this.runBase
-    return this.runEnd > first ? this.runStyle[this.runEnd - 1] : PLAIN_STYLE
+    const n = this.openChangeStyle.length
+    return n > 0 ? this.openChangeStyle[n - 1] : this.openStyle
   }
 
   // ---------------------------------------------------------------- writing
 
   /** Start a new (empty) last line; the previous last line becomes immutable. */
   pushLine(kind: number, time: number, seq: number): void {
-    if (this.end > this.head) {
-      this.parts.push('\n')
-      this.openLen++
-      if (this.openLen >= BLOCK_CHARS) this.seal()
-    }
-    if (this.end === this.starts.length) this.growLines()
-    if (this.timeBase < 0) this.timeBase = time
-    const k = this.end++
-    this.starts[k] = this.openStart + this.openLen
-    this.kinds[k] = kind
-    this.times[k] = clampTime(time - this.timeBase)
-    if (this.runStarts) this.runStarts[k] = this.runBase + this.runEnd
+    this.endLastLine()
+    this.addRun(kind, time)
+    this.addOffset(this.openLen)
     this.lastLineSeq = seq
     this.chars += 1
   }
@@ -169,32 +281,30 @@ export class LineStore {
    */
   append(text: string, from: number, to: number, style: number, seq: number): void {
     if (to <= from) return
-    const k = this.end - 1
-    const len = this.lenAt(k)
-    const room = this.lineCap - len
-    const take = Math.min(room, to - from)
+    const a = this.total - 1
+    const len = this.lenAt(a)
+    const take = Math.min(this.lineCap - len, to - from)
     if (take > 0) {
-      if (style !== this.lastStyle()) this.addRun(len, style)
+      if (style !== this.lastStyle()) this.addChange(this.openLen, style)
       this.parts.push(from === 0 && take === text.length ? text : text.slice(from, from + take))
       this.openLen += take
       this.chars += take
       if (len + take > this.maxLen) this.maxLen = len + take
     }
     if (take < to - from) {
-      const abs = this.dropped + (k - this.head)
-      const info = this.cuts.get(abs)
+      const info = this.cuts.get(a)
       if (info) {
         info.cut += to - from - take
         info.lastSeq = seq
-      } else this.cuts.set(abs, { cut: to - from - take, firstSeq: this.lastLineSeq, lastSeq: seq })
+      } else this.cuts.set(a, { cut: to - from - take, firstSeq: this.lastLineSeq, lastSeq: seq })
     }
   }
 
   /**
    * Add the complete, plain lines of `text[from, to)`: each ends with `\n` (the last one at
    * `to - 1`), none holds a `\r`, and the last line so far is ended by them. One piece of text
-   * and a few typed-array writes per line, instead of a string per line: output of short
-   * lines is mostly this. A line longer than the cap is cut as {@link append} would cut it.
+   * per block and one offset per line, instead of a string per line: output of short lines is
+   * mostly this. A line longer than the cap is cut as {@link append} would cut it.
    */
   pushLines(text: string, from: number, to: number, kind: number, time: number, seq: number): void {
     if (to <= from) return
@@ -218,7 +328,7 @@ export class LineStore {
         p = nl + 1
       }
       if (lines > 0) {
-        this.pushPlainLines(text, pieceFrom, p, lines, kind, time, seq)
+        this.pushPlainLines(text, pieceFrom, p, kind, time, seq)
         if (longest > this.maxLen) this.maxLen = longest
       }
       if (cutAt < 0) break
@@ -229,80 +339,140 @@ export class LineStore {
     }
   }
 
-  /** {@link pushLines} for `lines` lines that all fit under the cap. */
+  /** {@link pushLines} for lines that all fit under the cap. */
   private pushPlainLines(
     text: string,
     from: number,
     to: number,
-    lines: number,
     kind: number,
     time: number,
     seq: number,
   ): void {
-    if (this.end > this.head) {
-      this.parts.push('\n')
-      this.openLen++
-      if (this.openLen >= BLOCK_CHARS) this.seal()
-    }
-    if (this.end + lines > this.starts.length) this.growLines(lines)
-    if (this.timeBase < 0) this.timeBase = time
-    const t = clampTime(time - this.timeBase)
-    const base = this.openStart + this.openLen - from
-    const runAt = this.runBase + this.runEnd
-    let k = this.end
+    this.endLastLine()
+    this.addRun(kind, time)
+    if (this.lastStyle() !== PLAIN_STYLE) this.addChange(this.openLen, PLAIN_STYLE)
+    let pieceFrom = from
     let p = from
     while (p < to) {
-      const nl = text.indexOf('\n', p)
-      this.starts[k] = base + p
-      this.kinds[k] = kind
-      this.times[k] = t
-      if (this.runStarts) this.runStarts[k] = runAt
-      k++
-      p = nl + 1
+      // Seal at the first line start past the block size, as pushLine does. The separator
+      // goes in as a part of its own, so that the block is joined into a string of its own
+      // (a block that is one slice of a large chunk would keep all of the chunk alive).
+      if (p > pieceFrom && this.openLen + (p - pieceFrom) >= this.blockChars) {
+        this.parts.push(piece(text, pieceFrom, p - 1), '\n')
+        this.openLen += p - pieceFrom
+        this.seal()
+        pieceFrom = p
+      }
+      this.addOffset(this.openLen + (p - pieceFrom))
+      p = text.indexOf('\n', p) + 1
     }
-    this.end = k
     // The text without the last line's `\n`: separators go in when the next line starts.
-    this.parts.push(from === 0 && to - 1 === text.length ? text : text.slice(from, to - 1))
-    this.openLen += to - 1 - from
+    this.parts.push(piece(text, pieceFrom, to - 1))
+    this.openLen += to - 1 - pieceFrom
     this.chars += to - from
     this.lastLineSeq = seq
   }
 
   /** Empty the last line (a `\r` redraw); its text is removed from the open block too. */
   resetLast(time: number, seq: number): void {
-    const k = this.end - 1
-    if (k < this.head) return
-    const len = this.lenAt(k)
+    const a = this.total - 1
+    if (a < this.dropped) return
+    const len = this.lenAt(a)
+    // The last line always lives in the open block: blocks are sealed only between lines.
+    const keep = this.openOffsets[a - this.openLine]
     if (len > 0) {
-      // The last line always lives in the open block: blocks are sealed only between lines.
-      const keep = this.starts[k] - this.openStart
       const open = this.openBlock()
       this.parts = keep > 0 ? [open.slice(0, keep)] : []
       this.openLen = keep
       this.chars -= len
     }
-    if (this.runStarts) this.runEnd = this.runStarts[k] - this.runBase
-    this.cuts.delete(this.dropped + (k - this.head))
-    this.times[k] = clampTime(time - this.timeBase)
+    // Its style changes go with its text.
+    while (
+      this.openChangePos.length > 0 &&
+      this.openChangePos[this.openChangePos.length - 1] >= keep
+    ) {
+      this.openChangePos.pop()
+      this.openChangeStyle.pop()
+    }
+    this.cuts.delete(a)
+    const t = clampTime(time - this.timeBase)
+    const r = this.runEnd - 1
+    if (this.runTime[r] !== t) {
+      if (this.runLine[r] === a) this.runTime[r] = t
+      else this.pushRun(a, this.runKind[r], t)
+    }
     this.lastLineSeq = seq
   }
 
-  private addRun(pos: number, style: number): void {
-    if (!this.runStarts) {
-      if (style === PLAIN_STYLE) return
-      // Every earlier line has no runs: they all start at run 0.
-      this.runStarts = new Float64Array(this.starts.length)
+  /** End the last line with its separator, sealing the open block once it is full. */
+  private endLastLine(): void {
+    if (this.total === this.openLine) return
+    this.parts.push('\n')
+    this.openLen++
+    if (this.openLen >= this.blockChars) this.seal()
+  }
+
+  /** Add a line starting at `offset` in the open block. */
+  private addOffset(offset: number): void {
+    const j = this.total - this.openLine
+    if (j === this.openOffsets.length) {
+      const next = new Uint32Array(Math.max(INITIAL_OPEN_LINES, j * 2))
+      next.set(this.openOffsets)
+      this.openOffsets = next
     }
-    const firstOfLine = this.runStarts[this.end - 1] - this.runBase
-    if (this.runEnd > firstOfLine && this.runPos[this.runEnd - 1] === pos) {
+    this.openOffsets[j] = offset
+    this.total++
+  }
+
+  /** Lines from the next one on are of stream `kind` and arrived at `time`. */
+  private addRun(kind: number, time: number): void {
+    if (this.timeBase < 0) this.timeBase = time
+    const t = clampTime(time - this.timeBase)
+    const r = this.runEnd - 1
+    if (r >= this.runHead && this.runKind[r] === kind && this.runTime[r] === t) return
+    this.pushRun(this.total, kind, t)
+  }
+
+  private pushRun(line: number, kind: number, t: number): void {
+    if (this.runEnd === this.runLine.length) this.growRuns()
+    this.runLine[this.runEnd] = line
+    this.runKind[this.runEnd] = kind
+    this.runTime[this.runEnd] = t
+    this.runEnd++
+  }
+
+  /** From `pos` of the open block on, text is in `style`. */
+  private addChange(pos: number, style: number): void {
+    const n = this.openChangePos.length
+    if (n > 0 && this.openChangePos[n - 1] === pos) {
       // Two changes at one position: the later wins (and may fold back into the one before).
-      this.runEnd--
+      this.openChangePos.pop()
+      this.openChangeStyle.pop()
       if (style === this.lastStyle()) return
     }
-    if (this.runEnd === this.runPos.length) this.growRuns()
-    this.runPos[this.runEnd] = pos
-    this.runStyle[this.runEnd] = style
-    this.runEnd++
+    this.openChangePos.push(pos)
+    this.openChangeStyle.push(style)
+  }
+
+  /**
+   * No line will be appended to or redrawn any more (a store left behind a gap, or one filled
+   * from disk): the open block is sealed and spare room given back, so a store kept only to
+   * be read costs nothing per line. New lines may still be added.
+   */
+  close(): void {
+    if (this.total > this.openLine) {
+      this.parts.push('\n')
+      this.openLen++
+      this.seal()
+    }
+    this.openOffsets = new Uint32Array(INITIAL_OPEN_LINES)
+    const live = this.runEnd - this.runHead
+    this.runLine = this.runLine.slice(this.runHead, this.runEnd)
+    this.runKind = this.runKind.slice(this.runHead, this.runEnd)
+    this.runTime = this.runTime.slice(this.runHead, this.runEnd)
+    this.runCursor = Math.max(0, this.runCursor - this.runHead)
+    this.runHead = 0
+    this.runEnd = live
   }
 
   // ---------------------------------------------------------------- dropping
@@ -311,34 +481,88 @@ export class LineStore {
   dropFront(n: number): void {
     n = Math.min(n, this.count)
     if (n <= 0) return
-    // Lines lie back to back, each followed by its separator (the last by none yet).
-    const to = this.head + n < this.end ? this.starts[this.head + n] : this.textEnd() + 1
-    this.chars -= to - this.starts[this.head]
+    const first = this.dropped + n
     if (this.cuts.size > 0) {
-      for (let a = this.dropped; a < this.dropped + n; a++) this.cuts.delete(a)
+      if (this.cuts.size < n) {
+        for (const a of this.cuts.keys()) if (a < first) this.cuts.delete(a)
+      } else for (let a = this.dropped; a < first; a++) this.cuts.delete(a)
     }
-    this.head += n
-    this.dropped += n
-    if (this.runStarts) {
-      const firstRun = this.head < this.end ? this.runStarts[this.head] : this.runBase + this.runEnd
-      this.runHead = Math.max(this.runHead, firstRun - this.runBase)
+    if (first === this.total) {
+      this.dropAll()
+      return
     }
+    const start = this.startAbsolute(first)
+    this.chars -= start - this.firstStart
+    this.firstStart = start
+    this.dropped = first
+    while (this.runHead + 1 < this.runEnd && this.runLine[this.runHead + 1] <= first) this.runHead++
     // Free blocks that hold nothing but dropped lines.
-    const firstStart = this.head < this.end ? this.starts[this.head] : this.openStart + this.openLen
     while (this.blockHead < this.blocks.length) {
       const next =
         this.blockHead + 1 < this.blocks.length
-          ? this.blockStarts[this.blockHead + 1]
-          : this.openStart
-      if (next > firstStart) break
+          ? this.blockLines[this.blockHead + 1]
+          : this.openLine
+      if (next > first) break
+      this.forgetBlock(this.blockHead)
       this.blocks[this.blockHead] = ''
+      this.blockChanges[this.blockHead] = null
       this.blockHead++
     }
     if (this.blockHead > 64 && this.blockHead * 2 > this.blocks.length) {
-      this.blocks = this.blocks.slice(this.blockHead)
-      this.blockStarts = this.blockStarts.slice(this.blockHead)
+      const h = this.blockHead
+      this.blocks = this.blocks.slice(h)
+      this.blockStarts = this.blockStarts.slice(h)
+      this.blockLines = this.blockLines.slice(h)
+      this.blockStyles = this.blockStyles.slice(h)
+      this.blockChanges = this.blockChanges.slice(h)
       this.blockHead = 0
+      this.blockBase += h
     }
+  }
+
+  /** Every line dropped: the text goes too, and the next line starts a fresh open block. */
+  private dropAll(): void {
+    for (let b = this.blockHead; b < this.blocks.length; b++) this.forgetBlock(b)
+    this.blockBase += this.blocks.length
+    this.blocks = []
+    this.blockStarts = []
+    this.blockLines = []
+    this.blockStyles = []
+    this.blockChanges = []
+    this.blockHead = 0
+    this.openStart += this.openLen
+    this.openLen = 0
+    this.parts = []
+    this.openLine = this.total
+    this.openStyle = PLAIN_STYLE
+    this.openChangePos = []
+    this.openChangeStyle = []
+    this.firstStart = this.openStart
+    this.runHead = this.runEnd = this.runCursor = 0
+    this.dropped = this.total
+    this.chars = 0
+  }
+
+  /**
+   * The fewest oldest lines whose characters (separators included) add up to at least
+   * `chars`; all lines when they hold fewer. What {@link dropFront} must drop to free them.
+   */
+  linesHolding(chars: number): number {
+    if (chars <= 0) return 0
+    if (chars >= this.chars) return this.count
+    // Lines lie back to back: the answer is the first line starting at or after this offset.
+    const target = this.firstStart + chars
+    let a: number
+    if (target >= this.openStart) {
+      a =
+        this.openLine +
+        lowerBound(this.openOffsets, this.total - this.openLine, target - this.openStart)
+    } else {
+      const b = this.blockOfOffset(target)
+      const idx = this.index(b)
+      a = idx.firstLine + lowerBound(idx.lines, idx.lines.length, target - this.blockStarts[b])
+    }
+    return Math.min(a, this.total) - this.dropped
   }
 
   // ---------------------------------------------------------------- scanning
@@ -350,20 +574,16 @@ export class LineStore {
   forEachBlock(
     fn: (text: string, blockStart: number, firstLine: number, endLine: number) => boolean | void,
   ): void {
-    let line = 0
-    const count = this.count
-    const visit = (text: string, start: number, limit: number): boolean => {
-      let endLine = line
-      while (endLine < count && this.starts[this.head + endLine] < limit) endLine++
-      if (endLine > line && fn(text, start, line, endLine) === false) return false
-      line = endLine
-      return true
-    }
     for (let b = this.blockHead; b < this.blocks.length; b++) {
-      const limit = b + 1 < this.blocks.length ? this.blockStarts[b + 1] : this.openStart
-      if (!visit(this.blocks[b], this.blockStarts[b], limit)) return
+      const next = b + 1 < this.blocks.length ? this.blockLines[b + 1] : this.openLine
+      if (next <= this.dropped) continue
+      const first = Math.max(this.blockLines[b], this.dropped) - this.dropped
+      if (fn(this.blocks[b], this.blockStarts[b], first, next - this.dropped) === false) return
     }
-    visit(this.openBlock(), this.openStart, Infinity)
+    const first = Math.max(this.openLine, this.dropped)
+    if (this.total > first) {
+      fn(this.openBlock(), this.openStart, first - this.dropped, this.count)
+    }
   }
 
   /**
@@ -371,50 +591,66 @@ export class LineStore {
    * after `i` that is not in it (lines never span blocks).
    */
   blockAt(i: number): { text: string; start: number; endLine: number } {
-    const start = this.starts[this.head + i]
-    let text: string
-    let blockStart: number
-    let limit: number
-    if (start >= this.openStart) {
-      text = this.openBlock()
-      blockStart = this.openStart
-      limit = Infinity
-    } else {
-      const b = this.blockOf(start)
-      text = this.blocks[b]
-      blockStart = this.blockStarts[b]
-      limit = b + 1 < this.blocks.length ? this.blockStarts[b + 1] : this.openStart
+    const a = this.dropped + i
+    if (a >= this.openLine) {
+      return { text: this.openBlock(), start: this.openStart, endLine: this.count }
     }
-    // Binary search for the first line starting at or after the block's end.
-    let lo = i + 1
-    let hi = this.count
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (this.starts[this.head + mid] < limit) lo = mid + 1
-      else hi = mid
-    }
-    return { text, start: blockStart, endLine: lo }
+    const b = this.blockOfLine(a)
+    const next = b + 1 < this.blocks.length ? this.blockLines[b + 1] : this.openLine
+    return { text: this.blocks[b], start: this.blockStarts[b], endLine: next - this.dropped }
   }
 
-  /** Start offset of line `i` in the store's text (for mapping block matches to lines). */
+  /**
+   * Start offset of line `i` in the store's text (for mapping block matches to lines). The
+   * first line of a block costs no scan.
+   */
   startOf(i: number): number {
-    return this.starts[this.head + i]
+    return this.startAbsolute(this.dropped + i)
   }
 
   // ---------------------------------------------------------------- internals
 
-  /**
-   * Length of the line at array index `k`. Lines lie back to back in the text, each followed
-   * by a `\n` separator, so a line's length is where the next one starts, less one: no array
-   * of lengths is needed (4 bytes a line saved).
-   */
-  private lenAt(k: number): number {
-    return (k + 1 < this.end ? this.starts[k + 1] - 1 : this.textEnd()) - this.starts[k]
+  /** Store offset of absolute line `a`. */
+  private startAbsolute(a: number): number {
+    if (a >= this.openLine) return this.openStart + this.openOffsets[a - this.openLine]
+    const b = this.blockOfLine(a)
+    if (this.blockLines[b] === a) return this.blockStarts[b]
+    return this.blockStarts[b] + this.index(b).lines[a - this.blockLines[b]]
   }
 
-  /** Offset just past the last character of text. */
-  private textEnd(): number {
-    return this.openStart + this.openLen
+  /**
+   * Length of absolute line `a`. Lines lie back to back in the text, each followed by a `\n`
+   * separator, so a line's length is where the next one starts, less one.
+   */
+  private lenAt(a: number): number {
+    if (a >= this.openLine) {
+      const j = a - this.openLine
+      return (a + 1 < this.total ? this.openOffsets[j + 1] - 1 : this.openLen) - this.openOffsets[j]
+    }
+    const idx = this.indexOfLine(a)
+    const j = a - idx.firstLine
+    const end =
+      j + 1 < idx.lines.length
+        ? idx.lines[j + 1] - 1
+        : this.blocks[idx.block - this.blockBase].length - 1
+    return end - idx.lines[j]
+  }
+
+  /** Run (stream and time) of absolute line `a`. */
+  private runOf(a: number): number {
+    const r = this.runCursor
+    if (r >= this.runHead && r < this.runEnd && this.runLine[r] <= a) {
+      if (r + 1 === this.runEnd || this.runLine[r + 1] > a) return r
+      if (r + 2 === this.runEnd || this.runLine[r + 2] > a) return (this.runCursor = r + 1)
+    }
+    let lo = this.runHead
+    let hi = this.runEnd - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (this.runLine[mid] <= a) lo = mid
+      else hi = mid - 1
+    }
+    return (this.runCursor = lo)
   }
 
   private openBlock(): string {
@@ -425,12 +661,32 @@ export class LineStore {
   private seal(): void {
     this.blocks.push(this.openBlock())
     this.blockStarts.push(this.openStart)
+    this.blockLines.push(this.openLine)
+    this.blockStyles.push(this.openStyle)
+    this.blockChanges.push(encodeChanges(this.openChangePos, this.openChangeStyle))
+    this.openStyle = this.lastStyle()
+    this.openChangePos = []
+    this.openChangeStyle = []
     this.openStart += this.openLen
     this.openLen = 0
     this.parts = []
+    this.openLine = this.total
   }
 
-  private blockOf(offset: number): number {
+  /** Sealed block holding absolute line `a` (which is before the open block). */
+  private blockOfLine(a: number): number {
+    let lo = this.blockHead
+    let hi = this.blocks.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (this.blockLines[mid] <= a) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+
+  /** Sealed block holding store offset `offset` (which is before the open block). */
+  private blockOfOffset(offset: number): number {
     let lo = this.blockHead
     let hi = this.blocks.length - 1
     while (lo < hi) {
@@ -441,42 +697,63 @@ export class LineStore {
     return lo
   }
 
-  /**
-   * Make room for `more` lines after the last: move the kept lines to the front when a
-   * quarter of the arrays is free that way, else grow them by half (not double: memory per
-   * line is what a long log costs, and the arrays stay at most 1.5 times the lines).
-   */
-  private growLines(more = 1): void {
-    const live = this.end - this.head
-    if (this.head > 0 && live + more <= this.starts.length * 0.75) {
-      // Reuse the dead prefix instead of growing.
-      this.starts.copyWithin(0, this.head, this.end)
-      this.kinds.copyWithin(0, this.head, this.end)
-      this.times.copyWithin(0, this.head, this.end)
-      this.runStarts?.copyWithin(0, this.head, this.end)
-    } else {
-      const cap = Math.max(INITIAL_LINES, Math.ceil((live + more) * 1.5))
-      this.starts = copyInto(new Float64Array(cap), this.starts, this.head, this.end)
-      this.kinds = copyInto(new Uint8Array(cap), this.kinds, this.head, this.end)
-      this.times = copyInto(new Uint32Array(cap), this.times, this.head, this.end)
-      if (this.runStarts)
-        this.runStarts = copyInto(new Float64Array(cap), this.runStarts, this.head, this.end)
+  /** Index of the sealed block holding absolute line `a`. */
+  private indexOfLine(a: number): BlockIndex {
+    const last = this.lastIndex
+    if (last && a >= last.firstLine && a < last.firstLine + last.lines.length) return last
+    return this.index(this.blockOfLine(a))
+  }
+
+  /** Index of sealed block `b`, from the cache or by scanning it. */
+  private index(b: number): BlockIndex {
+    let idx = this.indexes.get(this.blockBase + b)
+    if (idx) touch(idx)
+    else remember((idx = this.scan(b)))
+    this.lastIndex = idx
+    return idx
+  }
+
+  private forgetBlock(b: number): void {
+    const idx = this.indexes.get(this.blockBase + b)
+    if (idx) forget(idx)
+  }
+
+  /** Find the line starts of sealed block `b` (about 64 KiB of text) and decode its styles. */
+  private scan(b: number): BlockIndex {
+    const text = this.blocks[b]
+    const firstLine = this.blockLines[b]
+    const endLine = b + 1 < this.blocks.length ? this.blockLines[b + 1] : this.openLine
+    const lines = new Uint32Array(endLine - firstLine)
+    let p = 0
+    for (let j = 1; j < lines.length; j++) {
+      p = text.indexOf('\n', p) + 1
+      lines[j] = p
     }
-    this.end = live
-    this.head = 0
+    const [changePos, changeStyle] = decodeChanges(this.blockChanges[b])
+    return {
+      block: this.blockBase + b,
+      firstLine,
+      lines,
+      changePos,
+      changeStyle,
+      entryStyle: this.blockStyles[b],
+      home: this.indexes,
+    }
   }
 
   private growRuns(): void {
     const live = this.runEnd - this.runHead
-    if (this.runHead > 0 && live * 2 <= this.runPos.length) {
-      this.runPos.copyWithin(0, this.runHead, this.runEnd)
-      this.runStyle.copyWithin(0, this.runHead, this.runEnd)
+    if (this.runHead > 0 && live * 2 <= this.runLine.length) {
+      this.runLine.copyWithin(0, this.runHead, this.runEnd)
+      this.runKind.copyWithin(0, this.runHead, this.runEnd)
+      this.runTime.copyWithin(0, this.runHead, this.runEnd)
     } else {
       const cap = Math.max(INITIAL_RUNS, live * 2)
-      this.runPos = copyInto(new Uint32Array(cap), this.runPos, this.runHead, this.runEnd)
-      this.runStyle = copyInto(new Uint16Array(cap), this.runStyle, this.runHead, this.runEnd)
+      this.runLine = copyInto(new Float64Array(cap), this.runLine, this.runHead, this.runEnd)
+      this.runKind = copyInto(new Uint8Array(cap), this.runKind, this.runHead, this.runEnd)
+      this.runTime = copyInto(new Uint32Array(cap), this.runTime, this.runHead, this.runEnd)
     }
-    this.runBase += this.runHead
+    this.runCursor = Math.max(0, this.runCursor - this.runHead)
     this.runEnd = live
     this.runHead = 0
   }
@@ -484,6 +761,22 @@ export class LineStore {
 
 function clampTime(delta: number): number {
   return delta < 0 ? 0 : delta > MAX_TIME_DELTA ? MAX_TIME_DELTA : delta
+}
+
+function piece(text: string, from: number, to: number): string {
+  return from === 0 && to === text.length ? text : text.slice(from, to)
+}
+
+/** Index of the first of `values[0, n)` (ascending) at or above `v`, or `n`. */
+function lowerBound(values: ArrayLike<number>, n: number, v: number): number {
+  let lo = 0
+  let hi = n
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (values[mid] < v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 function copyInto<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(
@@ -494,4 +787,68 @@ function copyInto<T extends Float64Array | Uint32Array | Uint16Array | Uint8Arra
 ): T {
   target.set(source.subarray(from, to) as never)
   return target
+}
+
+/**
+ * A block's style changes as bytes: their count, then per change the distance from the one
+ * before (from the block's start for the first) and the style, each a base-128 varint. A
+ * change every few characters costs about two bytes.
+ */
+function encodeChanges(pos: readonly number[], style: readonly number[]): Uint8Array | null {
+  const n = pos.length
+  if (n === 0) return null
+  let size = varintSize(n)
+  for (let i = 0, prev = 0; i < n; prev = pos[i], i++) {
+    size += varintSize(pos[i] - prev) + varintSize(style[i])
+  }
+  const out = new Uint8Array(size)
+  let at = putVarint(out, 0, n)
+  for (let i = 0, prev = 0; i < n; prev = pos[i], i++) {
+    at = putVarint(out, at, pos[i] - prev)
+    at = putVarint(out, at, style[i])
+  }
+  return out
+}
+
+function decodeChanges(bytes: Uint8Array | null): [Uint32Array, Uint16Array | Uint32Array] {
+  if (!bytes) return [NO_CHANGES, NO_CHANGES]
+  let at = 0
+  const read = (): number => {
+    let v = 0
+    let scale = 1
+    let b: number
+    do {
+      b = bytes[at++]
+      v += (b & 0x7f) * scale
+      scale *= 128
+    } while (b & 0x80)
+    return v
+  }
+  const n = read()
+  const pos = new Uint32Array(n)
+  const style = new Uint16Array(n)
+  for (let i = 0, p = 0; i < n; i++) {
+    p += read()
+    pos[i] = p
+    style[i] = read()
+  }
+  return [pos, style]
+}
+
+function varintSize(v: number): number {
+  let n = 1
+  while (v >= 0x80) {
+    v = Math.floor(v / 128)
+    n++
+  }
+  return n
+}
+
+function putVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v % 128) | 0x80
+    v = Math.floor(v / 128)
+  }
+  out[at++] = v
+  return at
 }

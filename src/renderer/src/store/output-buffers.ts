@@ -46,6 +46,24 @@ export interface GapMarker {
   error: string | null
 }
 
+/** Output still missing before chunks read back for a gap (the read was limited). */
+export interface GapRemaining {
+  beforeSeq: number
+  chars: number | null
+}
+
+/** A gap being replaced by chunks read back from disk, a step at a time. */
+export interface GapSplice {
+  /**
+   * Lay out more of the chunks, until `deadline` on the clock `now` (`performance.now` unless
+   * given) and at least one piece. Returns true once everything is spliced in.
+   */
+  step(deadline: number, now?: () => number): boolean
+}
+
+/** Largest piece of a chunk laid out at once when splicing a gap a step at a time. */
+export const SPLICE_PIECE_CHARS = 16 * 1024
+
 /** Where a row is: line `index` of `store`, or a gap marker. */
 export type RowRef =
   { store: LineStore; index: number; gap?: undefined } | { gap: GapMarker; store?: undefined }
@@ -393,6 +411,8 @@ export class ProcessOutput {
     const store = new LineStore(this.lineCap)
     const live = this.segs[this.segs.length - 1]
     if (live.store && live.store.count === 0) this.segs.pop()
+    // Only new output is written from here on, to the new store.
+    else live.store?.close()
     this.segs.push({ gap }, { store })
     this.writer.retarget(store)
     this.lastSeq = Math.max(this.lastSeq, beforeSeq - 1)
@@ -409,16 +429,58 @@ export class ProcessOutput {
    * Replace `gap` with the chunks read back for it. `remaining` describes output still
    * missing before them (the read was limited), which keeps a smaller marker.
    */
-  spliceGap(
+  spliceGap(gap: GapMarker, chunks: readonly OutputChunk[], remaining: GapRemaining | null): void {
+    this.beginSplice(gap, chunks, remaining, Infinity).step(Infinity)
+  }
+
+  /**
+   * {@link spliceGap} a step at a time: megabytes read back from disk take a good part of a
+   * second to lay out as lines, which as one task would freeze the page. The lines are built
+   * aside, in pieces of `pieceChars` of a chunk (with the same result as whole chunks), and
+   * put in place of the marker in the last step; output arriving meanwhile goes on as usual.
+   * Should the marker be gone by then (dropped to stay within bounds, or cleared), nothing is
+   * spliced.
+   */
+  beginSplice(
     gap: GapMarker,
     chunks: readonly OutputChunk[],
-    remaining: { beforeSeq: number; chars: number | null } | null,
-  ): void {
-    const at = this.segs.findIndex((s) => s.gap === gap)
-    if (at < 0) return
+    remaining: GapRemaining | null,
+    pieceChars = SPLICE_PIECE_CHARS,
+  ): GapSplice {
+    if (!this.segs.some((s) => s.gap === gap)) return { step: () => true }
+    const { afterSeq, beforeSeq } = gap
     const store = new LineStore(this.lineCap)
     const writer = new LineWriter(store)
-    for (const c of chunks) if (c.seq > gap.afterSeq && c.seq < gap.beforeSeq) writer.write(c)
+    let next = 0
+    let offset = 0
+    let done = false
+    const step = (deadline: number, now: () => number = () => performance.now()): boolean => {
+      if (done) return true
+      while (next < chunks.length) {
+        const c = chunks[next]
+        if (c.seq > afterSeq && c.seq < beforeSeq) {
+          const end = Math.min(c.data.length, offset + pieceChars)
+          const whole = offset === 0 && end === c.data.length
+          writer.write(c, whole ? c.data : c.data.slice(offset, end), end === c.data.length)
+          if (end < c.data.length) offset = end
+          else {
+            next++
+            offset = 0
+          }
+        } else next++
+        if (next < chunks.length && deadline !== Infinity && now() >= deadline) return false
+      }
+      done = true
+      this.finishSplice(gap, store, remaining)
+      return true
+    }
+    return { step }
+  }
+
+  private finishSplice(gap: GapMarker, store: LineStore, remaining: GapRemaining | null): void {
+    const at = this.segs.findIndex((s) => s.gap === gap)
+    if (at < 0) return
+    store.close()
     const replacement: Segment[] = []
     if (remaining) {
       replacement.push({
@@ -475,17 +537,13 @@ export class ProcessOutput {
         continue
       }
       const store = first.store
-      let drop = 0
-      let freed = 0
-      const keep = last ? 1 : 0
-      while (
-        drop < store.count - keep &&
-        (lines - drop > this.maxLines || chars - freed > this.maxChars)
-      ) {
-        freed += store.len(drop) + 1
-        drop++
-      }
+      // The fewest oldest lines that bring both counts within bounds (the last store keeps one).
+      let drop = Math.max(0, lines - this.maxLines)
+      if (chars > this.maxChars) drop = Math.max(drop, store.linesHolding(chars - this.maxChars))
+      drop = Math.max(0, Math.min(drop, store.count - (last ? 1 : 0)))
+      const before = store.chars
       store.dropFront(drop)
+      const freed = before - store.chars
       lines -= drop
       chars -= freed
       this.rowBase += drop

@@ -4,8 +4,9 @@
  * cap. A range may span runs (a restart inside it), so runs are read newest first until the
  * range is covered.
  */
-import type { CorralBridge, OutputChunk, ProcessId } from '../../../shared/contract'
-import { ProcessOutput, type GapMarker } from './output-buffers'
+import type { CorralBridge, OutputChunk, ProcessId, RunOutput } from '../../../shared/contract'
+import { nextFrame } from './frames'
+import { ProcessOutput, type GapMarker, type GapSplice } from './output-buffers'
 
 /** The bridge calls the loader needs. */
 export type RangeBridge = Pick<CorralBridge, 'runs' | 'runOutput'>
@@ -16,6 +17,22 @@ export const LOAD_LIMIT_BYTES = 16 * 1024 * 1024
 export const FULL_LINE_LIMIT_BYTES = 64 * 1024 * 1024
 /** Runs looked at for one range. */
 const MAX_RUNS = 20
+/**
+ * Time per animation frame spent laying out a loaded range as lines. Next to the time live
+ * output takes (sync.ts) and rendering, frames stay short; 16 MB of short lines take a few
+ * dozen frames.
+ */
+export const LOAD_STEP_MS = 8
+
+/** How {@link loadGap} spreads its work over frames (tests inject their own). */
+export interface LoadOptions {
+  /** Runs a callback before the next paint; {@link nextFrame} unless given. */
+  scheduleFrame?: (callback: () => void) => void
+  /** Milliseconds of some monotonic clock; `performance.now` unless given. */
+  now?: () => number
+  /** Time per frame; {@link LOAD_STEP_MS} unless given. */
+  stepMs?: number
+}
 
 export interface RangeRead {
   chunks: OutputChunk[]
@@ -24,6 +41,13 @@ export interface RangeRead {
   skippedBytes: number
 }
 
+/**
+ * Most text asked for at once. An answer arrives as one message that the page takes in
+ * (decodes and parses) in one task, about 7 ms per MB: 16 MB at once would be frames of a
+ * quarter of a second, so a large range is read newest first in steps of this size.
+ */
+export const READ_STEP_BYTES = 2 * 1024 * 1024
+
 /** Chunks with `afterSeq < seq < beforeSeq`, newest kept within `limitBytes`. */
 export async function readRange(
   bridge: RangeBridge,
@@ -31,6 +55,7 @@ export async function readRange(
   afterSeq: number,
   beforeSeq: number,
   limitBytes: number,
+  stepBytes = READ_STEP_BYTES,
 ): Promise<RangeRead> {
   const runs = await bridge.runs(id)
   const parts: OutputChunk[][] = []
@@ -38,41 +63,64 @@ export async function readRange(
   let before = beforeSeq
   let incomplete = false
   let skippedBytes = 0
-  for (const run of runs.slice(0, MAX_RUNS)) {
-    if (before <= afterSeq + 1) break
-    if (budget <= 0) {
-      incomplete = true
-      break
-    }
-    const out = await bridge.runOutput(id, run.runId, {
+  const read = (runId: string, limit: number): Promise<RunOutput> =>
+    bridge.runOutput(id, runId, {
       afterSeq,
       beforeSeq: before,
-      limitBytes: Math.max(1, Math.floor(budget)),
+      limitBytes: Math.max(1, Math.floor(limit)),
     })
-    if (out.chunks.length === 0) {
-      // Runs are contiguous in sequence numbers: an empty run after one with output means the
-      // range is covered.
-      if (parts.length > 0) break
-      continue
-    }
-    parts.unshift(out.chunks)
-    for (const c of out.chunks) budget -= c.data.length
-    before = out.chunks[0].seq
-    if (out.skippedBytes > 0) {
-      incomplete = true
-      skippedBytes = out.skippedBytes
-      break
+  runs: for (const run of runs.slice(0, MAX_RUNS)) {
+    /** Bytes of this run older than what was read of it so far. */
+    let older = 0
+    let found = false
+    for (;;) {
+      if (before <= afterSeq + 1) break runs
+      if (budget <= 0) {
+        incomplete = true
+        skippedBytes = older
+        break runs
+      }
+      let step = Math.min(budget, stepBytes)
+      let out = await read(run.runId, step)
+      while (out.chunks.length === 0 && out.skippedBytes > 0 && step < budget) {
+        // The newest chunk left is larger than a step: ask for more until it comes.
+        step = Math.min(budget, step * 2)
+        out = await read(run.runId, step)
+      }
+      if (out.chunks.length === 0) {
+        if (out.skippedBytes > 0) {
+          // What is left does not fit in the budget.
+          incomplete = true
+          skippedBytes = out.skippedBytes
+          break runs
+        }
+        // Runs are contiguous in sequence numbers: an empty run after one with output means
+        // the range is covered.
+        if (parts.length > 0 && !found) break runs
+        break
+      }
+      found = true
+      parts.unshift(out.chunks)
+      for (const c of out.chunks) budget -= c.data.length
+      before = out.chunks[0].seq
+      older = out.skippedBytes
+      // Nothing older in this run: on to the one before it.
+      if (older === 0) break
     }
   }
   return { chunks: parts.flat(), incomplete, skippedBytes }
 }
 
-/** Load a gap marker's range and splice it into the buffer; errors stay on the marker. */
+/**
+ * Load a gap marker's range and splice it into the buffer, laid out a slice per frame (the
+ * marker says it is loading until then); errors stay on the marker.
+ */
 export async function loadGap(
   bridge: RangeBridge,
   id: ProcessId,
   buffer: ProcessOutput,
   gap: GapMarker,
+  options: LoadOptions = {},
 ): Promise<void> {
   gap.loading = true
   gap.error = null
@@ -85,12 +133,30 @@ export async function loadGap(
     const remaining = read.incomplete
       ? { beforeSeq: read.chunks[0].seq, chars: read.skippedBytes > 0 ? read.skippedBytes : null }
       : null
-    buffer.spliceGap(gap, read.chunks, remaining)
+    await inFrames(buffer.beginSplice(gap, read.chunks, remaining), options)
   } catch (err) {
     gap.error = err instanceof Error ? err.message : String(err)
   } finally {
     gap.loading = false
   }
+}
+
+/** Run `splice` a step per frame until it is done. */
+function inFrames(splice: GapSplice, options: LoadOptions): Promise<void> {
+  const schedule = options.scheduleFrame ?? nextFrame
+  const now = options.now ?? (() => performance.now())
+  const stepMs = options.stepMs ?? LOAD_STEP_MS
+  return new Promise((resolve, reject) => {
+    const frame = (): void => {
+      try {
+        if (splice.step(now() + stepMs, now)) resolve()
+        else schedule(frame)
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)))
+      }
+    }
+    schedule(frame)
+  })
 }
 
 /**

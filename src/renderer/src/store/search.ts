@@ -160,25 +160,26 @@ export class Search {
     let result = -1
     while (line < store.count) {
       const block = store.blockAt(line)
+      const text = block.text
       const stop = block.endLine
-      const lo = store.startOf(line) - block.start
-      const hi = store.startOf(stop - 1) - block.start + store.len(stop - 1)
+      // Lines are found by walking the block's separators as far as matches go: a block
+      // without matches costs one regex pass and nothing else.
       let li = line
-      let ls = lo
-      let le = lo + store.len(li)
-      re.lastIndex = lo
+      let ls = store.startOf(line) - block.start
+      let le = lineEnd(text, ls)
+      re.lastIndex = ls
       let m: RegExpExecArray | null
-      while ((m = re.exec(block.text)) !== null && m.index < hi) {
+      while ((m = re.exec(text)) !== null) {
         const len = m[0].length
         if (len === 0) {
           re.lastIndex = m.index + 1
           continue
         }
         const pos = m.index
-        while (li + 1 < stop && store.startOf(li + 1) - block.start <= pos) {
+        while (li + 1 < stop && le < pos) {
           li++
-          ls = store.startOf(li) - block.start
-          le = ls + store.len(li)
+          ls = le + 1
+          le = lineEnd(text, ls)
         }
         if (pos + len > le) continue
         const kind = store.kind(li)
@@ -216,4 +217,10 @@ export class Search {
     this.lens[this.n] = len
     this.n++
   }
+}
+
+/** End of the line starting at `from` in a block: its separator, or the end of the block. */
+function lineEnd(text: string, from: number): number {
+  const nl = text.indexOf('\n', from)
+  return nl < 0 ? text.length : nl
 }

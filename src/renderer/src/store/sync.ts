@@ -26,6 +26,7 @@ import {
   upsertProcess,
   type AppStore,
 } from './app-store'
+import { nextFrame } from './frames'
 import type { OutputBuffers } from './output-buffers'
 import { feedTerminal, pruneTerminalFeeds, terminalFeeds } from './terminal-feeds'
 
@@ -78,12 +79,6 @@ export interface Sync {
 }
 
 /**
- * A hidden page gets no animation frames; the timer makes sure output still lands (cheaply,
- * since nothing renders) so the view is current the moment the page shows again.
- */
-const FRAME_FALLBACK_MS = 250
-
-/**
  * Time per frame spent applying output (line indexing, terminal feeds). The rest of the frame
  * is left to rendering, so a flood never makes frames long: what does not fit waits, and since
  * output is acknowledged only once applied (see {@link ACK_AHEAD_CHARS}), a host
@@ -132,17 +127,6 @@ function defaultScheduleIdle(): SyncOptions['scheduleIdle'] {
   return (callback) => requestIdleCallback((deadline) => callback(() => deadline.timeRemaining()))
 }
 
-function defaultScheduleFrame(callback: () => void): void {
-  let done = false
-  const run = (): void => {
-    if (done) return
-    done = true
-    callback()
-  }
-  requestAnimationFrame(run)
-  setTimeout(run, FRAME_FALLBACK_MS)
-}
-
 /** Output waiting to be applied: a live batch, or the chunks of a snapshot. */
 interface Pending {
   chunks: readonly OutputChunk[]
@@ -169,7 +153,9 @@ interface ProcessQueue {
 
 export function startSync(options: SyncOptions): Sync {
   const { bridge, store, buffers, onError } = options
-  const scheduleFrame = options.scheduleFrame ?? defaultScheduleFrame
+  // A hidden page gets no animation frames: the fallback timer still lands output (cheaply,
+  // since nothing renders), so the view is current the moment the page shows again.
+  const scheduleFrame = options.scheduleFrame ?? nextFrame
   const now = options.now ?? (() => performance.now())
   const budgetMs = options.applyBudgetMs ?? APPLY_BUDGET_MS
   const scheduleIdle =
