@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -127,6 +127,7 @@ export const test = base.extend<
         restartHost: () => Promise.reject(new Error('restartHost is not supported for Electron')),
       })
       await electronApp.close()
+      rmSync(dataDir, { recursive: true, force: true })
       return
     }
     const { proc, url, dataDir } = await startHost()
@@ -151,6 +152,8 @@ export const test = base.extend<
     await use(app)
     await context.close()
     await stopHost(app.hostProcess!)
+    // Run logs of floods add up to gigabytes over many runs of the suite.
+    rmSync(dataDir, { recursive: true, force: true })
   },
 })
 
