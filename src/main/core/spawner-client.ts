@@ -141,7 +141,7 @@ export class SpawnerClient implements Launcher {
   /** Let the spawner go once nothing is left to hear about (Corral is shutting down). */
   close(): void {
     this.closed = true
-    if (this.pending.size === 0 && this.live.size === 0) this.proc?.disconnect()
+    if (this.pending.size === 0 && this.live.size === 0) this.letGo()
   }
 
   private ensure(): ChildProcess {
@@ -216,6 +216,11 @@ export class SpawnerClient implements Launcher {
     this.updateRef()
   }
 
+  /** Close the channel, which ends the spawner (once). */
+  private letGo(): void {
+    if (this.proc?.connected) this.proc.disconnect()
+  }
+
   /** The channel keeps Corral running only while a launch or an exit is still to come. */
   private updateRef(): void {
     const proc = this.proc
@@ -228,7 +233,7 @@ export class SpawnerClient implements Launcher {
     } else {
       proc.unref()
       channel?.unref()
-      if (this.closed) proc.disconnect()
+      if (this.closed) this.letGo()
     }
   }
 }
