@@ -1,9 +1,15 @@
-import { mkdtempSync } from 'node:fs'
+import { appendFileSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { RunInfo } from '../../src/shared/contract'
-import { LOG_HIGH_WATER_BYTES, readLog, RunLog } from '../../src/main/core/run-store'
+import {
+  LOG_HIGH_WATER_BYTES,
+  LogIndex,
+  readLog,
+  RECORD_HEADER_BYTES,
+  RunLog,
+} from '../../src/main/core/run-store'
 
 const info = (): RunInfo => ({
   runId: 'r',
@@ -75,5 +81,34 @@ describe('RunLog', () => {
     expect(log.pending).toBe(0)
     log.end({ kind: 'code', code: 0 }, 'exit', 3)
     expect(errors).toHaveLength(1)
+  })
+})
+
+describe('readLog with a kept LogIndex', () => {
+  it('reads what a fresh scan reads, then only scans what was appended (a torn tail waits)', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'corral-log-')), 'run.log')
+    const log = new RunLog(info(), file, () => {})
+    for (let i = 0; i < 200; i++)
+      log.append(i % 3 ? 'stdout' : 'stderr', i, i, [Buffer.from(`r${i}\n`)])
+    await log.settled()
+    const index = new LogIndex()
+    const ranges = [{}, { afterSeq: 50, beforeSeq: 120 }, { limitBytes: 40 }, { afterSeq: 190 }]
+    for (const range of ranges) {
+      expect(readLog(file, range, index)).toEqual(readLog(file, range))
+    }
+    expect(index.count).toBe(200)
+    const scanned = index.scanned
+    // A record torn in half (its write still in flight) is not indexed until it is whole.
+    const whole = Buffer.concat([Buffer.alloc(RECORD_HEADER_BYTES), Buffer.from('late\n')])
+    whole.writeUInt32LE(5, 4)
+    whole.writeDoubleLE(200, 16)
+    appendFileSync(file, whole.subarray(0, 10))
+    expect(readLog(file, { afterSeq: 199 }, index).records).toEqual([])
+    expect(index.scanned).toBe(scanned)
+    appendFileSync(file, whole.subarray(10))
+    const tail = readLog(file, { afterSeq: 199 }, index).records
+    expect(tail.map((r) => [r.seq, r.data.toString()])).toEqual([[200, 'late\n']])
+    expect(index.count).toBe(201)
+    expect(readLog(file, {}, index)).toEqual(readLog(file))
   })
 })

@@ -12,7 +12,7 @@ import path from 'node:path'
 export function writeFileAtomic(file: string, data: string, durable = true): void {
   const dir = path.dirname(file)
   fs.mkdirSync(dir, { recursive: true })
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`)
+  const tmp = tempPath(file)
   const fd = fs.openSync(tmp, 'w', 0o600)
   try {
     fs.writeSync(fd, data)
@@ -29,6 +29,11 @@ export function writeFileAtomic(file: string, data: string, durable = true): voi
       fs.closeSync(dirFd)
     }
   }
+}
+
+/** The temporary file a write of `file` goes through (see {@link removeStaleTemps}). */
+function tempPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
 }
 
 /** Remove temporary files an interrupted {@link writeFileAtomic} left beside `file`. */
@@ -50,7 +55,7 @@ export function removeStaleTemps(file: string): void {
 
 /** {@link writeFileAtomic} without fsyncs, off the event loop; the directory must exist. */
 async function writeFileAtomicAsync(file: string, data: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+  const tmp = tempPath(file)
   await fs.promises.writeFile(tmp, data, { mode: 0o600 })
   await fs.promises.rename(tmp, file)
 }

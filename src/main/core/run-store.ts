@@ -21,6 +21,9 @@ export const RETAIN_RUNS = 20
 export const RETAIN_BYTES = 200 * 1024 * 1024
 /** Most log bytes returned by one {@link RunStore.read}; older bytes are skipped and counted. */
 export const READ_LIMIT_BYTES = 8 * 1024 * 1024
+/** Logs whose record index is kept between reads, and the most records one may have. */
+const MAX_INDEXED_LOGS = 8
+const MAX_INDEXED_RECORDS = 1_000_000
 
 /**
  * Record layout of a run log: a 24-byte header, then the bytes exactly as the child wrote
@@ -217,6 +220,8 @@ function runAll(fns: (() => void)[]): void {
  */
 export class RunStore {
   private readonly live = new Map<string, RunLog>()
+  /** Record indexes of recently read logs, newest last. */
+  private readonly logIndexes = new Map<string, LogIndex>()
   /** Per process: its directory made (once), and the writer of its index. */
   private readonly dirs = new Map<ProcessId, Promise<unknown>>()
   private readonly indexWriters = new Map<ProcessId, AtomicFileWriter>()
@@ -280,11 +285,18 @@ export class RunStore {
     await this.live.get(this.key(processId, runId))?.settled()
     const run = this.index(processId).find((r) => r.runId === runId)
     if (!run) throw new CorralError('NO_SUCH_RUN', `No run "${runId}" of process "${processId}".`)
-    const records = readLog(this.logFile(processId, runId), {
-      afterSeq: range.afterSeq ?? -1,
-      beforeSeq: range.beforeSeq ?? Infinity,
-      limitBytes: range.limitBytes ?? READ_LIMIT_BYTES,
-    })
+    const file = this.logFile(processId, runId)
+    const index = this.logIndexes.get(file) ?? new LogIndex()
+    const records = readLog(
+      file,
+      {
+        afterSeq: range.afterSeq ?? -1,
+        beforeSeq: range.beforeSeq ?? Infinity,
+        limitBytes: range.limitBytes ?? READ_LIMIT_BYTES,
+      },
+      index,
+    )
+    this.rememberIndex(file, index)
     const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') }
     const chunks: OutputChunk[] = records.records.map((r) => ({
       seq: r.seq,
@@ -305,10 +317,24 @@ export class RunStore {
   deleteProcess(processId: ProcessId): void {
     this.indexes.delete(processId)
     this.dirs.delete(processId)
+    const dir = path.join(this.options.root, processId)
+    for (const file of [...this.logIndexes.keys()]) {
+      if (path.dirname(file) === dir) this.logIndexes.delete(file)
+    }
     // A write in flight fails once the directory is gone, which is the goal.
     void this.indexWriters.get(processId)?.cancel()
     this.indexWriters.delete(processId)
     fs.rmSync(path.join(this.options.root, processId), { recursive: true, force: true })
+  }
+
+  /** Keep the index of a log just read, for the next read of it (a few logs, bounded). */
+  private rememberIndex(file: string, index: LogIndex): void {
+    this.logIndexes.delete(file)
+    if (index.count > MAX_INDEXED_RECORDS) return
+    this.logIndexes.set(file, index)
+    if (this.logIndexes.size > MAX_INDEXED_LOGS) {
+      this.logIndexes.delete(this.logIndexes.keys().next().value as string)
+    }
   }
 
   /** Make the process's directory (once), off the event loop. */
@@ -334,7 +360,9 @@ export class RunStore {
     }
     for (const old of runs.splice(keep)) {
       if (this.live.has(this.key(processId, old.runId))) continue
-      fs.rm(this.logFile(processId, old.runId), { force: true }, () => {})
+      const file = this.logFile(processId, old.runId)
+      this.logIndexes.delete(file)
+      fs.rm(file, { force: true }, () => {})
     }
   }
 
@@ -402,12 +430,67 @@ export interface ReadLogOptions {
 }
 
 /**
+ * Where each record of a log file is, learnt once: logs only grow, so a later read of the same
+ * file scans only the headers appended since (a view loading a range in steps reads the same
+ * log several times). Typed arrays, about 30 bytes a record.
+ */
+export class LogIndex {
+  /** Bytes of the file whose records are indexed. */
+  scanned = 0
+  count = 0
+  seq = new Float64Array(64)
+  time = new Float64Array(64)
+  offset = new Float64Array(64)
+  length = new Uint32Array(64)
+  stream = new Uint8Array(64)
+
+  /** Index the whole records in `fd` up to `size` that are not indexed yet. */
+  extend(fd: number, size: number): void {
+    if (size < this.scanned) this.scanned = this.count = 0
+    const header = Buffer.alloc(RECORD_HEADER_BYTES)
+    while (this.scanned + RECORD_HEADER_BYTES <= size) {
+      fs.readSync(fd, header, 0, RECORD_HEADER_BYTES, this.scanned)
+      const length = header.readUInt32LE(4)
+      // A truncated last record (Corral died mid-write, or the write is in flight) waits.
+      if (this.scanned + RECORD_HEADER_BYTES + length > size) break
+      if (this.count === this.seq.length) this.grow()
+      const i = this.count++
+      this.stream[i] = header.readUInt8(0)
+      this.length[i] = length
+      this.time[i] = header.readDoubleLE(8)
+      this.seq[i] = header.readDoubleLE(16)
+      this.offset[i] = this.scanned + RECORD_HEADER_BYTES
+      this.scanned += RECORD_HEADER_BYTES + length
+    }
+  }
+
+  private grow(): void {
+    const n = this.seq.length * 2
+    const more = <T extends Float64Array | Uint32Array | Uint8Array>(
+      a: T,
+      make: new (n: number) => T,
+    ): T => {
+      const b = new make(n)
+      b.set(a)
+      return b
+    }
+    this.seq = more(this.seq, Float64Array)
+    this.time = more(this.time, Float64Array)
+    this.offset = more(this.offset, Float64Array)
+    this.length = more(this.length, Uint32Array)
+    this.stream = more(this.stream, Uint8Array)
+  }
+}
+
+/**
  * Read the records of a log with `afterSeq < seq < beforeSeq`, keeping the newest ones within
- * `limitBytes` of payload. A truncated last record (Corral died mid-write) is ignored.
+ * `limitBytes` of payload. A truncated last record (Corral died mid-write) is ignored. Pass the
+ * file's {@link LogIndex} from an earlier read to scan only what was appended since.
  */
 export function readLog(
   file: string,
   { afterSeq = -1, beforeSeq = Infinity, limitBytes = Infinity }: ReadLogOptions = {},
+  index = new LogIndex(),
 ): { records: LogRecord[]; skippedBytes: number } {
   let fd: number
   try {
@@ -416,32 +499,22 @@ export function readLog(
     return { records: [], skippedBytes: 0 }
   }
   try {
-    const size = fs.fstatSync(fd).size
-    const header = Buffer.alloc(RECORD_HEADER_BYTES)
-    const index: (Omit<LogRecord, 'data'> & { offset: number; length: number })[] = []
-    let offset = 0
-    while (offset + RECORD_HEADER_BYTES <= size) {
-      fs.readSync(fd, header, 0, RECORD_HEADER_BYTES, offset)
-      const length = header.readUInt32LE(4)
-      if (offset + RECORD_HEADER_BYTES + length > size) break
-      const seq = header.readDoubleLE(16)
-      if (seq > afterSeq && seq < beforeSeq) {
-        const stream: LogStream = header.readUInt8(0) === 1 ? 'stderr' : 'stdout'
-        const time = header.readDoubleLE(8)
-        index.push({ offset: offset + RECORD_HEADER_BYTES, stream, seq, time, length })
-      }
-      offset += RECORD_HEADER_BYTES + length
+    index.extend(fd, fs.fstatSync(fd).size)
+    const inRange: number[] = []
+    for (let i = 0; i < index.count; i++) {
+      if (index.seq[i] > afterSeq && index.seq[i] < beforeSeq) inRange.push(i)
     }
-    let first = index.length
+    let first = inRange.length
     let total = 0
-    while (first > 0 && total + index[first - 1].length <= limitBytes)
-      total += index[--first].length
+    while (first > 0 && total + index.length[inRange[first - 1]] <= limitBytes)
+      total += index.length[inRange[--first]]
     let skippedBytes = 0
-    for (let i = 0; i < first; i++) skippedBytes += index[i].length
-    const records = index.slice(first).map((r) => {
-      const data = Buffer.alloc(r.length)
-      fs.readSync(fd, data, 0, r.length, r.offset)
-      return { stream: r.stream, seq: r.seq, time: r.time, data }
+    for (let k = 0; k < first; k++) skippedBytes += index.length[inRange[k]]
+    const records = inRange.slice(first).map((i) => {
+      const data = Buffer.alloc(index.length[i])
+      fs.readSync(fd, data, 0, data.length, index.offset[i])
+      const stream: LogStream = index.stream[i] === 1 ? 'stderr' : 'stdout'
+      return { stream, seq: index.seq[i], time: index.time[i], data }
     })
     return { records, skippedBytes }
   } finally {

@@ -17,6 +17,7 @@ type CloseListener = (code: number | null, signal: NodeJS.Signals | null) => voi
 interface Pending {
   resolve: (child: RemoteChild) => void
   reject: (err: Error) => void
+  /** The child's pid once its first socket arrived (it runs), else 0. */
   pid: number
   sockets: (Socket | null)[]
 }
@@ -105,11 +106,6 @@ export class SpawnerClient implements Launcher {
     return !this.fallback && !this.closed
   }
 
-  /** The spawner's pid, once started. */
-  get pid(): number | undefined {
-    return this.proc?.pid
-  }
-
   /** Start the spawner now rather than on the first launch. */
   warmUp(): void {
     if (this.active) this.ensure()
@@ -184,8 +180,6 @@ export class SpawnerClient implements Launcher {
       }
       p.pid = msg.pid
       if (!handle) {
-        // Without all three sockets the child would run unwatched.
-        signalGroup(msg.pid, 'SIGKILL')
         this.settleFailed(msg.id, new Error(`the spawner handed over no socket for fd ${msg.fd}`))
         return
       }
@@ -211,6 +205,9 @@ export class SpawnerClient implements Launcher {
     const p = this.pending.get(id)
     if (!p) return
     this.pending.delete(id)
+    // A child already started (some sockets arrived, then the spawner failed or died) would
+    // run unwatched.
+    if (p.pid > 0) signalGroup(p.pid, 'SIGKILL')
     for (const s of p.sockets) s?.destroy()
     p.reject(err)
     this.updateRef()
