@@ -196,7 +196,7 @@ describe('headless host', () => {
       endReason: 'host-exit',
       exit: { kind: 'signal', signal: 'SIGTERM' },
     })
-    const log = readLog(path.join(dataDir, 'runs', id, `${runs[0].runId}.log`))
+    const log = await readLog(path.join(dataDir, 'runs', id, `${runs[0].runId}.log`))
     expect(Buffer.concat(log.records.map((rec) => rec.data)).toString()).toBe('before-shutdown\n')
   })
 

@@ -58,7 +58,7 @@ export function bindIpc(host: Host, win: BrowserWindow, appOrigin: string): () =
       size: (chunk) => chunk.data.length,
       queued: () => 0,
     },
-    (id, afterSeq) => host.outputSince(id, afterSeq),
+    (id, afterSeq, maxBytes) => host.outputSince(id, afterSeq, maxBytes),
   )
   const onAck = (event: IpcMainEvent, size: unknown): void => {
     if (!isTrustedFrame(event.senderFrame, win.webContents.mainFrame, appOrigin)) return

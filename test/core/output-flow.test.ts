@@ -8,6 +8,8 @@ import { sleep } from '../helpers'
 function setup() {
   const buffer = new OutputBuffer('p', 8 * 1024 * 1024)
   const sent: OutputBatch[] = []
+  /** Chunks copied out of the buffer for catch-ups. */
+  const copied: OutputChunk[] = []
   const flow = new OutputFlow(
     {
       send: (batch) => {
@@ -17,7 +19,11 @@ function setup() {
       size: (c) => c.data.length,
       queued: () => 0,
     },
-    (id, afterSeq) => buffer.snapshot(afterSeq),
+    (id, afterSeq, maxSize) => {
+      const snap = buffer.snapshot(afterSeq, maxSize)
+      copied.push(...snap.chunks)
+      return snap
+    },
   )
   /** New output of process "p", as the supervisor would emit it. */
   const produce = (chunks: number, chars: number): OutputBatch => {
@@ -32,7 +38,7 @@ function setup() {
   }
   const seqs = (): number[] =>
     sent.filter((b) => b.id === 'p').flatMap((b) => b.chunks.map((c: OutputChunk) => c.seq))
-  return { flow, sent, produce, seqs }
+  return { flow, sent, produce, seqs, copied }
 }
 
 let flows: OutputFlow[] = []
@@ -50,7 +56,7 @@ describe('OutputFlow', () => {
   })
 
   it('holds a flood to the window, lets a quiet process through, and catches up with the newest output after an ack', async () => {
-    const { flow, sent, produce, seqs } = setup()
+    const { flow, sent, produce, seqs, copied } = setup()
     flows.push(flow)
     flow.ack(0) // the viewer acknowledges from now on
     // 10 batches of 4 x 64 KiB: far beyond the window.
@@ -79,6 +85,8 @@ describe('OutputFlow', () => {
     expect(after.chunks.at(-1)!.seq).toBe(39)
     expect(after.chunks[0].seq).toBeGreaterThan(before.at(-1)! + 1)
     expect(after.chunks.reduce((n, c) => n + c.data.length, 0)).toBeLessThanOrEqual(FLOW_CATCH_UP)
+    // Only what was sent was copied out of the buffer, not the whole skipped backlog.
+    expect(copied.reduce((n, c) => n + c.data.length, 0)).toBeLessThanOrEqual(FLOW_CATCH_UP)
     // Never anything twice.
     expect(new Set(seqs()).size).toBe(seqs().length)
   })

@@ -52,7 +52,7 @@ describe('RunLog', () => {
     await new Promise((r) => setImmediate(r))
     expect(closed).toBe(1)
     expect(log.info.bytes).toBe(pieces * piece.length)
-    const { records } = readLog(file)
+    const { records } = await readLog(file)
     expect(records.map((r) => r.seq)).toEqual([...Array(pieces).keys()])
     expect(records.map((r) => r.stream)).toEqual(
       records.map((_, i) => (i % 2 ? 'stderr' : 'stdout')),
@@ -94,7 +94,7 @@ describe('readLog with a kept LogIndex', () => {
     const index = new LogIndex()
     const ranges = [{}, { afterSeq: 50, beforeSeq: 120 }, { limitBytes: 40 }, { afterSeq: 190 }]
     for (const range of ranges) {
-      expect(readLog(file, range, index)).toEqual(readLog(file, range))
+      expect(await readLog(file, range, index)).toEqual(await readLog(file, range))
     }
     expect(index.count).toBe(200)
     const scanned = index.scanned
@@ -103,12 +103,57 @@ describe('readLog with a kept LogIndex', () => {
     whole.writeUInt32LE(5, 4)
     whole.writeDoubleLE(200, 16)
     appendFileSync(file, whole.subarray(0, 10))
-    expect(readLog(file, { afterSeq: 199 }, index).records).toEqual([])
+    expect((await readLog(file, { afterSeq: 199 }, index)).records).toEqual([])
     expect(index.scanned).toBe(scanned)
     appendFileSync(file, whole.subarray(10))
-    const tail = readLog(file, { afterSeq: 199 }, index).records
+    const tail = (await readLog(file, { afterSeq: 199 }, index)).records
     expect(tail.map((r) => [r.seq, r.data.toString()])).toEqual([[200, 'late\n']])
     expect(index.count).toBe(201)
-    expect(readLog(file, {}, index)).toEqual(readLog(file))
+    expect(await readLog(file, {}, index)).toEqual(await readLog(file))
+  })
+
+  it('reads records of every size, across scan blocks and read spans, against what was written', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'corral-log-')), 'run.log')
+    const log = new RunLog(info(), file, () => {})
+    // Small records many to a scan block, headers straddling block ends, records larger than
+    // a block and than a read span.
+    const sizes = [
+      3,
+      70_000,
+      1,
+      65_500,
+      5 * 1024 * 1024,
+      17,
+      ...Array.from({ length: 3000 }, (_, i) => 1 + (i % 50)),
+      200_000,
+    ]
+    const written = sizes.map((n, seq) => {
+      const data = Buffer.alloc(n, 97 + (seq % 26))
+      log.append(seq % 2 ? 'stderr' : 'stdout', seq, 1000 + seq, [data])
+      return { seq, data }
+    })
+    await log.settled()
+    const index = new LogIndex()
+    const ranges = [
+      {},
+      { afterSeq: 3, beforeSeq: 8 },
+      { limitBytes: 1_000_000 },
+      { afterSeq: 100, limitBytes: 1000 },
+    ]
+    // Two reads at once share the index (its scans take turns).
+    const results = await Promise.all(ranges.map((range) => readLog(file, range, index)))
+    results.forEach((got, k) => {
+      const { afterSeq = -1, beforeSeq = Infinity, limitBytes = Infinity } = ranges[k]
+      const inRange = written.filter((w) => w.seq > afterSeq && w.seq < beforeSeq)
+      let first = inRange.length
+      for (let total = 0; first > 0 && total + inRange[first - 1].data.length <= limitBytes;)
+        total += inRange[--first].data.length
+      const kept = inRange.slice(first)
+      expect(got.records.map((r) => r.seq)).toEqual(kept.map((w) => w.seq))
+      expect(got.records.every((r, i) => r.data.equals(kept[i].data))).toBe(true)
+      expect(got.records.every((r) => r.time === 1000 + r.seq)).toBe(true)
+      expect(got.skippedBytes).toBe(inRange.slice(0, first).reduce((n, w) => n + w.data.length, 0))
+    })
+    expect(index.count).toBe(sizes.length)
   })
 })

@@ -230,7 +230,7 @@ describe('run history and logs on disk', () => {
     await rec.supervisor.logsWritten()
     const run = rec.supervisor.runs(p.id)[0]
     expect(run.bytes).toBe(50 * 1024 * 1024)
-    const { records } = readLog(path.join(dataDir, 'runs', p.id, `${run.runId}.log`))
+    const { records } = await readLog(path.join(dataDir, 'runs', p.id, `${run.runId}.log`))
     const out = Buffer.concat(records.filter((r) => r.stream === 'stdout').map((r) => r.data))
     const err = Buffer.concat(records.filter((r) => r.stream === 'stderr').map((r) => r.data))
     const expected = expectedBurst(50 * 1024 * 1024)

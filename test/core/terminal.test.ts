@@ -133,7 +133,7 @@ describePty('terminal mode', () => {
     expect(end.exit).toEqual({ kind: 'code', code: 0 })
     await rec.supervisor.logsWritten()
     const file = path.join(dataDir, 'runs', p.id, `${end.runId}.log`)
-    const { records } = readLog(file)
+    const { records } = await readLog(file)
     const logged = Buffer.concat(records.map((r) => r.data)).toString('utf8')
     expect(records.every((r) => r.stream === 'stdout')).toBe(true)
     expect(logged).toContain('héllo \x1b[31mred\x1b[0m 日本\r\n')

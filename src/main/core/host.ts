@@ -94,12 +94,13 @@ export class Host {
   }
 
   /**
-   * Retained output of a process after `afterSeq`, synchronously, for transports that
-   * catch a slow client up; null if the process is gone.
+   * Retained output of a process after `afterSeq` (only the newest that fits in about
+   * `maxBytes`), synchronously, for transports that catch a slow client up; null if the
+   * process is gone.
    */
-  outputSince(id: ProcessId, afterSeq: number): OutputSnapshot | null {
+  outputSince(id: ProcessId, afterSeq: number, maxBytes?: number): OutputSnapshot | null {
     try {
-      return this.supervisor.output(id, afterSeq)
+      return this.supervisor.output(id, afterSeq, maxBytes)
     } catch {
       // Removed meanwhile: nothing to catch up on.
       return null

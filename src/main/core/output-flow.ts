@@ -52,7 +52,16 @@ export class OutputFlow {
 
   constructor(
     private readonly transport: FlowTransport,
-    private readonly outputSince: (id: ProcessId, afterSeq: number) => OutputSnapshot | null,
+    /**
+     * Retained output after `afterSeq`, only the newest that fits in about `maxSize` (the
+     * snapshot copies what it returns out of the process's ring: a catch-up copies what it
+     * sends, not the whole backlog it skips).
+     */
+    private readonly outputSince: (
+      id: ProcessId,
+      afterSeq: number,
+      maxSize: number,
+    ) => OutputSnapshot | null,
   ) {}
 
   /** A batch of new output for this viewer. */
@@ -129,7 +138,7 @@ export class OutputFlow {
   private catchUp(): void {
     if (!this.drained()) return
     for (const [id, afterSeq] of this.heldBack) {
-      const snap = this.outputSince(id, afterSeq)
+      const snap = this.outputSince(id, afterSeq, FLOW_CATCH_UP)
       // Skip ahead: only the newest output, up to a bound.
       if (snap && snap.chunks.length) this.send({ id, chunks: this.newestWithin(snap.chunks) })
     }

@@ -287,7 +287,7 @@ export class RunStore {
     if (!run) throw new CorralError('NO_SUCH_RUN', `No run "${runId}" of process "${processId}".`)
     const file = this.logFile(processId, runId)
     const index = this.logIndexes.get(file) ?? new LogIndex()
-    const records = readLog(
+    const records = await readLog(
       file,
       {
         afterSeq: range.afterSeq ?? -1,
@@ -429,10 +429,16 @@ export interface ReadLogOptions {
   limitBytes?: number
 }
 
+/** Bytes read at a time while scanning a log's record headers. */
+const SCAN_BLOCK_BYTES = 64 * 1024
+/** Most bytes read in one go while reading records back (neighbouring records come together). */
+const READ_SPAN_BYTES = 4 * 1024 * 1024
+
 /**
  * Where each record of a log file is, learnt once: logs only grow, so a later read of the same
  * file scans only the headers appended since (a view loading a range in steps reads the same
- * log several times). Typed arrays, about 30 bytes a record.
+ * log several times). Typed arrays, about 30 bytes a record. Scans read blocks on the thread
+ * pool, one at a time per index.
  */
 export class LogIndex {
   /** Bytes of the file whose records are indexed. */
@@ -443,22 +449,42 @@ export class LogIndex {
   offset = new Float64Array(64)
   length = new Uint32Array(64)
   stream = new Uint8Array(64)
+  /** The scan in progress: reads sharing this index wait for it instead of scanning twice. */
+  private scanning: Promise<void> = Promise.resolve()
 
-  /** Index the whole records in `fd` up to `size` that are not indexed yet. */
-  extend(fd: number, size: number): void {
+  /** Index the whole records in `file` up to `size` that are not indexed yet. */
+  extend(file: fs.promises.FileHandle, size: number): Promise<void> {
+    const next = this.scanning.then(() => this.scan(file, size))
+    this.scanning = next.catch(() => {})
+    return next
+  }
+
+  private async scan(file: fs.promises.FileHandle, size: number): Promise<void> {
     if (size < this.scanned) this.scanned = this.count = 0
-    const header = Buffer.alloc(RECORD_HEADER_BYTES)
+    const block = Buffer.allocUnsafe(SCAN_BLOCK_BYTES)
+    // Running offset of block[0], and how many of its bytes are valid.
+    let blockAt = 0
+    let blockLength = 0
     while (this.scanned + RECORD_HEADER_BYTES <= size) {
-      fs.readSync(fd, header, 0, RECORD_HEADER_BYTES, this.scanned)
-      const length = header.readUInt32LE(4)
+      let at = this.scanned - blockAt
+      if (at + RECORD_HEADER_BYTES > blockLength) {
+        // The next header is not in the block read last: read the block that starts with it
+        // (small records come many headers to a block; a large record costs one read).
+        blockAt = this.scanned
+        const want = Math.min(SCAN_BLOCK_BYTES, size - blockAt)
+        blockLength = (await file.read(block, 0, want, blockAt)).bytesRead
+        if (blockLength < RECORD_HEADER_BYTES) break
+        at = 0
+      }
+      const length = block.readUInt32LE(at + 4)
       // A truncated last record (Corral died mid-write, or the write is in flight) waits.
       if (this.scanned + RECORD_HEADER_BYTES + length > size) break
       if (this.count === this.seq.length) this.grow()
       const i = this.count++
-      this.stream[i] = header.readUInt8(0)
+      this.stream[i] = block.readUInt8(at)
       this.length[i] = length
-      this.time[i] = header.readDoubleLE(8)
-      this.seq[i] = header.readDoubleLE(16)
+      this.time[i] = block.readDoubleLE(at + 8)
+      this.seq[i] = block.readDoubleLE(at + 16)
       this.offset[i] = this.scanned + RECORD_HEADER_BYTES
       this.scanned += RECORD_HEADER_BYTES + length
     }
@@ -485,21 +511,22 @@ export class LogIndex {
 /**
  * Read the records of a log with `afterSeq < seq < beforeSeq`, keeping the newest ones within
  * `limitBytes` of payload. A truncated last record (Corral died mid-write) is ignored. Pass the
- * file's {@link LogIndex} from an earlier read to scan only what was appended since.
+ * file's {@link LogIndex} from an earlier read to scan only what was appended since. All reads
+ * happen on the thread pool, records next to each other in one read.
  */
-export function readLog(
+export async function readLog(
   file: string,
   { afterSeq = -1, beforeSeq = Infinity, limitBytes = Infinity }: ReadLogOptions = {},
   index = new LogIndex(),
-): { records: LogRecord[]; skippedBytes: number } {
-  let fd: number
+): Promise<{ records: LogRecord[]; skippedBytes: number }> {
+  let handle: fs.promises.FileHandle
   try {
-    fd = fs.openSync(file, 'r')
+    handle = await fs.promises.open(file, 'r')
   } catch {
     return { records: [], skippedBytes: 0 }
   }
   try {
-    index.extend(fd, fs.fstatSync(fd).size)
+    await index.extend(handle, (await handle.stat()).size)
     const inRange: number[] = []
     for (let i = 0; i < index.count; i++) {
       if (index.seq[i] > afterSeq && index.seq[i] < beforeSeq) inRange.push(i)
@@ -510,15 +537,32 @@ export function readLog(
       total += index.length[inRange[--first]]
     let skippedBytes = 0
     for (let k = 0; k < first; k++) skippedBytes += index.length[inRange[k]]
-    const records = inRange.slice(first).map((i) => {
-      const data = Buffer.alloc(index.length[i])
-      fs.readSync(fd, data, 0, data.length, index.offset[i])
-      const stream: LogStream = index.stream[i] === 1 ? 'stderr' : 'stdout'
-      return { stream, seq: index.seq[i], time: index.time[i], data }
-    })
+    const records: LogRecord[] = []
+    for (let k = first; k < inRange.length;) {
+      // One read for this record and the next ones that follow it in the file, up to a span.
+      const from = index.offset[inRange[k]] - RECORD_HEADER_BYTES
+      let end = k + 1
+      while (
+        end < inRange.length &&
+        inRange[end] === inRange[end - 1] + 1 &&
+        index.offset[inRange[end]] + index.length[inRange[end]] - from <= READ_SPAN_BYTES
+      )
+        end++
+      const last = inRange[end - 1]
+      const span = Buffer.allocUnsafe(index.offset[last] + index.length[last] - from)
+      const { bytesRead } = await handle.read(span, 0, span.length, from)
+      for (; k < end; k++) {
+        const i = inRange[k]
+        const at = index.offset[i] - from
+        // Every byte of a whole record was indexed, so it is there unless the file shrank.
+        const data = span.subarray(at, Math.min(at + index.length[i], bytesRead))
+        const stream: LogStream = index.stream[i] === 1 ? 'stderr' : 'stdout'
+        records.push({ stream, seq: index.seq[i], time: index.time[i], data })
+      }
+    }
     return { records, skippedBytes }
   } finally {
-    fs.closeSync(fd)
+    await handle.close()
   }
 }
 

@@ -170,7 +170,7 @@ function serveSocket(ws: WebSocket, host: Host): void {
       size: (chunk) => byteLength(bytesOf(chunk)),
       queued: () => ws.bufferedAmount,
     },
-    (id, afterSeq) => host.outputSince(id, afterSeq),
+    (id, afterSeq, maxBytes) => host.outputSince(id, afterSeq, maxBytes),
   )
 
   const unsubscribe = host.subscribe((name, payload) => {

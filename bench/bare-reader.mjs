@@ -1,0 +1,109 @@
+// A baseline for `bench.mjs`: the least a Node program can do to supervise output, on the
+// same machine in the same run. It starts `count` copies of a shell command, reads their
+// stdout and, with `--log DIR`, copies each read into a ring and appends it to a log file
+// per process (one writev in flight per file, like Corral's run logs). It prints one JSON
+// line: MB/s over all processes and the event-loop delay it saw. What Corral adds on top of
+// this (numbering, batching, the viewer's transport, flow control) is what its ratio to
+// this baseline measures. With `--idle` it reads nothing: the children write to /dev/null and
+// only the event-loop delay of a Node process with nothing to do is measured, the floor that
+// the machine's scheduling sets.
+//
+//   node bench/bare-reader.mjs --command 'cat f' [--count 50] [--log DIR | --idle]
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({
+  options: {
+    command: { type: 'string' },
+    count: { type: 'string', default: '1' },
+    log: { type: 'string' },
+    idle: { type: 'boolean', default: false },
+  },
+})
+const count = Number(values.count)
+const RING_BYTES = 8 * 1024 * 1024
+const HIGH_WATER = 4 * 1024 * 1024
+const LOW_WATER = 1024 * 1024
+
+/** One process's output: a ring copy and a log file, reading paused while the log is behind. */
+function reader(stream, index) {
+  const ring = values.log ? Buffer.allocUnsafeSlow(RING_BYTES) : null
+  let at = 0
+  const fd = values.log ? fs.openSync(path.join(values.log, `p${index}.log`), 'a') : null
+  let queue = []
+  let backlog = 0
+  let writing = false
+  let paused = false
+  const pump = () => {
+    if (writing || queue.length === 0) return
+    const buffers = queue
+    queue = []
+    writing = true
+    fs.writev(fd, buffers, (err, written) => {
+      writing = false
+      if (err) throw err
+      backlog -= written
+      if (paused && backlog <= LOW_WATER) {
+        paused = false
+        stream.resume()
+      }
+      pump()
+    })
+  }
+  let bytes = 0
+  stream.on('data', (buf) => {
+    bytes += buf.length
+    if (!ring) return
+    for (let done = 0; done < buf.length;) {
+      const n = Math.min(buf.length - done, RING_BYTES - at)
+      buf.copy(ring, at, done, done + n)
+      at = (at + n) % RING_BYTES
+      done += n
+    }
+    queue.push(buf)
+    backlog += buf.length
+    pump()
+    if (backlog > HIGH_WATER && !paused) {
+      paused = true
+      stream.pause()
+    }
+  })
+  return new Promise((resolve) =>
+    stream.on('end', () => {
+      const close = () => (writing || queue.length ? setTimeout(close, 5) : resolve(bytes))
+      close()
+    }),
+  ).then((n) => {
+    if (fd !== null) fs.closeSync(fd)
+    return n
+  })
+}
+
+const delay = monitorEventLoopDelay({ resolution: 1 })
+delay.enable()
+const t0 = performance.now()
+const totals = await Promise.all(
+  Array.from({ length: count }, (_, i) => {
+    if (values.idle) {
+      const child = spawn('/bin/sh', ['-c', `${values.command} > /dev/null`], { stdio: 'ignore' })
+      return new Promise((resolve) => child.on('exit', () => resolve(0)))
+    }
+    const child = spawn('/bin/sh', ['-c', values.command], { stdio: ['ignore', 'pipe', 'inherit'] })
+    return reader(child.stdout, i)
+  }),
+)
+const seconds = (performance.now() - t0) / 1000
+delay.disable()
+const bytes = totals.reduce((a, b) => a + b, 0)
+const ms = (ns) => Math.round(ns / 1e4) / 100
+console.log(
+  JSON.stringify({
+    mbPerSecond: bytes / 1024 / 1024 / seconds,
+    p50: ms(delay.percentile(50)),
+    p99: ms(delay.percentile(99)),
+    max: ms(delay.max),
+  }),
+)
