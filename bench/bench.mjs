@@ -520,6 +520,7 @@ async function frames(page, action) {
   await page.evaluate(() => {
     const w = window
     w.frameLog = []
+    w.longFrames = []
     let last = performance.now()
     const tick = (t) => {
       w.frameLog.push(t - last)
@@ -527,15 +528,38 @@ async function frames(page, action) {
       if (w.frameLog) w.frameId = requestAnimationFrame(tick)
     }
     w.frameId = requestAnimationFrame(tick)
+    // What the longest frames spent their time on (Chromium's long animation frame timing).
+    if (PerformanceObserver.supportedEntryTypes.includes('long-animation-frame')) {
+      w.frameObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          w.longFrames.push({
+            ms: Math.round(e.duration),
+            // Busy before rendering began (tasks, scripts under 5 ms included), and blocked.
+            before_render_ms: Math.round((e.renderStart || e.startTime + e.duration) - e.startTime),
+            blocking_ms: Math.round(e.blockingDuration),
+            script_ms: Math.round(e.scripts.reduce((n, s) => n + s.duration, 0)),
+            layout_ms: Math.round(e.startTime + e.duration - e.styleAndLayoutStart),
+            scripts: e.scripts
+              .filter((s) => s.duration >= 10)
+              .map((s) => `${s.invoker} ${Math.round(s.duration)} ms`),
+          })
+        }
+      })
+      w.frameObserver.observe({ type: 'long-animation-frame' })
+    }
   })
   await action()
-  return page.evaluate(() => {
+  const { intervals, long } = await page.evaluate(() => {
     const w = window
     cancelAnimationFrame(w.frameId)
-    const log = w.frameLog.slice(1)
+    w.frameObserver?.disconnect()
+    const intervals = w.frameLog.slice(1)
     w.frameLog = null
-    return log
+    return { intervals, long: w.longFrames }
   })
+  // The three longest, for the report.
+  intervals.longest = long.sort((a, b) => b.ms - a.ms).slice(0, 3)
+  return intervals
 }
 
 /** The page's read-only diagnostics for the process called `name` (see renderer/lib/diagnostics.ts). */
@@ -624,6 +648,8 @@ async function b3() {
       // Where the longest frames were: while the flood was shown, or while jumping around.
       flood_max: round(Math.max(...flood), 1),
       jumps_max: round(Math.max(...jumps), 1),
+      // What the longest frames spent their time on (scripts, style and layout).
+      longest_frames: [...flood.longest, ...jumps.longest].sort((a, b) => b.ms - a.ms).slice(0, 3),
       target: 'p95 <= 16.8, p99 <= 33.4, max <= 100',
       // What the page really held: lines kept of the big log (the buffer keeps at most 64 Mi
       // characters per process, the oldest lines go first) and gap markers left in it.
@@ -843,5 +869,8 @@ for (const [name, fn] of Object.entries(benches)) {
   // Whatever a failed benchmark left behind must not disturb the next one.
   for (const br of live.browsers) await br.close().catch(() => {})
   for (const proc of live.hosts) proc.kill('SIGKILL')
+  // Nor the gigabytes of logs it wrote: the kernel writing them back to disk during the
+  // next benchmark would be measured as that benchmark's.
+  execFileSync('sync')
 }
 process.exit()
