@@ -15,6 +15,16 @@ async function terminalLines(page: Page): Promise<string[]> {
   )
 }
 
+/**
+ * Wait until the shell shows an empty prompt as its last line: keys typed before it is back
+ * (while a `read -s` restores the terminal, or Ctrl+C interrupts a job) can be discarded.
+ */
+async function untilPrompt(page: Page): Promise<void> {
+  await expect
+    .poll(async () => (await terminalLines(page)).filter((l) => l.trim() !== '').at(-1) ?? '')
+    .toMatch(/[$#]$/)
+}
+
 /** The terminal region of the selected process. */
 function terminal(page: Page): Locator {
   return page.getByRole('region', { name: 'Terminal' })
@@ -92,9 +102,12 @@ test('read -s keeps a secret off the screen; Ctrl+C interrupts the foreground jo
   await expect.poll(() => terminalLines(page)).toContain('len=14')
   expect((await terminalLines(page)).join('\n')).not.toContain('hunter2')
 
+  await untilPrompt(page)
   await page.keyboard.type('sleep 30')
   await page.keyboard.press('Enter')
+  await expect.poll(async () => (await terminalLines(page)).join('\n')).toContain('sleep 30')
   await page.keyboard.press('Control+C')
+  await untilPrompt(page)
   await page.keyboard.type('echo after-$((6*7))')
   await page.keyboard.press('Enter')
   await expect.poll(() => terminalLines(page)).toContain('after-42')
