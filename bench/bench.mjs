@@ -391,7 +391,6 @@ async function b1() {
         .getByText(/exited with code 0/)
         .waitFor({ timeout: 300_000 })
       const { clicked, shown } = await page.evaluate(() => window.b1)
-      if (process.env.DBG) console.error(clicked, shown)
       ui.push(size / MB / ((shown - clicked) / 1000))
       // Main drain: how fast the host read the child's output (logging it to disk and
       // sending the page what it keeps up with) while that page followed the tail, from the
@@ -599,6 +598,14 @@ const diagnostics = (page, name) =>
     return d ? { ...d, process: d.processes.find((p) => p.name === n) ?? null } : null
   }, name)
 
+/** The diagnostics after a garbage collection: memory the page holds on to, not garbage. */
+async function diagnosticsAfterGc(page, name) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('HeapProfiler.collectGarbage')
+  await cdp.detach()
+  return diagnostics(page, name)
+}
+
 /**
  * Read back from disk what the host skipped for the page while `name` flooded it ("… not
  * shown — Load"), so that the page really holds the lines the figure says are loaded.
@@ -663,11 +670,7 @@ async function b3() {
       }),
     )
     const all = [...flood, ...jumps]
-    // Memory the page holds on to, not garbage not yet collected.
-    const cdp = await page.context().newCDPSession(page)
-    await cdp.send('HeapProfiler.collectGarbage')
-    await cdp.detach()
-    const after = await diagnostics(page, name)
+    const after = await diagnosticsAfterGc(page, name)
     report({
       bench: 'B3',
       figure: `frame interval ms with ${loadedLines.toLocaleString('en-US')} lines loaded (flood + random jumps)`,
@@ -717,11 +720,8 @@ async function b4() {
     .getByText(/exited with code 0/)
     .waitFor({ timeout: 600_000 })
   clearInterval(sampler)
-  // What the page holds on to, not garbage not yet collected, against the text it keeps.
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('HeapProfiler.collectGarbage')
-  await cdp.detach()
-  const held = await diagnostics(page, 'gigabyte')
+  // What the page holds on to against the text it keeps.
+  const held = await diagnosticsAfterGc(page, 'gigabyte')
   report({
     bench: 'B4',
     figure: 'main (host) peak RSS MB while 1 GB of output passes',
@@ -766,10 +766,7 @@ async function b4() {
       .waitFor({ timeout: 600_000 })
     // Loading a range lays it out a slice per frame: frames stay short meanwhile.
     const loading = await frames(p, () => loadSkipped(p, name))
-    const session = await p.context().newCDPSession(p)
-    await session.send('HeapProfiler.collectGarbage')
-    await session.detach()
-    const kept = await diagnostics(p, name)
+    const kept = await diagnosticsAfterGc(p, name)
     report({
       bench: 'B4',
       figure: `renderer JS heap MB holding ${label} (after GC)`,
