@@ -10,6 +10,18 @@ const rows = readFileSync(0, 'utf8')
 
 const fmt = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v ?? '—'))
 const cell = (text) => String(text).replace(/\|/g, '\\|')
+/** A value with its p99 and worst frame, where a figure has them. */
+function withSpread(r) {
+  const extra = [
+    r.p99 !== undefined ? `p99 ${fmt(r.p99)}` : '',
+    r.max !== undefined ? `max ${fmt(r.max)}` : '',
+    r.worst !== undefined ? `worst of all runs ${fmt(r.worst)}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ')
+  return extra ? `${fmt(r.value)} (${extra})` : fmt(r.value)
+}
+
 console.log('| | figure | this machine | baseline (same run) | ratio | target |')
 console.log('| --- | --- | --- | --- | --- | --- |')
 for (const r of rows) {
@@ -17,14 +29,8 @@ for (const r of rows) {
     console.log(`| ${r.bench} | did not complete | ${cell(r.error.split('\n')[0])} | | | |`)
     continue
   }
-  const extra = [
-    r.p99 !== undefined ? `p99 ${fmt(r.p99)}` : '',
-    r.max !== undefined ? `max ${fmt(r.max)}` : '',
-  ]
-    .filter(Boolean)
-    .join(', ')
-  const value = extra ? `${fmt(r.value)} (${extra})` : fmt(r.value)
-  const baseline = r.baseline ? `${fmt(r.baseline.value)} (${r.baseline.name})` : ''
+  const value = withSpread(r)
+  const baseline = r.baseline ? `${withSpread(r.baseline)} (${r.baseline.name})` : ''
   const cells = [r.bench, r.figure, value, baseline, fmt(r.ratio ?? ''), r.target ?? '']
   console.log(`| ${cells.map(cell).join(' | ')} |`)
 }
