@@ -13,8 +13,6 @@ import type { ConnectionState } from '../bridge'
 import { createAppStore } from './app-store'
 import { OutputBuffers, type ProcessOutput } from './output-buffers'
 import {
-  FLOOD_REDRAW_CHARS,
-  FLOOD_REDRAW_MS,
   ACK_AHEAD_CHARS,
   CATCH_UP_BYTES,
   LATE_FRAME_MS,
@@ -407,41 +405,6 @@ describe('startSync applying output in time slices', () => {
       expect(store.getState().revision.a).toBe(before + f)
     }
     expect(frames.length).toBe(0)
-  })
-
-  it('redraws a flooding process at most every FLOOD_REDRAW_MS, then shows the rest', async () => {
-    const host = new FakeHost()
-    host.processes = [info('a'), info('b')]
-    const { store, buffers, sync, runFrame, frames, clock } = setupTimed(host, 1000)
-    await host.release()
-    await sync.ready()
-    runFrame()
-    const line = 'x'.repeat(FLOOD_REDRAW_CHARS) + '\n'
-    const revisions: number[] = []
-    const echoes: number[] = []
-    // Frames 10 ms apart, each bringing more than the flood threshold for "a" and an echo line
-    // for "b".
-    for (let f = 0; f < 30; f++) {
-      host.write('a', line)
-      host.write('b', `echo ${f}\n`)
-      runFrame()
-      clock.advance(10)
-      revisions.push(store.getState().revision.a ?? 0)
-      echoes.push(store.getState().revision.b ?? 0)
-    }
-    // The echo shows in every frame; the flood's view at most once per FLOOD_REDRAW_MS.
-    expect(new Set(echoes).size).toBe(30)
-    const redraws = new Set(revisions).size
-    expect(redraws).toBeGreaterThan(30 / (FLOOD_REDRAW_MS / 10) - 3)
-    expect(redraws).toBeLessThan(30 / 2)
-    // Nothing is lost: everything applied, and the last output is shown once its turn comes.
-    while (frames.length > 0) {
-      clock.advance(10)
-      runFrame()
-    }
-    expect(buffers.get('a').lineCount).toBe(30)
-    const shown = store.getState().revision.a
-    expect(shown).toBeGreaterThan(revisions[revisions.length - 1])
   })
 
   it('applies less per frame while frames come late, and more again once they are on time', async () => {

@@ -122,18 +122,6 @@ export const MAX_QUEUED_CHARS = 8 * 1024 * 1024
  */
 export const ACK_AHEAD_CHARS = 256 * 1024
 
-/**
- * A process whose view took in more than this many characters since it was last redrawn is
- * flooding: its view is redrawn at most every {@link FLOOD_REDRAW_MS}. Nobody reads sixty
- * screens a second, and each redraw of a followed flood repaints the whole view, CPU that
- * the flooding program, the host and the page's own frames need more (terminals such as
- * kitty hold back repaints under heavy output the same way). Sparse output (an echo, a log
- * line now and then) still shows in the next frame.
- */
-export const FLOOD_REDRAW_CHARS = 32 * 1024
-/** Shortest time between two redraws of a flooding process's view (about 20 per second). */
-export const FLOOD_REDRAW_MS = 50
-
 function defaultScheduleIdle(): SyncOptions['scheduleIdle'] {
   if (typeof requestIdleCallback !== 'function') return null
   return (callback) => requestIdleCallback((deadline) => callback(() => deadline.timeRemaining()))
@@ -175,42 +163,17 @@ export function startSync(options: SyncOptions): Sync {
   bridge.deferOutputAcks?.()
 
   const dirty = new Set<ProcessId>()
-  /** Per process: characters applied since its revision was last bumped, and when that was. */
-  const sinceRedraw = new Map<ProcessId, { chars: number; at: number }>()
   const queues = new Map<ProcessId, ProcessQueue>()
   /** Snapshots are being fetched: live output waits in the queues. */
   let synchronising = false
   let frameScheduled = false
   let idleScheduled = false
 
-  /**
-   * Show what was applied: bump the revisions of changed processes, except a flood redrawn
-   * less than {@link FLOOD_REDRAW_MS} before the frame that started at `t` (null: bump every
-   * one, for `flush`). Returns whether some wait for a later frame.
-   */
-  const bumpDirty = (t: number | null): boolean => {
-    if (dirty.size === 0) return false
-    const ids: ProcessId[] = []
-    for (const id of dirty) {
-      if (!(id in store.getState().processes)) {
-        dirty.delete(id)
-        sinceRedraw.delete(id)
-        continue
-      }
-      const r = sinceRedraw.get(id)
-      if (t !== null && r && r.chars > FLOOD_REDRAW_CHARS && t - r.at < FLOOD_REDRAW_MS) continue
-      dirty.delete(id)
-      ids.push(id)
-      sinceRedraw.set(id, { chars: 0, at: t ?? -Infinity })
-    }
+  const bumpDirty = (): void => {
+    if (dirty.size === 0) return
+    const ids = [...dirty].filter((id) => id in store.getState().processes)
+    dirty.clear()
     if (ids.length > 0) bumpRevisions(store, ids)
-    return dirty.size > 0
-  }
-  /** Count `chars` applied to a process's view since its last redraw. */
-  const applied = (id: ProcessId, chars: number): void => {
-    const r = sinceRedraw.get(id)
-    if (r) r.chars += chars
-    else sinceRedraw.set(id, { chars, at: -Infinity })
   }
   /** Share of the budgets in use, adapted to how late frames come while output waits. */
   let share = 1
@@ -226,14 +189,11 @@ export function startSync(options: SyncOptions): Sync {
           : Math.min(1, share + BUDGET_SHARE_STEP)
     }
     const drained = pump(start + budgetMs * share)
-    const waiting = bumpDirty(start)
+    bumpDirty()
     lastBusyFrame = drained ? -1 : start
     if (!drained) {
       requestFrame()
       requestIdle()
-    } else if (waiting) {
-      // A flood's last redraw waits for its turn: look again next frame.
-      requestFrame()
     }
   }
   const idle = (timeLeft: () => number): void => {
@@ -287,7 +247,6 @@ export function startSync(options: SyncOptions): Sync {
     const q = queues.get(id)
     if (!q) return
     queues.delete(id)
-    sinceRedraw.delete(id)
     for (const item of q.items) done(q, item)
     q.items = []
   }
@@ -378,7 +337,6 @@ export function startSync(options: SyncOptions): Sync {
       const chunk = item.chunks[item.next]
       const end = Math.min(chunk.data.length, item.offset + APPLY_PIECE_CHARS)
       changed = buf.applyPart(chunk, item.offset, end) || changed
-      applied(id, end - item.offset)
       if (end < chunk.data.length) {
         item.offset = end
         continue
@@ -532,7 +490,7 @@ export function startSync(options: SyncOptions): Sync {
     ready: () => current,
     flush: () => {
       pump(Infinity)
-      bumpDirty(null)
+      bumpDirty()
     },
     queuedChars: () => queuedChars,
     dispose: () => {
