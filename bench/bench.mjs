@@ -260,6 +260,13 @@ async function runInUi(page, command, name, shell = false) {
   await page.getByRole('button', { name: 'Run', exact: true }).click()
 }
 
+/** The process list's item for the process called exactly `name`. */
+const processItem = (page, name) =>
+  page
+    .getByRole('list', { name: 'Processes' })
+    .getByRole('listitem')
+    .filter({ has: page.getByText(name, { exact: true }) })
+
 // ---------------------------------------------------------------- B1 throughput
 
 /** Whether a process with exactly this command line is running. */
@@ -380,10 +387,7 @@ async function b1() {
         requestAnimationFrame(check)
       }, name)
       await runInUi(page, `cat '${file}'`, name)
-      const item = page
-        .getByRole('list', { name: 'Processes' })
-        .getByRole('listitem')
-        .filter({ hasText: name })
+      const item = processItem(page, name)
       await item.filter({ hasText: 'exited' }).waitFor({ timeout: 300_000 })
       // The page has caught up when the exit line (the last output) is on screen.
       await page
@@ -713,6 +717,9 @@ async function b3() {
     const page = await uiPage(br, host.url)
     const name = `lines-${lines}`
     await runInUi(page, `seq 1 ${lines}`, name)
+    // The page opens on the host's last process (the previous size's); wait until the view
+    // shows this one, or its exit line would be the other's.
+    await processItem(page, name).and(page.locator('[aria-current="true"]')).waitFor()
     const log = page.getByRole('log', { name: 'Output' })
     await log.getByText(/exited with code 0/).waitFor({ timeout: 300_000 })
     await loadSkipped(page, name)
@@ -725,11 +732,7 @@ async function b3() {
       await runInUi(page, flood(floodName).command, floodName)
       const during = await frames(page, () => sleep(floodSecs * 1000))
       // Then random scroll jumps in the big log.
-      await page
-        .getByRole('list', { name: 'Processes' })
-        .getByRole('listitem')
-        .filter({ hasText: name })
-        .click()
+      await processItem(page, name).click()
       const jumps = await frames(page, () =>
         page.evaluate(async () => {
           const el = document.querySelector('[role="log"]')
