@@ -6,14 +6,18 @@
 // this (numbering, batching, the viewer's transport, flow control) is what its ratio to
 // this baseline measures. With `--idle` it reads nothing: the children write to /dev/null and
 // only the event-loop delay of a Node process with nothing to do is measured, the floor that
-// the machine's scheduling sets.
+// the machine's scheduling sets. With `--worker` all the reading and logging runs in a worker
+// thread and the event-loop delay is the main thread's: what a host whose output path left
+// its main thread would see (children are spawned from the worker here, which Corral cannot
+// do: it would take the pipes from its spawner).
 //
-//   node bench/bare-reader.mjs --command 'cat f' [--count 50] [--log DIR | --idle]
+//   node bench/bare-reader.mjs --command 'cat f' [--count 50] [--log DIR | --idle] [--worker]
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
+import { isMainThread, parentPort, Worker } from 'node:worker_threads'
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '1' },
     log: { type: 'string' },
     idle: { type: 'boolean', default: false },
+    worker: { type: 'boolean', default: false },
   },
 })
 const count = Number(values.count)
@@ -82,28 +87,46 @@ function reader(stream, index) {
   })
 }
 
-const delay = monitorEventLoopDelay({ resolution: 1 })
-delay.enable()
-const t0 = performance.now()
-const totals = await Promise.all(
-  Array.from({ length: count }, (_, i) => {
-    if (values.idle) {
-      const child = spawn('/bin/sh', ['-c', `${values.command} > /dev/null`], { stdio: 'ignore' })
-      return new Promise((resolve) => child.on('exit', () => resolve(0)))
-    }
-    const child = spawn('/bin/sh', ['-c', values.command], { stdio: ['ignore', 'pipe', 'inherit'] })
-    return reader(child.stdout, i)
-  }),
-)
-const seconds = (performance.now() - t0) / 1000
-delay.disable()
-const bytes = totals.reduce((a, b) => a + b, 0)
-const ms = (ns) => Math.round(ns / 1e4) / 100
-console.log(
-  JSON.stringify({
-    mbPerSecond: bytes / 1024 / 1024 / seconds,
-    p50: ms(delay.percentile(50)),
-    p99: ms(delay.percentile(99)),
-    max: ms(delay.max),
-  }),
-)
+/** Start the children and read them; resolves with the bytes read from each. */
+function readAll() {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      if (values.idle) {
+        const child = spawn('/bin/sh', ['-c', `${values.command} > /dev/null`], { stdio: 'ignore' })
+        return new Promise((resolve) => child.on('exit', () => resolve(0)))
+      }
+      const child = spawn('/bin/sh', ['-c', values.command], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      return reader(child.stdout, i)
+    }),
+  )
+}
+
+if (!isMainThread) {
+  parentPort.postMessage(await readAll())
+} else {
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
+  const t0 = performance.now()
+  const totals = values.worker
+    ? await new Promise((resolve, reject) => {
+        const worker = new Worker(new URL(import.meta.url), { argv: process.argv.slice(2) })
+        worker.once('message', resolve)
+        worker.once('error', reject)
+      })
+    : await readAll()
+  const seconds = (performance.now() - t0) / 1000
+  delay.disable()
+  const bytes = totals.reduce((a, b) => a + b, 0)
+  const ms = (ns) => Math.round(ns / 1e4) / 100
+  console.log(
+    JSON.stringify({
+      mbPerSecond: bytes / 1024 / 1024 / seconds,
+      p50: ms(delay.percentile(50)),
+      p99: ms(delay.percentile(99)),
+      max: ms(delay.max),
+    }),
+  )
+  process.exit()
+}

@@ -288,9 +288,10 @@ function rawPipeSeconds(file) {
 /**
  * Run the bare Node reader (bench/bare-reader.mjs): the least a Node program does to read
  * `count` copies of `command` (with `log`, into a ring and a log file each; with `idle`,
- * nothing). Returns its MB/s and event-loop delay.
+ * nothing; with `worker`, in a worker thread). Returns its MB/s and its main thread's
+ * event-loop delay.
  */
-function bareReader(command, { count = 1, log = false, idle = false } = {}) {
+function bareReader(command, { count = 1, log = false, idle = false, worker = false } = {}) {
   const dir = log ? mkdtempSync(path.join(WORK, 'bare-')) : null
   try {
     const out = execFileSync(process.execPath, [
@@ -301,6 +302,7 @@ function bareReader(command, { count = 1, log = false, idle = false } = {}) {
       String(count),
       ...(dir ? ['--log', dir] : []),
       ...(idle ? ['--idle'] : []),
+      ...(worker ? ['--worker'] : []),
     ])
     return JSON.parse(out.toString())
   } finally {
@@ -912,6 +914,7 @@ async function b5() {
   // reads them and logs their output.
   const floor = bareReader(writer, { count: writers, idle: true })
   const bare = bareReader(writer, { count: writers, log: true })
+  const bareInWorker = bareReader(writer, { count: writers, log: true, worker: true })
   host.resetLoopStats()
   await sleep(50)
   const cat = await c.call('start', [{ command: 'cat', name: 'echo' }])
@@ -959,6 +962,15 @@ async function b5() {
     max: bare.max,
     baseline: { name: 'idle Node event loop, p99', value: floor.p99 },
     note: 'not a target: a reader with no per-turn budget, for comparison',
+  })
+  report({
+    bench: 'B5',
+    figure: `bare Node reader reading in a worker thread: main event-loop delay ms, p99, ${writers} processes x ${each / MB} MB, logged`,
+    value: bareInWorker.p99,
+    p50: bareInWorker.p50,
+    max: bareInWorker.max,
+    baseline: { name: 'idle Node event loop, p99', value: floor.p99 },
+    note: 'not a target: the same reader with its whole output path off the main thread',
   })
   await c.call('kill', [cat.id])
   c.close()
