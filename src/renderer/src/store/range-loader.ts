@@ -43,10 +43,12 @@ export interface RangeRead {
 
 /**
  * Most text asked for at once. An answer arrives as one message that the page takes in
- * (decodes and parses) in one task, about 7 ms per MB: 16 MB at once would be frames of a
- * quarter of a second, so a large range is read newest first in steps of this size.
+ * (decodes and parses) in one task, 7–20 ms per MB depending on the machine, while the host
+ * reads and encodes the next: a large range is read newest first in steps of this size. With
+ * 2 MB steps, loading frames of 50–120 ms were measured on a busy 2-core machine (B4 in
+ * `npm run bench`); with 512 KiB, 33 ms at most, in about the same total time.
  */
-export const READ_STEP_BYTES = 2 * 1024 * 1024
+export const READ_STEP_BYTES = 512 * 1024
 
 /** Chunks with `afterSeq < seq < beforeSeq`, newest kept within `limitBytes`. */
 export async function readRange(
