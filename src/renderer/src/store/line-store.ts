@@ -1,5 +1,5 @@
 /**
- * Compact storage for many lines of output. The text lives in block strings of about 64 KiB
+ * Compact storage for many lines of output. The text lives in block strings of about 256 KiB
  * (lines joined by `\n`, exactly as a program wrote them once escapes and `\r` redraws are
  * resolved); a block starts with a line and no line spans two blocks. Nothing is stored per
  * line, so ten million short lines cost little more than their text:
@@ -7,7 +7,7 @@
  * - where a line starts is found by scanning its block for `\n`. Each block records its first
  *   line; the line starts of a few recently used blocks are cached, and the open (last) block
  *   keeps its own. A view asking for ~100 rows scans a block or two at most, a jump to
- *   anywhere one 64 KiB block.
+ *   anywhere one block (a fraction of a millisecond).
  * - stream and arrival time are run-length encoded: the lines of one chunk share its time, and
  *   the stream changes rarely.
  * - styles are the places in the text where the style changes, kept per block (a few bytes
@@ -24,15 +24,21 @@ export const KIND_STDOUT = 0
 export const KIND_STDERR = 1
 export const KIND_SYSTEM = 2
 
-/** A block is sealed (becomes immutable) at the first line start past this many characters. */
-export const BLOCK_CHARS = 64 * 1024
+/**
+ * A block is sealed (becomes immutable) at the first line start past this many characters.
+ * Sealed blocks are kept for long, and V8 allocates a string this large (over 128 KiB) in its
+ * large-object space, which a young-generation collection promotes without copying: with
+ * 64 KiB blocks every such collection copied the blocks made since the last one, pauses of
+ * 20–55 ms while a flood was shown on a 2-core machine; with these, under 5 ms.
+ */
+export const BLOCK_CHARS = 256 * 1024
 
 /**
- * Line starts kept cached over all stores (4 bytes each; about 8 blocks of short lines), and
+ * Line starts kept cached over all stores (4 bytes each; about 8 blocks of 8-byte lines), and
  * at most this many blocks: enough for the rows on screen, the oldest block (dropped from)
  * and a search resuming inside a block, however many stores there are.
  */
-const MAX_CACHED_LINES = 64 * 1024
+const MAX_CACHED_LINES = 256 * 1024
 const MAX_CACHED_BLOCKS = 128
 
 const INITIAL_OPEN_LINES = 64
@@ -718,7 +724,7 @@ export class LineStore {
     if (idx) forget(idx)
   }
 
-  /** Find the line starts of sealed block `b` (about 64 KiB of text) and decode its styles. */
+  /** Find the line starts of sealed block `b` (about 256 KiB of text) and decode its styles. */
   private scan(b: number): BlockIndex {
     const text = this.blocks[b]
     const firstLine = this.blockLines[b]
