@@ -31,6 +31,7 @@ test('reloading shows every process with its state and output, nothing duplicate
   expect(ticks).toEqual(ticks.map((_, i) => i + 1))
 
   await processItem(page, 'counted').click()
-  const lines = (await output(page).innerText()).match(/line-\d+/g)
-  expect(lines).toEqual(Array.from({ length: 50 }, (_, i) => `line-${i + 1}`))
+  await expect
+    .poll(async () => (await output(page).innerText()).match(/line-\d+/g))
+    .toEqual(Array.from({ length: 50 }, (_, i) => `line-${i + 1}`))
 })

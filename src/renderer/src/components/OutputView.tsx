@@ -264,7 +264,9 @@ export function OutputView({
 
   // ---------------------------------------------------------------- layout and scrolling
 
-  useEffect(() => {
+  // Measured before the first paint: a view mounted with no height would show only the few
+  // rows its overscan allows until the observer reported.
+  useLayoutEffect(() => {
     const el = scrollRef.current
     if (!el) return
     const observer = new ResizeObserver(() => {
