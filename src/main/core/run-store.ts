@@ -449,6 +449,12 @@ export class LogIndex {
   offset = new Float64Array(64)
   length = new Uint32Array(64)
   stream = new Uint8Array(64)
+  /**
+   * Whether sequence numbers grow through the file, as Corral writes them; then a range of
+   * them is a range of records, found by binary search. A file that breaks this (edited by
+   * hand) is still read, by looking at every record.
+   */
+  ascending = true
   /** The scan in progress: reads sharing this index wait for it instead of scanning twice. */
   private scanning: Promise<void> = Promise.resolve()
 
@@ -460,7 +466,10 @@ export class LogIndex {
   }
 
   private async scan(file: fs.promises.FileHandle, size: number): Promise<void> {
-    if (size < this.scanned) this.scanned = this.count = 0
+    if (size < this.scanned) {
+      this.scanned = this.count = 0
+      this.ascending = true
+    }
     const block = Buffer.allocUnsafe(SCAN_BLOCK_BYTES)
     // Running offset of block[0], and how many of its bytes are valid.
     let blockAt = 0
@@ -485,6 +494,7 @@ export class LogIndex {
       this.length[i] = length
       this.time[i] = block.readDoubleLE(at + 8)
       this.seq[i] = block.readDoubleLE(at + 16)
+      if (i > 0 && !(this.seq[i] > this.seq[i - 1])) this.ascending = false
       this.offset[i] = this.scanned + RECORD_HEADER_BYTES
       this.scanned += RECORD_HEADER_BYTES + length
     }
@@ -527,10 +537,7 @@ export async function readLog(
   }
   try {
     await index.extend(handle, (await handle.stat()).size)
-    const inRange: number[] = []
-    for (let i = 0; i < index.count; i++) {
-      if (index.seq[i] > afterSeq && index.seq[i] < beforeSeq) inRange.push(i)
-    }
+    const inRange = recordsBetween(index, afterSeq, beforeSeq)
     let first = inRange.length
     let total = 0
     while (first > 0 && total + index.length[inRange[first - 1]] <= limitBytes)
@@ -564,6 +571,34 @@ export async function readLog(
   } finally {
     await handle.close()
   }
+}
+
+/** Indices of the records with `afterSeq < seq < beforeSeq`, in file order. */
+function recordsBetween(index: LogIndex, afterSeq: number, beforeSeq: number): ArrayLike<number> {
+  if (!index.ascending) {
+    const found: number[] = []
+    for (let i = 0; i < index.count; i++) {
+      if (index.seq[i] > afterSeq && index.seq[i] < beforeSeq) found.push(i)
+    }
+    return found
+  }
+  // The first record past `after` and the first at or past `before`: a contiguous range.
+  const firstAbove = (bound: number, inclusive: boolean): number => {
+    let lo = 0
+    let hi = index.count
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const seq = index.seq[mid]
+      if (inclusive ? seq < bound : seq <= bound) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  const from = firstAbove(afterSeq, false)
+  const to = Math.max(from, firstAbove(beforeSeq, true))
+  const range = new Uint32Array(to - from)
+  for (let k = 0; k < range.length; k++) range[k] = from + k
+  return range
 }
 
 function fileMtime(file: string): number | null {
