@@ -200,6 +200,21 @@ describe('headless host', () => {
     expect(Buffer.concat(log.records.map((rec) => rec.data)).toString()).toBe('before-shutdown\n')
   })
 
+  it('with its output closed (the reader of a pipe gone), SIGTERM still stops every child and exits 0', async () => {
+    const served = await serve()
+    const c = await client(served.url)
+    const r = await c.call('start', [{ command: 'sleep 303' }])
+    const { pid } = (r as { value: { pid: number } }).value
+    served.proc.stdout.destroy()
+    served.proc.stderr.destroy()
+    const exited = new Promise<number | null>((resolve) =>
+      served.proc.once('exit', (code) => resolve(code)),
+    )
+    served.proc.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(liveGroupMembers(pid)).toEqual([])
+  })
+
   it('200 start/stop cycles leave no open files, no children and no memory behind', async () => {
     const served = await serve()
     const hostPid = served.proc.pid!

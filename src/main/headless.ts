@@ -75,6 +75,9 @@ async function main(): Promise<void> {
     process.stderr.write(`Corral could not listen on ${values.host}:${port}: ${err.message}\n`)
     process.exit(1)
   })
+  // Whoever reads this output may be gone (a pipe closed, a terminal hung up): writing to it
+  // then fails, and that must never take the host down, least of all while it stops processes.
+  for (const out of [process.stdout, process.stderr]) out.on('error', () => {})
   process.stdout.write(`Corral is serving at ${server.url}\n`)
   if (process.env.CORRAL_LOOP_STATS_FILE) reportLoopDelay(process.env.CORRAL_LOOP_STATS_FILE)
   await supervisor.autostart()
