@@ -37,7 +37,10 @@ export class Recorder {
       } else if (event === 'output') {
         const batch = payload as { id: string; chunks: OutputChunk[] }
         const list = this.chunks.get(batch.id) ?? []
-        list.push(...batch.chunks)
+        // Kept as a transport sends them: a chunk's own bytes are not kept past its event.
+        list.push(
+          ...batch.chunks.map(({ seq, stream, data, time }) => ({ seq, stream, data, time })),
+        )
         this.chunks.set(batch.id, list)
         this.timeline.push({ kind: 'output', id: batch.id })
       }

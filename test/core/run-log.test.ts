@@ -60,6 +60,24 @@ describe('RunLog', () => {
     expect(records.every((r, i) => r.data[0] === 48 + (i % 10) && r.time === 1000 + i)).toBe(true)
   })
 
+  it('copies what it is given: the memory output was read into can be reused at once', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'corral-log-')), 'run.log')
+    const log = new RunLog(info(), file, () => {})
+    const reused = Buffer.alloc(100 * 1024)
+    const expected: string[] = []
+    // Records small and large, many to a write buffer and one past its size.
+    for (const [i, size] of [10, 300, 70_000, 5, 300_000, 200_000, 1].entries()) {
+      const view = size <= reused.length ? reused.subarray(0, size) : Buffer.alloc(size)
+      view.fill(97 + i)
+      expected.push(view.toString())
+      log.append('stdout', i, i, [view])
+      view.fill(0)
+    }
+    await log.settled()
+    const { records } = await readLog(file)
+    expect(records.map((r) => r.data.toString())).toEqual(expected)
+  })
+
   it('reports a failed write (a full disk) once and keeps accepting output', async () => {
     const errors: Error[] = []
     let closed = 0

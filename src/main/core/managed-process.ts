@@ -36,6 +36,7 @@ import {
   type RestartCounters,
   type RestartPolicy,
 } from './restart-policy'
+import { readStaging } from './read-staging'
 import type { RunLog, RunStore } from './run-store'
 import { Utf8Splitter } from './utf8'
 
@@ -151,6 +152,7 @@ export class ManagedProcess {
           log.whenWritable(() => this.hold('log', false))
         }
       },
+      readStaging,
     )
   }
 
@@ -312,7 +314,11 @@ export class ManagedProcess {
       // A hold taken while the child was starting applies from the first read.
       if (this.holds.size > 0) stream.pause()
       stream.on('data', (buf: Buffer) => {
-        this.batcher.addBytes(name, splitter.push(buf))
+        const bytes = splitter.push(buf)
+        // Handed on as read, the batch gives the read back to staging (see ReadStaging); joined
+        // with a character split across reads, it is a copy and the read is done with now.
+        if (bytes.length === 0 || bytes.buffer !== buf.buffer) readStaging.release(buf)
+        this.batcher.addBytes(name, bytes)
         // Over this turn's read budget: pause until the next turn (see ReadBudget).
         if (
           !this.holds.has('turn') &&

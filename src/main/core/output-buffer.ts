@@ -1,5 +1,6 @@
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
-import { byteChunk, byteLength, bytesOf } from './utf8'
+import type { ReadStaging } from './read-staging'
+import { byteChunk, byteLength, bytesOf, ownChunkBytes, rebindChunkBytes } from './utf8'
 
 /**
  * Default bound on retained output per process: bytes of program output plus characters of
@@ -128,6 +129,33 @@ export class OutputBuffer {
     this.makeRoom(size, size)
     this.add({ seq: chunk.seq, stream, time, size, at: this.ring.append(bytes), text: null })
     return chunk
+  }
+
+  /**
+   * The pieces `chunk` (made by {@link pushBytes}) was read in are about to be reused: from now
+   * on it reads its bytes back from the ring, or, if the ring does not hold all of them, it
+   * keeps a copy of its own now.
+   */
+  detach(chunk: OutputChunk): void {
+    const entry = this.entryOf(chunk.seq)
+    if (!entry || entry.at < 0 || entry.size !== byteLength(bytesOf(chunk))) {
+      ownChunkBytes(chunk)
+      return
+    }
+    const seq = chunk.seq
+    rebindChunkBytes(chunk, () => {
+      const e = this.entryOf(seq)
+      return e && e.at >= 0 && this.ring.capacity > 0 ? this.ring.read(e.at, e.size) : null
+    })
+  }
+
+  /** The retained entry with sequence number `seq`, if it is still kept. */
+  private entryOf(seq: number): Entry | null {
+    if (this.head >= this.entries.length) return null
+    const i = this.head + (seq - this.entries[this.head].seq)
+    if (!Number.isInteger(i) || i < this.head || i >= this.entries.length) return null
+    const entry = this.entries[i]
+    return entry.seq === seq ? entry : null
   }
 
   /**
@@ -326,6 +354,8 @@ export class OutputBatcher {
     private readonly emit: (chunks: OutputChunk[]) => void,
     private readonly now: () => number = Date.now,
     private readonly onRaw?: (chunk: OutputChunk, raw: readonly Buffer[]) => void,
+    /** Where program output was read into: its pieces go back there once flushed. */
+    private readonly staging: ReadStaging | null = null,
   ) {}
 
   /** Queue text Corral itself writes (the `system` stream). */
@@ -371,6 +401,15 @@ export class OutputBatcher {
       return chunk
     })
     this.emit(chunks)
+    // Everything that needed the pieces as read (ring, log, transports) has copied them by now;
+    // whatever keeps a chunk reads its bytes back from the ring from here on.
+    if (!this.staging) return
+    const staging = this.staging
+    batch.forEach((p, i) => {
+      if (p.kind !== 'bytes' || !p.parts.some((part) => staging.holds(part))) return
+      this.buffer.detach(chunks[i])
+      for (const part of p.parts) staging.release(part)
+    })
   }
 
   private schedule(): void {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { localLauncher, type LaunchedChild, type Launcher } from './launcher'
 import type { LaunchPlan } from './launch'
+import { readIntoStaging, startReading } from './read-staging'
 import { processExists, signalGroup } from './process-group'
 import type { SpawnerMessage } from './spawner-protocol'
 
@@ -41,6 +42,8 @@ class RemoteChild implements LaunchedChild {
       // A quick child's output can have ended while its other sockets were on their way.
       if (s.closed) this.openStreams--
       else s.once('close', () => this.streamClosed())
+      // Whoever launched it listens from the moment the launch resolves, before the next read.
+      startReading(s)
     }
     // The sockets go both ways: the child's stdin is never read here, but reading it is how
     // its end (the child closed it, or exited) shows up without a failed write; anything the
@@ -183,7 +186,8 @@ export class SpawnerClient implements Launcher {
         this.settleFailed(msg.id, new Error(`the spawner handed over no socket for fd ${msg.fd}`))
         return
       }
-      p.sockets[msg.fd] = handle
+      // Output is read into reused memory (see ReadStaging), before anything reads it.
+      p.sockets[msg.fd] = msg.fd === 0 ? handle : readIntoStaging(handle)
       const [stdin, stdout, stderr] = p.sockets
       if (!stdin || !stdout || !stderr) return
       this.pending.delete(msg.id)

@@ -43,8 +43,16 @@ export function completeLength(data: Buffer): number {
   return n
 }
 
-/** The UTF-8 of each chunk's text, as the pieces it was read in. */
-const chunkBytes = new WeakMap<OutputChunk, readonly Buffer[]>()
+/**
+ * The UTF-8 of a chunk's text: the pieces it was read in, or (once those may be reused, see
+ * {@link rebindChunkBytes}) a way to read a copy back; and its text once decoded.
+ */
+interface ChunkBytes {
+  bytes: readonly Buffer[] | null
+  reread: (() => Buffer | null) | null
+  text: string | undefined
+}
+const chunkBytes = new WeakMap<OutputChunk, ChunkBytes>()
 
 /**
  * Make a chunk of program output from bytes that end on character boundaries. The text is
@@ -60,22 +68,53 @@ export function byteChunk(
   parts: readonly Buffer[],
 ): OutputChunk {
   const valid = parts.every((p) => isUtf8(p))
-  let text: string | undefined
-  const utf8 = valid ? parts : [Buffer.from((text = Buffer.concat(parts).toString('utf8')), 'utf8')]
+  const state: ChunkBytes = { bytes: parts, reread: null, text: undefined }
+  if (!valid) {
+    state.text = Buffer.concat(parts).toString('utf8')
+    state.bytes = [Buffer.from(state.text, 'utf8')]
+  }
   const chunk = { seq, stream, time } as OutputChunk
   Object.defineProperty(chunk, 'data', {
     enumerable: true,
-    get: () =>
-      (text ??=
-        utf8.length === 1 ? utf8[0].toString('utf8') : Buffer.concat(utf8).toString('utf8')),
+    get: () => {
+      if (state.text !== undefined) return state.text
+      const bytes = bytesOf(chunk)
+      return (state.text =
+        bytes.length === 1 ? bytes[0].toString('utf8') : Buffer.concat(bytes).toString('utf8'))
+    },
   })
-  chunkBytes.set(chunk, utf8)
+  chunkBytes.set(chunk, state)
   return chunk
+}
+
+/**
+ * The pieces `chunk` was made from are about to be reused (see `ReadStaging`): from now on its
+ * bytes are a copy read back by `reread` (from the process's retained output) when asked for.
+ */
+export function rebindChunkBytes(chunk: OutputChunk, reread: () => Buffer | null): void {
+  const state = chunkBytes.get(chunk)
+  if (!state || state.bytes === null) return
+  state.bytes = null
+  state.reread = reread
+}
+
+/** Give `chunk` a copy of its bytes of its own, now (its pieces are about to be reused). */
+export function ownChunkBytes(chunk: OutputChunk): void {
+  const state = chunkBytes.get(chunk)
+  if (state?.bytes) state.bytes = [Buffer.concat(state.bytes)]
 }
 
 /** The UTF-8 of a chunk's text, in pieces. */
 export function bytesOf(chunk: OutputChunk): readonly Buffer[] {
-  return chunkBytes.get(chunk) ?? [Buffer.from(chunk.data, 'utf8')]
+  const state = chunkBytes.get(chunk)
+  if (!state) return [Buffer.from(chunk.data, 'utf8')]
+  if (state.bytes) return state.bytes
+  const copy = state.reread?.() ?? null
+  if (copy) return (state.bytes = [copy])
+  if (state.text !== undefined) return (state.bytes = [Buffer.from(state.text, 'utf8')])
+  throw new Error(
+    `output ${chunk.seq} is no longer kept in memory: keep its text or bytes while the output event is handled`,
+  )
 }
 
 /** Total length of some buffers. */

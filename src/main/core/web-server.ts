@@ -158,10 +158,9 @@ function serveSocket(ws: WebSocket, host: Host): void {
   }
   const sendOutput = (batch: CorralEvents['output']): number => {
     if (ws.readyState !== ws.OPEN) return 0
-    // One message in fragments, sent back to back so nothing can come between them.
-    const fragments = encodeOutputFrame(batch)
-    fragments.forEach((f, i) => ws.send(f, { binary: true, fin: i === fragments.length - 1 }))
-    return byteLength(fragments)
+    const frame = encodeOutputFrame(batch)
+    ws.send(frame, { binary: true })
+    return frame.length
   }
   // Flow control (see OutputFlow), counted in bytes of output frames.
   const flow = new OutputFlow(
@@ -210,10 +209,11 @@ function serveSocket(ws: WebSocket, host: Host): void {
 }
 
 /**
- * Encode an output batch as a binary message (layout in shared/wire.ts), as a list of
- * fragments: the header, then each chunk's bytes as they were read, so nothing is copied.
+ * Encode an output batch as one binary message (layout in shared/wire.ts): the header, then
+ * each chunk's bytes. The bytes are copied: the socket may hold the message long after the
+ * memory they were read into is reused (see ReadStaging).
  */
-export function encodeOutputFrame(batch: CorralEvents['output']): Buffer[] {
+export function encodeOutputFrame(batch: CorralEvents['output']): Buffer {
   const bodies = batch.chunks.map(bytesOf)
   const header: OutputFrameHeader = {
     id: batch.id,
@@ -228,7 +228,7 @@ export function encodeOutputFrame(batch: CorralEvents['output']): Buffer[] {
   const head = Buffer.allocUnsafe(4 + Buffer.byteLength(json))
   head.writeUInt32LE(head.length - 4, 0)
   head.write(json, 4, 'utf8')
-  return [head, ...bodies.flat()]
+  return Buffer.concat([head, ...bodies.flat()])
 }
 
 function invalid(id: number, message: string): WireServerMessage {

@@ -1,0 +1,143 @@
+import net, { type Socket } from 'node:net'
+import type { Readable } from 'node:stream'
+
+/** Bytes one read of a child's output can bring (a pipe's capacity on Linux). */
+const READ_BYTES = 64 * 1024
+/** Size of a staging block: many reads each, and more than any one read. */
+const BLOCK_BYTES = 1024 * 1024
+/** Free blocks kept for reuse; beyond this they are left to the garbage collector. */
+const MAX_FREE_BLOCKS = 8
+
+interface Block {
+  buf: Buffer
+  /** Bytes of the block handed out. */
+  used: number
+  /** Handed-out pieces not yet released. */
+  refs: number
+}
+
+/**
+ * Where output read from children waits until its batch has been numbered, copied into the
+ * ring and the run log, and sent (see `OutputBatcher`), all within the same turn of the event
+ * loop. Node gives every socket read a fresh 64 KiB buffer; at hundreds of MB/s those
+ * allocations make V8 count hundreds of MB of external memory a second and run a full
+ * mark-compact every few dozen MB (about a quarter of the host's time in a flood). Reading
+ * into one buffer and copying each read into reused blocks here allocates nothing while
+ * output flows.
+ *
+ * Every piece handed out must be given back with {@link release} once nothing refers to it any
+ * more; a block is reused when all of its pieces are back. A piece never given back only
+ * keeps its block from being reused (the garbage collector takes it): never wrong, only
+ * slower.
+ */
+export class ReadStaging {
+  private current: Block | null = null
+  private readonly free: Block[] = []
+  private readonly blocks = new WeakMap<ArrayBufferLike, Block>()
+
+  /** A copy of `src[0, n)` in staging memory, valid until it is released. */
+  copy(src: Buffer, n: number): Buffer {
+    let block = this.current
+    if (block && block.refs === 0) block.used = 0
+    if (!block || block.used + n > block.buf.length) {
+      block = this.take(n)
+      this.current = block
+    }
+    const piece = block.buf.subarray(block.used, block.used + n)
+    src.copy(piece, 0, 0, n)
+    block.used += n
+    block.refs++
+    return piece
+  }
+
+  /** `piece` (or a part of one) is no longer referred to. Other buffers are ignored. */
+  release(piece: Buffer): void {
+    const block = this.blocks.get(piece.buffer)
+    if (!block || block.refs === 0) return
+    block.refs--
+    if (block.refs === 0 && block !== this.current && this.free.length < MAX_FREE_BLOCKS) {
+      block.used = 0
+      this.free.push(block)
+    }
+  }
+
+  /** Whether `piece` lives in staging memory (and must be copied to be kept). */
+  holds(piece: Buffer): boolean {
+    return this.blocks.has(piece.buffer)
+  }
+
+  private take(n: number): Block {
+    const old = this.current
+    // The block being left is free already: reuse it at once.
+    if (old && old.refs === 0 && this.free.length < MAX_FREE_BLOCKS) this.free.push(old)
+    const reused = n <= BLOCK_BYTES ? this.free.pop() : undefined
+    if (reused) {
+      reused.used = 0
+      return reused
+    }
+    const block: Block = { buf: Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, n)), used: 0, refs: 0 }
+    this.blocks.set(block.buf.buffer, block)
+    return block
+  }
+}
+
+/** The staging every child's output is read into. */
+export const readStaging = new ReadStaging()
+
+/** The one buffer socket reads land in; each read is copied out before the next one. */
+const readBuffer = Buffer.allocUnsafeSlow(READ_BYTES)
+
+interface StreamHandle {
+  reading?: boolean
+  readStop?: () => number
+  useUserBuffer?: (buf: Uint8Array) => void
+}
+
+/**
+ * Let `socket` (a child's stdout or stderr, not yet read from) read into {@link readStaging}
+ * instead of a fresh buffer per read. Returns the socket to use from now on: it emits 'data'
+ * with staged pieces (released by whoever consumes them), 'end' and 'close' as before, and
+ * pauses and resumes as before; it reads nothing until {@link startReading}. If this Node
+ * cannot do that, `socket` itself is returned and reads allocate as usual.
+ */
+export function readIntoStaging(socket: Socket): Socket {
+  const owner = socket as unknown as { _handle: StreamHandle | null }
+  const handle = owner._handle
+  if (
+    !handle ||
+    typeof handle.readStop !== 'function' ||
+    typeof handle.useUserBuffer !== 'function' ||
+    socket.readableLength > 0
+  ) {
+    return socket
+  }
+  // Nothing has been read yet (the loop has not polled since the socket arrived): stop the
+  // old socket's reading and give its handle to one that reads into the shared buffer.
+  handle.reading = false
+  handle.readStop()
+  owner._handle = null
+  const staged: Socket & { [STAGED]?: true } = new net.Socket({
+    handle,
+    readable: true,
+    writable: false,
+    manualStart: true,
+    onread: {
+      buffer: readBuffer,
+      callback: (n: number, buf: Uint8Array) => {
+        staged.emit('data', readStaging.copy(buf as Buffer, n))
+      },
+    },
+  } as net.SocketConstructorOpts)
+  staged[STAGED] = true
+  return staged
+}
+
+const STAGED = Symbol('staged')
+
+/**
+ * Start reading a socket made by {@link readIntoStaging} (others are left alone). Its reads are
+ * not buffered: whatever consumes its 'data' must be listening by the next turn of the loop.
+ */
+export function startReading(socket: Readable): void {
+  if ((socket as { [STAGED]?: true })[STAGED]) socket.resume()
+}

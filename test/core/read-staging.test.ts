@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest'
+import { OutputBatcher, OutputBuffer } from '../../src/main/core/output-buffer'
+import { ReadStaging } from '../../src/main/core/read-staging'
+import { bytesOf } from '../../src/main/core/utf8'
+import type { OutputChunk } from '../../src/shared/contract'
+
+const read = (text: string): Buffer => Buffer.from(text)
+
+describe('ReadStaging', () => {
+  it('reuses memory only once every piece in it is released', () => {
+    const staging = new ReadStaging()
+    const a = staging.copy(read('first read'), 10)
+    const b = staging.copy(read('second'), 6)
+    expect(a.toString()).toBe('first read')
+    expect(b.buffer).toBe(a.buffer)
+    staging.release(a)
+    // `b` is still held: the next copy goes after it, and `b` keeps its bytes.
+    const c = staging.copy(read('third'), 5)
+    expect(b.toString()).toBe('second')
+    expect(c.byteOffset).toBeGreaterThan(b.byteOffset)
+    staging.release(b)
+    staging.release(c)
+    // All back: the block starts over from its beginning.
+    const d = staging.copy(read('fourth'), 6)
+    expect(d.buffer).toBe(a.buffer)
+    expect(d.byteOffset).toBe(a.byteOffset)
+    // Buffers that are not staged, and pieces released twice, change nothing.
+    staging.release(read('elsewhere'))
+    staging.release(d)
+    staging.release(d)
+    expect(staging.holds(d)).toBe(true)
+    expect(staging.holds(read('x'))).toBe(false)
+  })
+
+  it('moves on to another block when one is full, and takes back blocks whose pieces are all released', () => {
+    const staging = new ReadStaging()
+    const piece = Buffer.alloc(64 * 1024, 'y')
+    const held: Buffer[] = []
+    for (let i = 0; i < 40; i++) held.push(staging.copy(piece, piece.length))
+    const blocks = new Set(held.map((p) => p.buffer))
+    expect(blocks.size).toBeGreaterThan(1)
+    expect(held.every((p) => p.equals(piece))).toBe(true)
+    for (const p of held) staging.release(p)
+    // The next reads land in memory that was used before, not in new blocks.
+    const again = staging.copy(piece, piece.length)
+    expect(blocks.has(again.buffer)).toBe(true)
+  })
+})
+
+describe('OutputBatcher with staged reads', () => {
+  it('gives the reads back after a flush; a chunk kept past its event reads its bytes from the ring', () => {
+    const staging = new ReadStaging()
+    const buffer = new OutputBuffer('p', 1024 * 1024)
+    const kept: OutputChunk[] = []
+    const logged: string[] = []
+    const batcher = new OutputBatcher(
+      buffer,
+      (chunks) => kept.push(...chunks),
+      () => 0,
+      (_chunk, raw) => logged.push(Buffer.concat(raw).toString()),
+      staging,
+    )
+    const texts: string[] = []
+    for (let i = 0; i < 50; i++) {
+      const text = `line ${i} ${'z'.repeat(i * 97)}\n`
+      texts.push(text)
+      batcher.addBytes(i % 2 ? 'stderr' : 'stdout', staging.copy(read(text), text.length))
+      batcher.flush()
+    }
+    // Later reads reused the memory of earlier ones, yet every kept chunk is intact.
+    expect(kept.map((c) => c.data)).toEqual(texts)
+    expect(kept.map((c) => Buffer.concat(bytesOf(c)).toString())).toEqual(texts)
+    expect(logged).toEqual(texts)
+  })
+
+  it('a kept chunk whose bytes left the ring says so instead of showing other bytes', () => {
+    const staging = new ReadStaging()
+    const buffer = new OutputBuffer('p', 100)
+    const kept: OutputChunk[] = []
+    const batcher = new OutputBatcher(
+      buffer,
+      (chunks) => kept.push(...chunks),
+      () => 0,
+      undefined,
+      staging,
+    )
+    for (const text of ['a'.repeat(60), 'b'.repeat(60), 'c'.repeat(60)]) {
+      batcher.addBytes('stdout', staging.copy(read(text), text.length))
+      batcher.flush()
+    }
+    expect(kept[2].data).toBe('c'.repeat(60))
+    expect(() => kept[0].data).toThrow(/no longer kept in memory/)
+  })
+
+  it('a chunk larger than the ring keeps a copy of all of its bytes', () => {
+    const staging = new ReadStaging()
+    const buffer = new OutputBuffer('p', 100)
+    const kept: OutputChunk[] = []
+    const batcher = new OutputBatcher(
+      buffer,
+      (chunks) => kept.push(...chunks),
+      () => 0,
+      undefined,
+      staging,
+    )
+    const text = 'q'.repeat(500)
+    batcher.addBytes('stdout', staging.copy(read(text), text.length))
+    batcher.flush()
+    staging.copy(read('w'.repeat(500)), 500)
+    expect(kept[0].data).toBe(text)
+  })
+})
