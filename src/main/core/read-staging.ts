@@ -6,7 +6,7 @@ const READ_BYTES = 64 * 1024
 /** Size of a staging block: many reads each, and more than any one read. */
 const BLOCK_BYTES = 1024 * 1024
 /** Free blocks kept for reuse; beyond this they are left to the garbage collector. */
-const MAX_FREE_BLOCKS = 8
+const MAX_FREE_BLOCKS = 4
 
 interface Block {
   buf: Buffer

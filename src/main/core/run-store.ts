@@ -61,7 +61,7 @@ export const LOG_LOW_WATER_BYTES = 1024 * 1024
 /** Size of the buffers records are copied into for writing: several of the largest records. */
 const WRITE_SLAB_BYTES = 1024 * 1024
 /** Write buffers kept for reuse by all logs together. */
-const MAX_FREE_SLABS = 8
+const MAX_FREE_SLABS = 4
 const freeSlabs: Buffer[] = []
 
 /**
