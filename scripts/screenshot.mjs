@@ -52,6 +52,9 @@ for (const scheme of ['light', 'dark']) {
     await page.getByRole('textbox', { name: 'Standard input' }).fill('hello')
     await page.getByRole('textbox', { name: 'Standard input' }).press('Enter')
     await page.waitForTimeout(1500)
+  } else {
+    // A fresh page: wait until it has loaded the output it shows.
+    await page.getByRole('log', { name: 'Output' }).getByText('got hello').waitFor()
   }
   const file = path.join(outDir, scheme === 'light' ? 'screenshot.png' : 'screenshot-dark.png')
   await page.screenshot({ path: file })
