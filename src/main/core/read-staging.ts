@@ -21,7 +21,7 @@ interface Block {
  * ring and the run log, and sent (see `OutputBatcher`), all within the same turn of the event
  * loop. Node gives every socket read a fresh 64 KiB buffer; at hundreds of MB/s those
  * allocations make V8 count hundreds of MB of external memory a second and run a full
- * mark-compact every few dozen MB (about a quarter of the host's time in a flood). Reading
+ * mark-compact every 20 MB or so (measured: a third of the host's busy time in a flood). Reading
  * into one buffer and copying each read into reused blocks here allocates nothing while
  * output flows.
  *
