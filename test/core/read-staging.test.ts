@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { OutputBatcher, OutputBuffer } from '../../src/main/core/output-buffer'
 import { ReadStaging } from '../../src/main/core/read-staging'
-import { bytesOf } from '../../src/main/core/utf8'
+import { byteChunk, bytesOf } from '../../src/main/core/utf8'
+import { encodeOutputFrame } from '../../src/main/core/web-server'
+import { decodeOutputFrame } from '../../src/shared/wire'
 import type { OutputChunk } from '../../src/shared/contract'
 
 const read = (text: string): Buffer => Buffer.from(text)
@@ -92,13 +94,18 @@ describe('OutputBatcher with staged reads', () => {
     expect(() => kept[0].data).toThrow(/no longer kept in memory/)
   })
 
-  it('a chunk larger than the ring keeps a copy of all of its bytes', () => {
+  it('a chunk larger than the ring is sent whole, then says it is no longer kept', () => {
     const staging = new ReadStaging()
     const buffer = new OutputBuffer('p', 100)
+    const seen: string[] = []
     const kept: OutputChunk[] = []
     const batcher = new OutputBatcher(
       buffer,
-      (chunks) => kept.push(...chunks),
+      (chunks) => {
+        // What a transport does: send the bytes during the event.
+        seen.push(...chunks.map((c) => Buffer.concat(bytesOf(c)).toString()))
+        kept.push(...chunks)
+      },
       () => 0,
       undefined,
       staging,
@@ -107,6 +114,35 @@ describe('OutputBatcher with staged reads', () => {
     batcher.addBytes('stdout', staging.copy(read(text), text.length))
     batcher.flush()
     staging.copy(read('w'.repeat(500)), 500)
-    expect(kept[0].data).toBe(text)
+    expect(seen).toEqual([text])
+    expect(() => kept[0].data).toThrow(/no longer kept in memory/)
+  })
+})
+
+describe('output frames in reused memory', () => {
+  it('a frame built in staging memory decodes to the batch it carries', () => {
+    const staging = new ReadStaging()
+    const batch = {
+      id: 'p',
+      chunks: [
+        byteChunk(7, 'stdout', 1, [read('héllo '), read('wörld\n')]),
+        byteChunk(8, 'stderr', 2, [read('oops\n')]),
+      ],
+    }
+    const frame = encodeOutputFrame(batch, (n) => staging.alloc(n))
+    expect(staging.holds(frame)).toBe(true)
+    const decoded = decodeOutputFrame(new Uint8Array(frame))
+    expect(decoded).toEqual({
+      id: 'p',
+      chunks: [
+        { seq: 7, stream: 'stdout', time: 1, data: 'héllo wörld\n' },
+        { seq: 8, stream: 'stderr', time: 2, data: 'oops\n' },
+      ],
+    })
+    // Released once written: the next frame reuses the memory.
+    staging.release(frame)
+    const next = encodeOutputFrame(batch, (n) => staging.alloc(n))
+    expect(next.buffer).toBe(frame.buffer)
+    expect(next.byteOffset).toBe(frame.byteOffset)
   })
 })

@@ -1,6 +1,6 @@
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
 import type { ReadStaging } from './read-staging'
-import { byteChunk, byteLength, bytesOf, ownChunkBytes, rebindChunkBytes } from './utf8'
+import { byteChunk, byteLength, bytesOf, rebindChunkBytes } from './utf8'
 
 /**
  * Default bound on retained output per process: bytes of program output plus characters of
@@ -133,18 +133,15 @@ export class OutputBuffer {
 
   /**
    * The pieces `chunk` (made by {@link pushBytes}) was read in are about to be reused: from now
-   * on it reads its bytes back from the ring, or, if the ring does not hold all of them, it
-   * keeps a copy of its own now.
+   * on it reads its bytes back from the ring while the ring holds all of them. (A chunk larger
+   * than what the ring could keep of it is already as good as dropped: its text was sent and
+   * logged, and asking for it later says that it is no longer kept.)
    */
   detach(chunk: OutputChunk): void {
-    const entry = this.entryOf(chunk.seq)
-    if (!entry || entry.at < 0 || entry.size !== byteLength(bytesOf(chunk))) {
-      ownChunkBytes(chunk)
-      return
-    }
     const seq = chunk.seq
+    const whole = this.entryOf(seq)?.size === byteLength(bytesOf(chunk))
     rebindChunkBytes(chunk, () => {
-      const e = this.entryOf(seq)
+      const e = whole ? this.entryOf(seq) : null
       return e && e.at >= 0 && this.ring.capacity > 0 ? this.ring.read(e.at, e.size) : null
     })
   }

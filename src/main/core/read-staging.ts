@@ -37,6 +37,13 @@ export class ReadStaging {
 
   /** A copy of `src[0, n)` in staging memory, valid until it is released. */
   copy(src: Buffer, n: number): Buffer {
+    const piece = this.alloc(n)
+    src.copy(piece, 0, 0, n)
+    return piece
+  }
+
+  /** `n` bytes of staging memory to fill, valid until released. */
+  alloc(n: number): Buffer {
     let block = this.current
     if (block && block.refs === 0) block.used = 0
     if (!block || block.used + n > block.buf.length) {
@@ -44,7 +51,6 @@ export class ReadStaging {
       this.current = block
     }
     const piece = block.buf.subarray(block.used, block.used + n)
-    src.copy(piece, 0, 0, n)
     block.used += n
     block.refs++
     return piece
@@ -55,10 +61,7 @@ export class ReadStaging {
     const block = this.blocks.get(piece.buffer)
     if (!block || block.refs === 0) return
     block.refs--
-    if (block.refs === 0 && block !== this.current && this.free.length < MAX_FREE_BLOCKS) {
-      block.used = 0
-      this.free.push(block)
-    }
+    if (block.refs === 0 && block !== this.current) this.keep(block)
   }
 
   /** Whether `piece` lives in staging memory (and must be copied to be kept). */
@@ -66,10 +69,17 @@ export class ReadStaging {
     return this.blocks.has(piece.buffer)
   }
 
+  /** Keep a free block for reuse, unless enough are kept or it is an oversized one. */
+  private keep(block: Block): void {
+    if (this.free.length >= MAX_FREE_BLOCKS || block.buf.length !== BLOCK_BYTES) return
+    block.used = 0
+    this.free.push(block)
+  }
+
   private take(n: number): Block {
     const old = this.current
-    // The block being left is free already: reuse it at once.
-    if (old && old.refs === 0 && this.free.length < MAX_FREE_BLOCKS) this.free.push(old)
+    // The block being left is free already: keep it for reuse.
+    if (old && old.refs === 0) this.keep(old)
     const reused = n <= BLOCK_BYTES ? this.free.pop() : undefined
     if (reused) {
       reused.used = 0

@@ -98,12 +98,6 @@ export function rebindChunkBytes(chunk: OutputChunk, reread: () => Buffer | null
   state.reread = reread
 }
 
-/** Give `chunk` a copy of its bytes of its own, now (its pieces are about to be reused). */
-export function ownChunkBytes(chunk: OutputChunk): void {
-  const state = chunkBytes.get(chunk)
-  if (state?.bytes) state.bytes = [Buffer.concat(state.bytes)]
-}
-
 /** The UTF-8 of a chunk's text, in pieces. */
 export function bytesOf(chunk: OutputChunk): readonly Buffer[] {
   const state = chunkBytes.get(chunk)

@@ -9,6 +9,7 @@ import type { OutputFrameHeader, WireAck, WireCall, WireServerMessage } from '..
 import { MAX_CLIENT_MESSAGE_BYTES, TOKEN_PARAM, WS_PATH } from '../../shared/wire'
 import type { Host } from './host'
 import { OutputFlow } from './output-flow'
+import { ReadStaging } from './read-staging'
 import { byteLength, bytesOf } from './utf8'
 
 /** Options of {@link startWebServer}. */
@@ -158,8 +159,9 @@ function serveSocket(ws: WebSocket, host: Host): void {
   }
   const sendOutput = (batch: CorralEvents['output']): number => {
     if (ws.readyState !== ws.OPEN) return 0
-    const frame = encodeOutputFrame(batch)
-    ws.send(frame, { binary: true })
+    const frame = encodeOutputFrame(batch, (n) => frameStaging.alloc(n))
+    // The socket may keep the frame until it is written; then its memory is reused.
+    ws.send(frame, { binary: true }, () => frameStaging.release(frame))
     return frame.length
   }
   // Flow control (see OutputFlow), counted in bytes of output frames.
@@ -209,11 +211,20 @@ function serveSocket(ws: WebSocket, host: Host): void {
 }
 
 /**
- * Encode an output batch as one binary message (layout in shared/wire.ts): the header, then
- * each chunk's bytes. The bytes are copied: the socket may hold the message long after the
- * memory they were read into is reused (see ReadStaging).
+ * Memory output frames are built in, reused once the socket has written them: a viewer that
+ * takes everything (a script following all output) costs no allocation per frame.
  */
-export function encodeOutputFrame(batch: CorralEvents['output']): Buffer {
+const frameStaging = new ReadStaging()
+
+/**
+ * Encode an output batch as one binary message (layout in shared/wire.ts) in memory from
+ * `alloc`: the header, then each chunk's bytes. The bytes are copied: the socket may hold the
+ * message long after the memory they were read into is reused (see ReadStaging).
+ */
+export function encodeOutputFrame(
+  batch: CorralEvents['output'],
+  alloc: (n: number) => Buffer = (n) => Buffer.allocUnsafe(n),
+): Buffer {
   const bodies = batch.chunks.map(bytesOf)
   const header: OutputFrameHeader = {
     id: batch.id,
@@ -225,10 +236,14 @@ export function encodeOutputFrame(batch: CorralEvents['output']): Buffer {
     })),
   }
   const json = JSON.stringify(header)
-  const head = Buffer.allocUnsafe(4 + Buffer.byteLength(json))
-  head.writeUInt32LE(head.length - 4, 0)
-  head.write(json, 4, 'utf8')
-  return Buffer.concat([head, ...bodies.flat()])
+  const headBytes = Buffer.byteLength(json)
+  let total = 4 + headBytes
+  for (const parts of bodies) total += byteLength(parts)
+  const frame = alloc(total)
+  frame.writeUInt32LE(headBytes, 0)
+  let at = 4 + frame.write(json, 4, 'utf8')
+  for (const parts of bodies) for (const part of parts) at += part.copy(frame, at)
+  return frame
 }
 
 function invalid(id: number, message: string): WireServerMessage {
