@@ -36,7 +36,7 @@ import {
   type RestartCounters,
   type RestartPolicy,
 } from './restart-policy'
-import { readStaging } from './read-staging'
+import { readStaging } from './staging'
 import type { RunLog, RunStore } from './run-store'
 import { Utf8Splitter } from './utf8'
 
@@ -315,7 +315,7 @@ export class ManagedProcess {
       if (this.holds.size > 0) stream.pause()
       stream.on('data', (buf: Buffer) => {
         const bytes = splitter.push(buf)
-        // Handed on as read, the batch gives the read back to staging (see ReadStaging); joined
+        // Handed on as read, the batch gives the read back to staging (see Staging); joined
         // with a character split across reads, it is a copy and the read is done with now.
         if (bytes.length === 0 || bytes.buffer !== buf.buffer) readStaging.release(buf)
         this.batcher.addBytes(name, bytes)

@@ -1,5 +1,5 @@
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
-import type { ReadStaging } from './read-staging'
+import type { Staging } from './staging'
 import { byteChunk, byteLength, bytesOf, rebindChunkBytes } from './utf8'
 
 /**
@@ -352,7 +352,7 @@ export class OutputBatcher {
     private readonly now: () => number = Date.now,
     private readonly onRaw?: (chunk: OutputChunk, raw: readonly Buffer[]) => void,
     /** Where program output was read into: its pieces go back there once flushed. */
-    private readonly staging: ReadStaging | null = null,
+    private readonly staging: Staging | null = null,
   ) {}
 
   /** Queue text Corral itself writes (the `system` stream). */

@@ -13,6 +13,7 @@ import {
   type StartReason,
 } from '../../shared/contract'
 import { AtomicFileWriter } from './atomic-file'
+import { Staging } from './staging'
 import { byteLength } from './utf8'
 
 /** Runs kept per process. */
@@ -58,11 +59,8 @@ export const LOG_HIGH_WATER_BYTES = 4 * 1024 * 1024
 /** Unwritten log bytes at or below which a paused writer may go on. */
 export const LOG_LOW_WATER_BYTES = 1024 * 1024
 
-/** Size of the buffers records are copied into for writing: several of the largest records. */
-const WRITE_SLAB_BYTES = 1024 * 1024
-/** Write buffers kept for reuse by all logs together. */
-const MAX_FREE_SLABS = 4
-const freeSlabs: Buffer[] = []
+/** Memory records are copied into until written, shared by all logs. */
+const recordStaging = new Staging()
 
 /**
  * The log of one run. Records are appended in order by asynchronous writes on libuv's thread
@@ -79,10 +77,6 @@ export class RunLog {
   private done = false
   private queue: Buffer[] = []
   private queuedBytes = 0
-  /** The write buffer records are copied into, how much of it is used, and all queued ones. */
-  private slab: Buffer | null = null
-  private slabUsed = 0
-  private slabs: Buffer[] = []
   /** Bytes appended but not yet written (queued and in flight). */
   private backlog = 0
   private writing = false
@@ -125,7 +119,7 @@ export class RunLog {
     // Header and payload are copied together (the pieces they were read in are reused once
     // appended) and go out in the same writev, so a record is never split by a crash between
     // two writes of Corral's own.
-    const record = this.reserve(RECORD_HEADER_BYTES + length)
+    const record = recordStaging.alloc(RECORD_HEADER_BYTES + length)
     record.fill(0, 0, 4)
     record.writeUInt8(STREAM_CODES[stream], 0)
     record.writeUInt32LE(length, 4)
@@ -139,22 +133,6 @@ export class RunLog {
     this.info.bytes += length
     this.pump()
     return this.backlog <= LOG_HIGH_WATER_BYTES
-  }
-
-  /**
-   * Room for a record of `size` bytes: the rest of the current write buffer, a fresh (or
-   * reused) one, or a buffer of its own for a record larger than one.
-   */
-  private reserve(size: number): Buffer {
-    if (size > WRITE_SLAB_BYTES) return Buffer.allocUnsafe(size)
-    if (!this.slab || this.slabUsed + size > this.slab.length) {
-      this.slab = freeSlabs.pop() ?? Buffer.allocUnsafeSlow(WRITE_SLAB_BYTES)
-      this.slabUsed = 0
-      this.slabs.push(this.slab)
-    }
-    const record = this.slab.subarray(this.slabUsed, this.slabUsed + size)
-    this.slabUsed += size
-    return record
   }
 
   /** Calls `fn` once the backlog is at or below the low-water mark (at once if it is). */
@@ -193,12 +171,8 @@ export class RunLog {
     }
     const buffers = this.queue
     const total = this.queuedBytes
-    // The write buffers go with this write; later records start a new one.
-    const slabs = this.slabs
     this.queue = []
     this.queuedBytes = 0
-    this.slabs = []
-    this.slab = null
     this.writing = true
     fs.writev(this.fd, buffers, (err, written) => {
       this.writing = false
@@ -209,7 +183,7 @@ export class RunLog {
         this.queue.unshift(rest)
         this.queuedBytes += rest.length
       }
-      for (const slab of slabs) if (freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(slab)
+      for (const record of buffers) recordStaging.release(record)
       this.backlog -= written
       if (this.backlog <= LOG_LOW_WATER_BYTES) runAll(this.writableWaiters.splice(0))
       this.pump()
@@ -234,8 +208,6 @@ export class RunLog {
     this.error = err
     this.queue = []
     this.queuedBytes = 0
-    this.slabs = []
-    this.slab = null
     this.backlog = 0
     if (this.fd !== null) fs.close(this.fd, () => {})
     this.fd = null

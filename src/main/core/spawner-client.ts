@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { localLauncher, type LaunchedChild, type Launcher } from './launcher'
 import type { LaunchPlan } from './launch'
-import { readIntoStaging, startReading } from './read-staging'
+import { readIntoStaging, startReading } from './staging'
 import { processExists, signalGroup } from './process-group'
 import type { SpawnerMessage } from './spawner-protocol'
 
@@ -186,7 +186,7 @@ export class SpawnerClient implements Launcher {
         this.settleFailed(msg.id, new Error(`the spawner handed over no socket for fd ${msg.fd}`))
         return
       }
-      // Output is read into reused memory (see ReadStaging), before anything reads it.
+      // Output is read into reused memory (see Staging), before anything reads it.
       p.sockets[msg.fd] = msg.fd === 0 ? handle : readIntoStaging(handle)
       const [stdin, stdout, stderr] = p.sockets
       if (!stdin || !stdout || !stderr) return

@@ -88,7 +88,7 @@ export function byteChunk(
 }
 
 /**
- * The pieces `chunk` was made from are about to be reused (see `ReadStaging`): from now on its
+ * The pieces `chunk` was made from are about to be reused (see `Staging`): from now on its
  * bytes are a copy read back by `reread` (from the process's retained output) when asked for.
  */
 export function rebindChunkBytes(chunk: OutputChunk, reread: () => Buffer | null): void {

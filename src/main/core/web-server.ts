@@ -9,7 +9,7 @@ import type { OutputFrameHeader, WireAck, WireCall, WireServerMessage } from '..
 import { MAX_CLIENT_MESSAGE_BYTES, TOKEN_PARAM, WS_PATH } from '../../shared/wire'
 import type { Host } from './host'
 import { OutputFlow } from './output-flow'
-import { ReadStaging } from './read-staging'
+import { Staging } from './staging'
 import { byteLength, bytesOf } from './utf8'
 
 /** Options of {@link startWebServer}. */
@@ -214,16 +214,16 @@ function serveSocket(ws: WebSocket, host: Host): void {
  * Memory output frames are built in, reused once the socket has written them: a viewer that
  * takes everything (a script following all output) costs no allocation per frame.
  */
-const frameStaging = new ReadStaging()
+const frameStaging = new Staging()
 
 /**
  * Encode an output batch as one binary message (layout in shared/wire.ts) in memory from
  * `alloc`: the header, then each chunk's bytes. The bytes are copied: the socket may hold the
- * message long after the memory they were read into is reused (see ReadStaging).
+ * message long after the memory they were read into is reused (see Staging).
  */
 export function encodeOutputFrame(
   batch: CorralEvents['output'],
-  alloc: (n: number) => Buffer = (n) => Buffer.allocUnsafe(n),
+  alloc: (n: number) => Buffer,
 ): Buffer {
   const bodies = batch.chunks.map(bytesOf)
   const header: OutputFrameHeader = {

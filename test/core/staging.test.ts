@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { OutputBatcher, OutputBuffer } from '../../src/main/core/output-buffer'
-import { ReadStaging } from '../../src/main/core/read-staging'
+import { Staging } from '../../src/main/core/staging'
 import { byteChunk, bytesOf } from '../../src/main/core/utf8'
 import { encodeOutputFrame } from '../../src/main/core/web-server'
 import { decodeOutputFrame } from '../../src/shared/wire'
@@ -8,9 +8,9 @@ import type { OutputChunk } from '../../src/shared/contract'
 
 const read = (text: string): Buffer => Buffer.from(text)
 
-describe('ReadStaging', () => {
+describe('Staging', () => {
   it('reuses memory only once every piece in it is released', () => {
-    const staging = new ReadStaging()
+    const staging = new Staging()
     const a = staging.copy(read('first read'), 10)
     const b = staging.copy(read('second'), 6)
     expect(a.toString()).toBe('first read')
@@ -35,7 +35,7 @@ describe('ReadStaging', () => {
   })
 
   it('moves on to another block when one is full, and takes back blocks whose pieces are all released', () => {
-    const staging = new ReadStaging()
+    const staging = new Staging()
     const piece = Buffer.alloc(64 * 1024, 'y')
     const held: Buffer[] = []
     for (let i = 0; i < 40; i++) held.push(staging.copy(piece, piece.length))
@@ -51,7 +51,7 @@ describe('ReadStaging', () => {
 
 describe('OutputBatcher with staged reads', () => {
   it('gives the reads back after a flush; a chunk kept past its event reads its bytes from the ring', () => {
-    const staging = new ReadStaging()
+    const staging = new Staging()
     const buffer = new OutputBuffer('p', 1024 * 1024)
     const kept: OutputChunk[] = []
     const logged: string[] = []
@@ -76,7 +76,7 @@ describe('OutputBatcher with staged reads', () => {
   })
 
   it('a kept chunk whose bytes left the ring says so instead of showing other bytes', () => {
-    const staging = new ReadStaging()
+    const staging = new Staging()
     const buffer = new OutputBuffer('p', 100)
     const kept: OutputChunk[] = []
     const batcher = new OutputBatcher(
@@ -95,7 +95,7 @@ describe('OutputBatcher with staged reads', () => {
   })
 
   it('a chunk larger than the ring is sent whole, then says it is no longer kept', () => {
-    const staging = new ReadStaging()
+    const staging = new Staging()
     const buffer = new OutputBuffer('p', 100)
     const seen: string[] = []
     const kept: OutputChunk[] = []
@@ -121,7 +121,7 @@ describe('OutputBatcher with staged reads', () => {
 
 describe('output frames in reused memory', () => {
   it('a frame built in staging memory decodes to the batch it carries', () => {
-    const staging = new ReadStaging()
+    const staging = new Staging()
     const batch = {
       id: 'p',
       chunks: [

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 
 /** Bytes one read of a child's output can bring (a pipe's capacity on Linux). */
 const READ_BYTES = 64 * 1024
-/** Size of a staging block: many reads each, and more than any one read. */
+/** Size of a block: many reads, records or frames each, and more than any one read. */
 const BLOCK_BYTES = 1024 * 1024
 /** Free blocks kept for reuse; beyond this they are left to the garbage collector. */
 const MAX_FREE_BLOCKS = 4
@@ -17,20 +17,20 @@ interface Block {
 }
 
 /**
- * Where output read from children waits until its batch has been numbered, copied into the
- * ring and the run log, and sent (see `OutputBatcher`), all within the same turn of the event
- * loop. Node gives every socket read a fresh 64 KiB buffer; at hundreds of MB/s those
- * allocations make V8 count hundreds of MB of external memory a second and run a full
- * mark-compact every 20 MB or so (measured: a third of the host's busy time in a flood). Reading
- * into one buffer and copying each read into reused blocks here allocates nothing while
- * output flows.
+ * Reused memory for output on its way: reads from children (until their batch has been
+ * numbered, copied into the ring and the run log, and sent; see `OutputBatcher`), run-log
+ * records until written, WebSocket frames until the socket has written them. Node gives every
+ * socket read a fresh 64 KiB buffer; at hundreds of MB/s those allocations make V8 count
+ * hundreds of MB of external memory a second and run a full mark-compact every 20 MB or so
+ * (measured: a third of the host's busy time in a flood). With reads landing in one buffer and
+ * everything after it in reused blocks here, nothing is allocated while output flows.
  *
  * Every piece handed out must be given back with {@link release} once nothing refers to it any
  * more; a block is reused when all of its pieces are back. A piece never given back only
  * keeps its block from being reused (the garbage collector takes it): never wrong, only
  * slower.
  */
-export class ReadStaging {
+export class Staging {
   private current: Block | null = null
   private readonly free: Block[] = []
   private readonly blocks = new WeakMap<ArrayBufferLike, Block>()
@@ -92,7 +92,7 @@ export class ReadStaging {
 }
 
 /** The staging every child's output is read into. */
-export const readStaging = new ReadStaging()
+export const readStaging = new Staging()
 
 /** The one buffer socket reads land in; each read is copied out before the next one. */
 const readBuffer = Buffer.allocUnsafeSlow(READ_BYTES)
