@@ -9,9 +9,12 @@
 // the machine's scheduling sets. With `--worker` all the reading and logging runs in a worker
 // thread and the event-loop delay is the main thread's: what a host whose output path left
 // its main thread would see (children are spawned from the worker here, which Corral cannot
-// do: it would take the pipes from its spawner).
+// do: it would take the pipes from its spawner). With `--budget BYTES` it pauses every pipe
+// once a turn of the event loop has read that much and resumes them on the next turn, as
+// Corral's read budget does.
 //
 //   node bench/bare-reader.mjs --command 'cat f' [--count 50] [--log DIR | --idle] [--worker]
+//     [--budget BYTES]
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -26,12 +29,30 @@ const { values } = parseArgs({
     log: { type: 'string' },
     idle: { type: 'boolean', default: false },
     worker: { type: 'boolean', default: false },
+    budget: { type: 'string', default: '0' },
   },
 })
 const count = Number(values.count)
 const RING_BYTES = 8 * 1024 * 1024
 const HIGH_WATER = 4 * 1024 * 1024
 const LOW_WATER = 1024 * 1024
+
+const BUDGET = Number(values.budget)
+const streams = []
+let used = 0
+let spent = false
+/** Count a read; over the turn's budget, pause every pipe until the next turn. */
+function spend(bytes) {
+  used += bytes
+  if (!BUDGET || spent || used <= BUDGET) return
+  spent = true
+  for (const s of streams) s.pause()
+  setImmediate(() => {
+    used = 0
+    spent = false
+    for (const s of streams) if (!s.logBehind) s.resume()
+  })
+}
 
 /** One process's output: a ring copy and a log file, reading paused while the log is behind. */
 function reader(stream, index) {
@@ -53,14 +74,18 @@ function reader(stream, index) {
       backlog -= written
       if (paused && backlog <= LOW_WATER) {
         paused = false
-        stream.resume()
+        stream.logBehind = false
+        // While the turn's budget is spent, the budget's next turn resumes it.
+        if (!spent) stream.resume()
       }
       pump()
     })
   }
   let bytes = 0
+  streams.push(stream)
   stream.on('data', (buf) => {
     bytes += buf.length
+    spend(buf.length)
     if (!ring) return
     for (let done = 0; done < buf.length;) {
       const n = Math.min(buf.length - done, RING_BYTES - at)
@@ -73,6 +98,7 @@ function reader(stream, index) {
     pump()
     if (backlog > HIGH_WATER && !paused) {
       paused = true
+      stream.logBehind = true
       stream.pause()
     }
   })

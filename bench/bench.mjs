@@ -4,10 +4,12 @@
 //   --quick          smaller inputs and 3 runs instead of 5 (a smoke run, not for the README)
 //   --only B1,B2     run only these benchmarks
 //   BENCH_HOST_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (environment) profiles the host
+//   BENCH_HOST_LOG=FILE (environment) appends what the host prints (with --trace-gc: its GC log)
 // Figures are medians of the runs. The machine is shared and noisy: compare ratios, not
 // absolute numbers, and expect some spread between invocations.
 import { execFileSync, spawn } from 'node:child_process'
 import {
+  appendFileSync,
   createWriteStream,
   existsSync,
   mkdirSync,
@@ -34,6 +36,7 @@ const ONLY = (() => {
 const RUNS = QUICK ? 3 : 5
 // Extra Node options for the host, to profile it, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 const HOST_NODE_ARGS = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean)
+const HOST_LOG = process.env.BENCH_HOST_LOG
 const MB = 1024 * 1024
 const SCALE = QUICK ? 0.1 : 1
 const WORK = path.join(os.tmpdir(), 'corral-bench')
@@ -108,6 +111,7 @@ async function startHost(extraEnv = {}) {
   const url = await new Promise((resolve, reject) => {
     let out = ''
     proc.stdout.on('data', (d) => {
+      if (HOST_LOG) appendFileSync(HOST_LOG, d)
       out += d
       const m = /serving at (\S+)/.exec(out)
       if (m) resolve(new URL(m[1]))
@@ -291,7 +295,10 @@ function rawPipeSeconds(file) {
  * nothing; with `worker`, in a worker thread). Returns its MB/s and its main thread's
  * event-loop delay.
  */
-function bareReader(command, { count = 1, log = false, idle = false, worker = false } = {}) {
+function bareReader(
+  command,
+  { count = 1, log = false, idle = false, worker = false, budget = 0 } = {},
+) {
   const dir = log ? mkdtempSync(path.join(WORK, 'bare-')) : null
   try {
     const out = execFileSync(process.execPath, [
@@ -303,6 +310,7 @@ function bareReader(command, { count = 1, log = false, idle = false, worker = fa
       ...(dir ? ['--log', dir] : []),
       ...(idle ? ['--idle'] : []),
       ...(worker ? ['--worker'] : []),
+      ...(budget ? ['--budget', String(budget)] : []),
     ])
     return JSON.parse(out.toString())
   } finally {
@@ -917,6 +925,8 @@ async function b5() {
   const floor = bareReader(writer, { count: writers, idle: true })
   const bare = bareReader(writer, { count: writers, log: true })
   const bareInWorker = bareReader(writer, { count: writers, log: true, worker: true })
+  // Corral's read budget (1 MiB per turn, every pipe paused once it is spent) in the bare reader.
+  const bareBudgeted = bareReader(writer, { count: writers, log: true, budget: MB })
   host.resetLoopStats()
   await sleep(50)
   const cat = await c.call('start', [{ command: 'cat', name: 'echo' }])
@@ -939,7 +949,20 @@ async function b5() {
       await sleep(20)
     }
   })()
-  await Promise.all(flood.map((f) => c.untilState(f.id, ['exited'])))
+  // A process never reported as ended is a bug to show, not a bench that waits forever.
+  const floodEnded = Promise.all(flood.map((f) => c.untilState(f.id, ['exited'])))
+  const stuck = await Promise.race([
+    floodEnded.then(() => null),
+    sleep(5 * 60_000).then(() => true),
+  ])
+  if (stuck) {
+    const left = (await c.call('list', [])).filter(
+      (p) => p.name.startsWith('w') && p.state !== 'exited',
+    )
+    throw new Error(
+      `B5: not reported ended after 5 minutes: ${left.map((p) => `${p.name} (${p.state}, pid ${p.pid})`).join(', ')}`,
+    )
+  }
   echoing = false
   await echo
   await sleep(600)
@@ -973,6 +996,15 @@ async function b5() {
     max: bareInWorker.max,
     baseline: { name: 'idle Node event loop, p99', value: floor.p99 },
     note: 'not a target: the same reader with its whole output path off the main thread',
+  })
+  report({
+    bench: 'B5',
+    figure: `bare Node reader pausing every pipe after 1 MiB per turn: event-loop delay ms, p99, ${writers} processes x ${each / MB} MB, logged`,
+    value: bareBudgeted.p99,
+    p50: bareBudgeted.p50,
+    max: bareBudgeted.max,
+    baseline: { name: 'idle Node event loop, p99', value: floor.p99 },
+    note: 'not a target: the same reader on its main thread with the read budget Corral has',
   })
   await c.call('kill', [cat.id])
   c.close()

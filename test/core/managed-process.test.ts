@@ -80,6 +80,24 @@ describe('output', () => {
     expect(rec.text(p.id, 'stdout').length).toBeGreaterThanOrEqual(1_000_000)
   })
 
+  it('delivers every byte of many processes flooding at once, in order, while the read budget pauses them all each turn', async () => {
+    rec = new Recorder()
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-flood-'))
+    const file = path.join(dir, 'lines.txt')
+    const content = Array.from(
+      { length: 40_000 },
+      (_, i) => `${String(i).padStart(10, '0')} ${'x'.repeat(88)}\n`,
+    ).join('')
+    writeFileSync(file, content)
+    // `cat` writes as fast as the pipe takes it: twelve of them read far more than a turn's
+    // budget (1 MiB) each turn, so every process is paused and resumed again and again.
+    const ps = await Promise.all(
+      Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
+    )
+    await Promise.all(ps.map((p) => rec.ended(p.id, 60_000)))
+    for (const p of ps) expect(rec.text(p.id, 'stdout') === content).toBe(true)
+  })
+
   it('limits a snapshot to the newest output within a byte budget and counts the rest', async () => {
     rec = new Recorder()
     const p = await rec.start({ command: nodeFixture('flood.mjs', '1000000') })

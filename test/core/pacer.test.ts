@@ -24,17 +24,35 @@ describe('TurnPacer', () => {
 })
 
 describe('ReadBudget', () => {
-  it('lets readers go on within the budget of a turn, pauses the one over it, and resumes it next turn', async () => {
+  /** A reader that records when it is told to stop and go on. */
+  const reader = (name: string, log: string[]) => ({
+    hold: (on: boolean) => log.push(`${name} ${on ? 'paused' : 'resumed'}`),
+  })
+  const nextTurn = () => new Promise((r) => setImmediate(r))
+
+  it('pauses everyone reading once a turn has read more than the budget, and resumes them next turn', async () => {
     const budget = new ReadBudget(100)
-    const resumed: string[] = []
-    expect(budget.spend(60, () => resumed.push('a'))).toBe(true)
-    expect(budget.spend(40, () => resumed.push('b'))).toBe(true)
-    expect(budget.spend(1, () => resumed.push('c'))).toBe(false)
-    expect(budget.spend(50, () => resumed.push('d'))).toBe(false)
-    expect(resumed).toEqual([])
-    await new Promise((r) => setImmediate(r))
-    // Next turn: the paused readers resume, in order, with a fresh budget.
-    expect(resumed).toEqual(['c', 'd'])
-    expect(budget.spend(100, () => resumed.push('e'))).toBe(true)
+    const log: string[] = []
+    const [a, b, c, quiet] = ['a', 'b', 'c', 'quiet'].map((n) => reader(n, log))
+    // A turn in which a, b and c read.
+    for (const r of [a, b, c]) budget.spend(10, r)
+    await nextTurn()
+    // This turn a and b read up to the budget; the next read goes over it.
+    budget.spend(60, a)
+    budget.spend(40, b)
+    expect(log).toEqual([])
+    budget.spend(1, a)
+    // Not only the reader that went over: c, which read last turn and may have data waiting,
+    // pauses before it is read in this turn. A process that read nothing lately is left alone.
+    expect(log.sort()).toEqual(['a paused', 'b paused', 'c paused'])
+    // Reads already under way this turn pause no one twice; a reader waking up now pauses.
+    budget.spend(50, b)
+    budget.spend(5, quiet)
+    expect(log.slice(3)).toEqual(['quiet paused'])
+    await nextTurn()
+    expect(log.slice(4).sort()).toEqual(['a resumed', 'b resumed', 'c resumed', 'quiet resumed'])
+    // A fresh budget next turn.
+    budget.spend(100, a)
+    expect(log).toHaveLength(8)
   })
 })

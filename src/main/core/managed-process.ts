@@ -17,7 +17,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
 import { localLauncher, type LaunchedChild, type Launcher } from './launcher'
 import { OutputBatcher, OutputBuffer, type RetentionBudget } from './output-buffer'
-import { readBudget, spawnPacer } from './pacer'
+import { readBudget, spawnPacer, type TurnReader } from './pacer'
 import { groupAlive, processExists, signalGroup } from './process-group'
 import {
   DEFAULT_TERMINAL_SIZE,
@@ -127,6 +127,8 @@ export class ManagedProcess {
   private flow: FlowControl | null = null
   /** Why reading the current run's output is paused; see {@link hold}. */
   private holds = new Set<'viewer' | 'log' | 'turn'>()
+  /** How the shared read budget pauses this process's pipes (see ReadBudget). */
+  private readonly turnReader: TurnReader = { hold: (on) => this.hold('turn', on) }
   /** Whether the latest run was in a terminal; null before the first run. */
   private runInTerminal: boolean | null = null
   /** Size of the terminal, kept across runs so the next one starts at the viewer's size. */
@@ -319,12 +321,8 @@ export class ManagedProcess {
         // with a character split across reads, it is a copy and the read is done with now.
         if (bytes.length === 0 || bytes.buffer !== buf.buffer) readStaging.release(buf)
         this.batcher.addBytes(name, bytes)
-        // Over this turn's read budget: pause until the next turn (see ReadBudget).
-        if (
-          !this.holds.has('turn') &&
-          !readBudget.spend(buf.length, () => this.hold('turn', false))
-        )
-          this.hold('turn', true)
+        // Over this turn's read budget, every process pauses until the next (see ReadBudget).
+        readBudget.spend(buf.length, this.turnReader)
       })
       stream.on('end', () => this.batcher.addBytes(name, splitter.end()))
     }
