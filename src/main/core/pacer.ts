@@ -43,7 +43,7 @@ export interface TurnReader {
  * poll phase is not read again in that phase, so a turn's work (numbering, copying, logging
  * and sending what was read) stays near the budget however many processes flood at once.
  * Pausing only the reader that went over let each of 50 flooding processes still deliver a
- * read per turn (over 3 MiB) and made turns of tens of milliseconds. "Reading now" is every
+ * read per turn (50 reads of up to 64 KiB: over 3 MiB in one turn). "Reading now" is every
  * reader that read in this turn or in the last turn anyone read: quiet processes are left
  * alone (pausing and resuming 200 idle pipes every turn would cost more than it saves); one
  * that wakes up to flood reads once more before it is paused too.
