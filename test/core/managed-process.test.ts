@@ -1,7 +1,8 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ManagedProcess } from '../../src/main/core/managed-process'
 import type { OutputChunk } from '../../src/shared/contract'
 import { describeStatus } from '../../src/shared/describe'
 import { liveGroupMembers, nodeFixture, Recorder, sleep } from '../helpers'
@@ -91,11 +92,21 @@ describe('output', () => {
     writeFileSync(file, content)
     // `cat` writes as fast as the pipe takes it: twelve of them read far more than a turn's
     // budget (1 MiB) each turn, so every process is paused and resumed again and again.
-    const ps = await Promise.all(
-      Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
-    )
-    await Promise.all(ps.map((p) => rec.ended(p.id, 60_000)))
-    for (const p of ps) expect(rec.text(p.id, 'stdout') === content).toBe(true)
+    const proto = ManagedProcess.prototype as unknown as { hold(reason: string, on: boolean): void }
+    const hold = vi.spyOn(proto, 'hold')
+    try {
+      const ps = await Promise.all(
+        Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
+      )
+      await Promise.all(ps.map((p) => rec.ended(p.id, 60_000)))
+      for (const p of ps) expect(rec.text(p.id, 'stdout') === content).toBe(true)
+      // The budget did pause them: more turn pauses than processes, so not only one each.
+      const pauses = hold.mock.calls.filter(([reason, on]) => reason === 'turn' && on)
+      expect(pauses.length).toBeGreaterThan(ps.length)
+    } finally {
+      hold.mockRestore()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('limits a snapshot to the newest output within a byte budget and counts the rest', async () => {
