@@ -10,6 +10,7 @@ import {
   RECORD_HEADER_BYTES,
   RunLog,
 } from '../../src/main/core/run-store'
+import { Staging } from '../../src/main/core/staging'
 
 const info = (): RunInfo => ({
   runId: 'r',
@@ -76,6 +77,26 @@ describe('RunLog', () => {
     await log.settled()
     const { records } = await readLog(file)
     expect(records.map((r) => r.data.toString())).toEqual(expected)
+  })
+
+  it('holds output read into staging until it is written instead of copying it, then lets it be reused', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'corral-log-')), 'run.log')
+    const log = new RunLog(info(), file, () => {})
+    const staging = new Staging()
+    const piece = staging.alloc(1000).fill('a')
+    log.append('stdout', 0, 0, [piece])
+    // The batcher is done with the piece at once; were the log not holding it, the next
+    // output would be read into the same memory.
+    staging.release(piece)
+    const next = staging.alloc(1000).fill('b')
+    staging.release(next)
+    await log.settled()
+    const { records } = await readLog(file)
+    expect(records.map((r) => r.data.toString())).toEqual(['a'.repeat(1000)])
+    // Written: every piece of the block is back, so its memory is handed out again.
+    const again = staging.alloc(1000)
+    expect(again.buffer).toBe(piece.buffer)
+    expect(again.byteOffset).toBe(piece.byteOffset)
   })
 
   it('reports a failed write (a full disk) once and keeps accepting output', async () => {

@@ -13,7 +13,7 @@ import {
   type StartReason,
 } from '../../shared/contract'
 import { AtomicFileWriter } from './atomic-file'
-import { Staging } from './staging'
+import { releaseStaged, retainStaged, Staging } from './staging'
 import { byteLength } from './utf8'
 
 /** Runs kept per process. */
@@ -59,7 +59,7 @@ export const LOG_HIGH_WATER_BYTES = 4 * 1024 * 1024
 /** Unwritten log bytes at or below which a paused writer may go on. */
 export const LOG_LOW_WATER_BYTES = 1024 * 1024
 
-/** Memory records are copied into until written, shared by all logs. */
+/** Memory for record headers, and for output that is not already staged, until written. */
 const recordStaging = new Staging()
 
 /**
@@ -116,18 +116,21 @@ export class RunLog {
     if (this.done || this.ended) return true
     const length = byteLength(parts)
     if (length === 0) return true
-    // Header and payload are copied together (the pieces they were read in are reused once
-    // appended) and go out in the same writev, so a record is never split by a crash between
-    // two writes of Corral's own.
-    const record = recordStaging.alloc(RECORD_HEADER_BYTES + length)
-    record.fill(0, 0, 4)
-    record.writeUInt8(STREAM_CODES[stream], 0)
-    record.writeUInt32LE(length, 4)
-    record.writeDoubleLE(time, 8)
-    record.writeDoubleLE(seq, 16)
-    let at = RECORD_HEADER_BYTES
-    for (const part of parts) at += part.copy(record, at)
-    this.queue.push(record)
+    // Header and payload go out in the same writev, so a record is never split by a crash
+    // between two writes of Corral's own. Pieces in staging memory (what children's output
+    // was read into) are held until written rather than copied; any other buffer is copied,
+    // since its owner may reuse it as soon as this returns.
+    const header = recordStaging.alloc(RECORD_HEADER_BYTES)
+    header.fill(0, 0, 4)
+    header.writeUInt8(STREAM_CODES[stream], 0)
+    header.writeUInt32LE(length, 4)
+    header.writeDoubleLE(time, 8)
+    header.writeDoubleLE(seq, 16)
+    this.queue.push(header)
+    for (const part of parts) {
+      if (part.length > 0)
+        this.queue.push(retainStaged(part) ? part : recordStaging.copy(part, part.length))
+    }
     this.queuedBytes += RECORD_HEADER_BYTES + length
     this.backlog += RECORD_HEADER_BYTES + length
     this.info.bytes += length
@@ -176,14 +179,17 @@ export class RunLog {
     this.writing = true
     fs.writev(this.fd, buffers, (err, written) => {
       this.writing = false
-      if (err) return this.fail(err)
+      if (err) {
+        for (const piece of buffers) releaseStaged(piece)
+        return this.fail(err)
+      }
       if (written < total) {
         // A short write (rare): the rest (a copy) goes first in the next one.
         const rest = Buffer.concat(buffers).subarray(written)
         this.queue.unshift(rest)
         this.queuedBytes += rest.length
       }
-      for (const record of buffers) recordStaging.release(record)
+      for (const piece of buffers) releaseStaged(piece)
       this.backlog -= written
       if (this.backlog <= LOG_LOW_WATER_BYTES) runAll(this.writableWaiters.splice(0))
       this.pump()
@@ -206,6 +212,7 @@ export class RunLog {
     if (this.done) return
     this.done = true
     this.error = err
+    for (const piece of this.queue) releaseStaged(piece)
     this.queue = []
     this.queuedBytes = 0
     this.backlog = 0

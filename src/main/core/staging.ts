@@ -12,9 +12,14 @@ interface Block {
   buf: Buffer
   /** Bytes of the block handed out. */
   used: number
-  /** Handed-out pieces not yet released. */
+  /** Handed-out pieces not yet released, and extra holds on them (see {@link retainStaged}). */
   refs: number
+  /** The staging the block belongs to, which reuses it once every piece is back. */
+  owner: Staging
 }
+
+/** Every staging block, by the memory it is made of. */
+const blocks = new WeakMap<ArrayBufferLike, Block>()
 
 /**
  * Reused memory for output on its way: reads from children (until their batch has been
@@ -33,7 +38,6 @@ interface Block {
 export class Staging {
   private current: Block | null = null
   private readonly free: Block[] = []
-  private readonly blocks = new WeakMap<ArrayBufferLike, Block>()
 
   /** A copy of `src[0, n)` in staging memory, valid until it is released. */
   copy(src: Buffer, n: number): Buffer {
@@ -58,15 +62,17 @@ export class Staging {
 
   /** `piece` (or a part of one) is no longer referred to. Other buffers are ignored. */
   release(piece: Buffer): void {
-    const block = this.blocks.get(piece.buffer)
-    if (!block || block.refs === 0) return
-    block.refs--
-    if (block.refs === 0 && block !== this.current) this.keep(block)
+    releaseStaged(piece)
   }
 
-  /** Whether `piece` lives in staging memory (and must be copied to be kept). */
+  /** Whether `piece` lives in this staging's memory (and must be copied to be kept). */
   holds(piece: Buffer): boolean {
-    return this.blocks.has(piece.buffer)
+    return blocks.get(piece.buffer)?.owner === this
+  }
+
+  /** A block whose every piece is back: reuse it, unless it is the one being handed out. */
+  reusable(block: Block): void {
+    if (block !== this.current) this.keep(block)
   }
 
   /** Keep a free block for reuse, unless enough are kept or it is an oversized one. */
@@ -85,10 +91,35 @@ export class Staging {
       reused.used = 0
       return reused
     }
-    const block: Block = { buf: Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, n)), used: 0, refs: 0 }
-    this.blocks.set(block.buf.buffer, block)
+    const block: Block = {
+      buf: Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, n)),
+      used: 0,
+      refs: 0,
+      owner: this,
+    }
+    blocks.set(block.buf.buffer, block)
     return block
   }
+}
+
+/**
+ * Hold on to `piece` beyond its first release, if it lives in staging memory: its block is
+ * not reused until {@link releaseStaged} was called once more for it. Returns false (and holds
+ * nothing) for any other buffer, which the caller must copy to keep.
+ */
+export function retainStaged(piece: Buffer): boolean {
+  const block = blocks.get(piece.buffer)
+  if (!block || block.refs === 0) return false
+  block.refs++
+  return true
+}
+
+/** Give back a piece handed out by a staging, or held with {@link retainStaged}. */
+export function releaseStaged(piece: Buffer): void {
+  const block = blocks.get(piece.buffer)
+  if (!block || block.refs === 0) return
+  block.refs--
+  if (block.refs === 0) block.owner.reusable(block)
 }
 
 /** The staging every child's output is read into. */
