@@ -398,8 +398,9 @@ export class OutputBatcher {
       return chunk
     })
     this.emit(chunks)
-    // Everything that needed the pieces as read (ring, log, transports) has copied them by now;
-    // whatever keeps a chunk reads its bytes back from the ring from here on.
+    // Everything that needed the pieces as read has copied them by now (ring, transports) or
+    // holds them until it is done (the run log); whatever keeps a chunk reads its bytes back
+    // from the ring from here on.
     if (!this.staging) return
     const staging = this.staging
     batch.forEach((p, i) => {

@@ -23,8 +23,9 @@ const blocks = new WeakMap<ArrayBufferLike, Block>()
 
 /**
  * Reused memory for output on its way: reads from children (until their batch has been
- * numbered, copied into the ring and the run log, and sent; see `OutputBatcher`), run-log
- * records until written, WebSocket frames until the socket has written them. Node gives every
+ * numbered, copied into the ring and sent, see `OutputBatcher`, and the run log has written
+ * them), run-log record headers until written, WebSocket frames until the socket has written
+ * them. Node gives every
  * socket read a fresh 64 KiB buffer; at hundreds of MB/s those allocations make V8 count
  * hundreds of MB of external memory a second and run a full mark-compact every 20 MB or so
  * (measured: a third of the host's busy time in a flood). With reads landing in one buffer and
@@ -70,7 +71,10 @@ export class Staging {
     return blocks.get(piece.buffer)?.owner === this
   }
 
-  /** A block whose every piece is back: reuse it, unless it is the one being handed out. */
+  /**
+   * A block whose every piece is back: reuse it, unless it is the one being handed out.
+   * @internal Called by {@link releaseStaged}.
+   */
   reusable(block: Block): void {
     if (block !== this.current) this.keep(block)
   }
