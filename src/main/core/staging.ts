@@ -25,11 +25,11 @@ const blocks = new WeakMap<ArrayBufferLike, Block>()
  * Reused memory for output on its way: reads from children (until their batch has been
  * numbered, copied into the ring and sent, see `OutputBatcher`, and the run log has written
  * them), run-log record headers until written, WebSocket frames until the socket has written
- * them. Node gives every
- * socket read a fresh 64 KiB buffer; at hundreds of MB/s those allocations make V8 count
- * hundreds of MB of external memory a second and run a full mark-compact every 20 MB or so
- * (measured: a third of the host's busy time in a flood). With reads landing in one buffer and
- * everything after it in reused blocks here, nothing is allocated while output flows.
+ * them. Node gives every socket read a fresh 64 KiB buffer; at hundreds of MB/s those
+ * allocations make V8 count hundreds of MB of external memory a second and run a full
+ * mark-compact every 20 MB or so (measured: a third of the host's busy time in a flood). With
+ * reads landing in one buffer and everything after it in reused blocks here, nothing is
+ * allocated while output flows.
  *
  * Every piece handed out must be given back with {@link release} once nothing refers to it any
  * more; a block is reused when all of its pieces are back. A piece never given back only
