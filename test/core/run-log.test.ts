@@ -61,7 +61,7 @@ describe('RunLog', () => {
     expect(records.every((r, i) => r.data[0] === 48 + (i % 10) && r.time === 1000 + i)).toBe(true)
   })
 
-  it('copies what it is given: the memory output was read into can be reused at once', async () => {
+  it('copies buffers that are not in staging memory: their owner may reuse them at once', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'corral-log-')), 'run.log')
     const log = new RunLog(info(), file, () => {})
     const reused = Buffer.alloc(100 * 1024)
