@@ -22,6 +22,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { chromium } from '@playwright/test'
+import { launchBrowser } from './lean-browser.mjs'
 import { chromiumArgs, chromiumExecutable } from '../scripts/chromium.mjs'
 import WebSocket from 'ws'
 
@@ -173,15 +174,21 @@ async function client(url) {
   return { ws, call, untilState, close: () => ws.close() }
 }
 
+/** Chromium without a debugger's instrumentation (see lean-browser.mjs). */
 async function browser() {
-  const br = await chromium.launch({
-    executablePath: chromiumExecutable,
+  const br = await launchBrowser(chromiumExecutable ?? chromium.executablePath(), [
+    ...chromiumArgs,
     // Precise memory figures for B4.
-    args: [...chromiumArgs, '--enable-precise-memory-info'],
-  })
+    '--enable-precise-memory-info',
+  ])
   live.browsers.add(br)
-  br.once('disconnected', () => live.browsers.delete(br))
-  return br
+  return {
+    ...br,
+    close: () => {
+      live.browsers.delete(br)
+      return br.close()
+    },
+  }
 }
 
 /**
@@ -190,10 +197,9 @@ async function browser() {
  * with 404, so no renderer runs, but Origin and token checks are the real ones.
  */
 async function sinkPage(br, url) {
-  const page = await br.newPage()
   const blank = new URL(url)
   blank.pathname = '/bench-sink'
-  await page.goto(blank.toString())
+  const page = await br.newPage(blank.toString())
   await page.evaluate(
     (wsUrl) =>
       new Promise((resolve) => {
@@ -249,27 +255,63 @@ async function sinkPage(br, url) {
 
 /** The real UI, following the tail of the process it started. */
 async function uiPage(br, url) {
-  const page = await br.newPage({ viewport: { width: 1280, height: 800 } })
-  page.on('crash', () => console.error('bench: the page crashed'))
-  page.on('pageerror', (err) => console.error('bench: page error:', err.message))
-  await page.goto(url.toString())
-  await page.getByRole('textbox', { name: 'Command' }).waitFor()
+  const page = await br.newPage(url.toString(), { width: 1280, height: 800 })
+  await page.waitFor(() =>
+    [...document.querySelectorAll('label.field .field-label')].some(
+      (l) => l.textContent.trim() === 'Command',
+    ),
+  )
   return page
 }
 
+/**
+ * Fill the new-process form and press Run, in the page as a user's input would (React sees
+ * input events and a click).
+ */
 async function runInUi(page, command, name, shell = false) {
-  await page.getByRole('textbox', { name: 'Command' }).fill(command)
-  await page.getByRole('textbox', { name: 'Name' }).fill(name)
-  await page.getByRole('checkbox', { name: 'Run in shell' }).setChecked(shell)
-  await page.getByRole('button', { name: 'Run', exact: true }).click()
+  await page.evaluate(
+    (spec) => {
+      const field = (label) =>
+        [...document.querySelectorAll('label.field')]
+          .find((l) => l.querySelector('.field-label')?.textContent.trim() === label)
+          ?.querySelector('input, textarea')
+      const type = (el, value) => {
+        Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value').set.call(el, value)
+        el.dispatchEvent(new Event('input', { bubbles: true }))
+      }
+      type(field('Command'), spec.command)
+      type(field('Name'), spec.name)
+      const shellBox = [...document.querySelectorAll('label.checkbox')]
+        .find((l) => l.textContent.trim() === 'Run in shell')
+        .querySelector('input')
+      if (shellBox.checked !== spec.shell) shellBox.click()
+      ;[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Run').click()
+    },
+    { command, name, shell },
+  )
 }
 
-/** The process list's item for the process called exactly `name`. */
-const processItem = (page, name) =>
-  page
-    .getByRole('list', { name: 'Processes' })
-    .getByRole('listitem')
-    .filter({ has: page.getByText(name, { exact: true }) })
+/** Until the view of the selected process shows its exit line. */
+const untilExitShown = (page, timeoutMs) =>
+  page.waitFor(
+    () => document.querySelector('[role="log"]')?.textContent.includes('exited with code 0'),
+    undefined,
+    timeoutMs,
+  )
+
+/** Select the process called exactly `name` in the process list (click), or just wait until it is. */
+const selectProcess = (page, name, click = true) =>
+  page.waitFor(
+    ({ n, click }) => {
+      const item = [...document.querySelectorAll('[aria-label="Processes"] li')].find(
+        (li) => li.querySelector('.process-name')?.textContent === n,
+      )
+      if (!item) return false
+      if (click && item.getAttribute('aria-current') !== 'true') item.click()
+      return item.getAttribute('aria-current') === 'true'
+    },
+    { n: name, click },
+  )
 
 // ---------------------------------------------------------------- B1 throughput
 
@@ -400,8 +442,8 @@ async function b1() {
       }, name)
       await runInUi(page, `cat '${file}'`, name)
       // The page has caught up when the exit line (the last output) is on screen, which its own
-      // check above notes. Asked for every 50 ms: waiting on Playwright locators ran their role
-      // and text queries in the page during the run (7% of its main thread in a profile).
+      // check above notes. Asked for every 50 ms, a cheap read: role and text queries polled in
+      // the page during the run took 7% of its main thread in a profile.
       const deadline = Date.now() + 300_000
       while (!(await page.evaluate(() => window.b1.shown))) {
         if (Date.now() > deadline) throw new Error('B1: the exit line was never shown')
@@ -617,9 +659,7 @@ const diagnostics = (page, name) =>
 
 /** The diagnostics after a garbage collection: memory the page holds on to, not garbage. */
 async function diagnosticsAfterGc(page, name) {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('HeapProfiler.collectGarbage')
-  await cdp.detach()
+  await page.send('HeapProfiler.collectGarbage')
   return diagnostics(page, name)
 }
 
@@ -628,19 +668,26 @@ async function diagnosticsAfterGc(page, name) {
  * shown — Load"), so that the page really holds the lines the figure says are loaded.
  */
 async function loadSkipped(page, name) {
-  const log = page.getByRole('log', { name: 'Output' })
   for (let round = 0; round < 100; round++) {
     const p = (await diagnostics(page, name))?.process
     const gap = p?.firstGaps[0]
     if (!gap) return
-    await log.evaluate(
-      (el, { row, rows }) => {
+    // Scroll the gap's row into view, then press the first Load button shown.
+    await page.evaluate(
+      ({ row, rows }) => {
+        const el = document.querySelector('[role="log"]')
         const maxP = Math.max(1, rows - el.clientHeight / 18)
         el.scrollTop = (Math.max(0, row - 3) / maxP) * (el.scrollHeight - el.clientHeight)
       },
       { row: gap.row, rows: p.rows },
     )
-    await log.getByRole('button', { name: 'Load', exact: true }).first().click()
+    await page.waitFor(() => {
+      const load = [...document.querySelectorAll('[role="log"] button')].find(
+        (b) => b.textContent.trim() === 'Load',
+      )
+      load?.click()
+      return Boolean(load)
+    })
     for (let t = 0; t < 600; t++) {
       const next = (await diagnostics(page, name))?.process?.firstGaps[0]
       // A read limited in size leaves a smaller marker in the same row: it ends earlier.
@@ -732,9 +779,8 @@ async function b3() {
     await runInUi(page, `seq 1 ${lines}`, name)
     // The page opens on the host's last process (the previous size's); wait until the view
     // shows this one, or its exit line would be the other's.
-    await processItem(page, name).and(page.locator('[aria-current="true"]')).waitFor()
-    const log = page.getByRole('log', { name: 'Output' })
-    await log.getByText(/exited with code 0/).waitFor({ timeout: 300_000 })
+    await selectProcess(page, name, false)
+    await untilExitShown(page, 300_000)
     await loadSkipped(page, name)
     const loaded = (await diagnostics(page, name))?.process
     const runs = []
@@ -745,7 +791,7 @@ async function b3() {
       await runInUi(page, flood(floodName).command, floodName)
       const during = await frames(page, () => sleep(floodSecs * 1000))
       // Then random scroll jumps in the big log.
-      await processItem(page, name).click()
+      await selectProcess(page, name)
       const jumps = await frames(page, () =>
         page.evaluate(async () => {
           const el = document.querySelector('[role="log"]')
@@ -818,10 +864,7 @@ async function b4() {
     }
   }, 100)
   await runInUi(page, `head -c ${total} /dev/zero | tr '\\0' 'x' | fold -w 99`, 'gigabyte', true)
-  await page
-    .getByRole('log', { name: 'Output' })
-    .getByText(/exited with code 0/)
-    .waitFor({ timeout: 600_000 })
+  await untilExitShown(page, 600_000)
   clearInterval(sampler)
   // What the page holds on to against the text it keeps.
   const held = await diagnosticsAfterGc(page, 'gigabyte')
@@ -863,10 +906,7 @@ async function b4() {
     const p = await uiPage(b, h.url)
     const name = 'short-lines'
     await runInUi(p, command, name, true)
-    await p
-      .getByRole('log', { name: 'Output' })
-      .getByText(/exited with code 0/)
-      .waitFor({ timeout: 600_000 })
+    await untilExitShown(p, 600_000)
     // Loading a range lays it out a slice per frame: frames stay short meanwhile.
     const loading = await frames(p, () => loadSkipped(p, name))
     const kept = await diagnosticsAfterGc(p, name)
