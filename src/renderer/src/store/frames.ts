@@ -7,14 +7,22 @@
 /** Longest wait for a frame before the callback runs anyway. */
 export const FRAME_FALLBACK_MS = 250
 
-/** Run `callback` once, before the next paint (or after {@link FRAME_FALLBACK_MS}). */
+/**
+ * Run `callback` once, before the next paint (or after {@link FRAME_FALLBACK_MS}). Whichever
+ * comes first cancels the other, so nothing keeps the callback (and what it holds, such as a
+ * range just loaded from disk) alive after it ran.
+ */
 export function nextFrame(callback: () => void): void {
-  let done = false
-  const run = (): void => {
-    if (done) return
-    done = true
-    callback()
+  if (typeof requestAnimationFrame !== 'function') {
+    setTimeout(callback, 0)
+    return
   }
-  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(run)
-  setTimeout(run, typeof requestAnimationFrame === 'function' ? FRAME_FALLBACK_MS : 0)
+  const frame = requestAnimationFrame(() => {
+    clearTimeout(timer)
+    callback()
+  })
+  const timer = setTimeout(() => {
+    cancelAnimationFrame(frame)
+    callback()
+  }, FRAME_FALLBACK_MS)
 }
