@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { FLOW_CATCH_UP, FLOW_QUIET, FLOW_WINDOW, OutputFlow } from '../../src/main/core/output-flow'
+import {
+  FLOW_CATCH_UP,
+  FLOW_CATCH_UP_SHARE_MIN,
+  FLOW_QUIET,
+  FLOW_WINDOW,
+  OutputFlow,
+} from '../../src/main/core/output-flow'
 import { OutputBuffer } from '../../src/main/core/output-buffer'
 import type { OutputBatch, OutputChunk } from '../../src/shared/contract'
 import { sleep } from '../helpers'
@@ -89,5 +95,57 @@ describe('OutputFlow', () => {
     expect(copied.reduce((n, c) => n + c.data.length, 0)).toBeLessThanOrEqual(FLOW_CATCH_UP)
     // Never anything twice.
     expect(new Set(seqs()).size).toBe(seqs().length)
+  })
+
+  it('shares one catch-up among many held-back floods, and catches the rest up in turn', async () => {
+    const CHUNK = 4 * 1024
+    const ids = Array.from({ length: 50 }, (_, i) => `p${i}`)
+    const buffers = new Map(ids.map((id) => [id, new OutputBuffer(id, 8 * 1024 * 1024)]))
+    const sent: OutputBatch[] = []
+    const flow = new OutputFlow(
+      {
+        send: (batch) => {
+          sent.push(batch)
+          return batch.chunks.reduce((n, c) => n + c.data.length, 0)
+        },
+        size: (c) => c.data.length,
+        queued: () => 0,
+      },
+      (id, afterSeq, maxSize) => buffers.get(id)!.snapshot(afterSeq, maxSize),
+    )
+    flows.push(flow)
+    flow.ack(0)
+    const size = (batches: OutputBatch[]): number =>
+      batches.reduce((n, b) => n + b.chunks.reduce((m, c) => m + c.data.length, 0), 0)
+    // Every process floods 64 chunks of 4 KiB: 12.5 MiB in all, far beyond the window.
+    for (let round = 0; round < 64; round++) {
+      for (const id of ids) {
+        const chunk = buffers.get(id)!.push('stdout', 'y'.repeat(CHUNK - 1) + '\n', 0)
+        flow.offer({ id, chunks: [chunk] })
+      }
+    }
+    const beforeCatchUp = sent.length
+    // Each process's first output passes as quiet; then the floods are held to the window.
+    expect(size(sent)).toBeLessThanOrEqual(ids.length * FLOW_QUIET + FLOW_WINDOW + CHUNK)
+    // Each acknowledgement of everything in flight lets one catch-up out.
+    const caughtUp = new Set<string>()
+    for (let i = 0; i < 20 && caughtUp.size < ids.length; i++) {
+      const mark = sent.length
+      flow.ack(flow.inFlight)
+      await sleep(40)
+      const catchUp = sent.slice(mark)
+      // One catch-up is bounded in all, not per process.
+      expect(size(catchUp)).toBeLessThanOrEqual(FLOW_CATCH_UP + CHUNK)
+      for (const b of catchUp) {
+        // Each process skips to its newest output, at least its share, and only once.
+        expect(caughtUp.has(b.id)).toBe(false)
+        caughtUp.add(b.id)
+        expect(b.chunks.at(-1)!.seq).toBe(63)
+        expect(size([b])).toBeGreaterThanOrEqual(Math.min(FLOW_CATCH_UP_SHARE_MIN, 64 * CHUNK))
+      }
+    }
+    expect(sent.length).toBeGreaterThan(beforeCatchUp)
+    // Every process was caught up in the end.
+    expect([...caughtUp].sort()).toEqual([...ids].sort())
   })
 })

@@ -10,8 +10,15 @@ export const FLOW_WINDOW = 256 * 1024
 export const FLOW_HIGH_WATER = 1024 * 1024
 /** Transport queue size at or below which a held-back viewer is caught up. */
 export const FLOW_LOW_WATER = 256 * 1024
-/** Most output sent to a held-back viewer when it is caught up; older output is skipped. */
+/**
+ * Most output sent to a held-back viewer when it is caught up, over all the processes held
+ * back; older output is skipped. Shared among them, so that 50 floods do not send 50 times
+ * this at once (a burst the viewer would take seconds to apply, and the host a long turn to
+ * copy); the processes that get no share stay held back until the next catch-up, in turn.
+ */
 export const FLOW_CATCH_UP = 256 * 1024
+/** Least output one held-back process is caught up with, however many are held back. */
+export const FLOW_CATCH_UP_SHARE_MIN = 16 * 1024
 /**
  * A process that sent less than this within the last {@link FLOW_RATE_WINDOW_MS} is quiet: its
  * output passes even when the window is full, so an echo typed into one process does not
@@ -137,21 +144,30 @@ export class OutputFlow {
 
   private catchUp(): void {
     if (!this.drained()) return
+    let left = FLOW_CATCH_UP
+    const share = Math.max(FLOW_CATCH_UP_SHARE_MIN, Math.floor(left / this.heldBack.size))
+    // In the order they were held back: whoever is left over goes first next time.
     for (const [id, afterSeq] of this.heldBack) {
-      const snap = this.outputSince(id, afterSeq, FLOW_CATCH_UP)
+      if (left <= 0) break
+      this.heldBack.delete(id)
+      const max = Math.min(share, left)
+      const snap = this.outputSince(id, afterSeq, max)
+      if (!snap || snap.chunks.length === 0) continue
       // Skip ahead: only the newest output, up to a bound.
-      if (snap && snap.chunks.length) this.send({ id, chunks: this.newestWithin(snap.chunks) })
+      const chunks = this.newestWithin(snap.chunks, max)
+      for (const c of chunks) left -= this.transport.size(c)
+      this.send({ id, chunks })
     }
-    this.heldBack.clear()
-    if (this.poll) clearInterval(this.poll)
+    if (this.heldBack.size > 0 || !this.poll) return
+    clearInterval(this.poll)
     this.poll = null
   }
 
-  /** The newest chunks that fit in {@link FLOW_CATCH_UP} (always at least the newest one). */
-  private newestWithin(chunks: OutputChunk[]): OutputChunk[] {
+  /** The newest chunks that fit in `max` (always at least the newest one). */
+  private newestWithin(chunks: OutputChunk[], max: number): OutputChunk[] {
     let total = this.transport.size(chunks[chunks.length - 1])
     let first = chunks.length - 1
-    while (first > 0 && total + this.transport.size(chunks[first - 1]) <= FLOW_CATCH_UP) {
+    while (first > 0 && total + this.transport.size(chunks[first - 1]) <= max) {
       total += this.transport.size(chunks[--first])
     }
     return chunks.slice(first)
