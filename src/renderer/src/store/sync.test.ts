@@ -276,6 +276,30 @@ describe('startSync catch-up', () => {
     expect(text(buffers.peek('a'))).toBe('one|two|three|four|five')
   })
 
+  it('marks output missed by a process not on screen as skipped, without fetching it', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b')]
+    host.write('b', 'one\n')
+    const { store, buffers, sync } = setup(host)
+    await host.release()
+    await sync.ready()
+    store.setState({ selectedId: 'a' })
+    const list = host.chunks.get('b') ?? []
+    list.push({ seq: 1, stream: 'stdout', data: 'two\n', time: 0 })
+    host.outputCalls = []
+    host.write('b', 'three\n')
+    sync.flush()
+    expect(host.outputCalls).toEqual([])
+    const b = buffers.peek('b')!
+    expect(text(b)).toBe('one|Some output not shown|three')
+    expect(b.line(1).kind).toBe('gap')
+    // The process on screen still fetches what it missed.
+    host.chunks.set('a', [{ seq: 0, stream: 'stdout', data: 'a0\n', time: 0 }])
+    host.write('a', 'a1\n')
+    sync.flush()
+    expect(host.outputCalls).toEqual([['a', -1, CATCH_UP_BYTES]])
+  })
+
   it('ignores output for a process it does not know', async () => {
     const host = new FakeHost()
     const { buffers, sync } = setup(host)

@@ -313,14 +313,19 @@ export function startSync(options: SyncOptions): Sync {
       } else if (item.batch && item.next === 0 && item.offset === 0) {
         const first = item.chunks[0]
         if (first && first.seq > buf.lastSeq + 1) {
-          if (!item.caughtUp) {
-            // Chunks are numbered densely, so a jump means output was missed (the host skips
-            // ahead for a page that falls behind): fetch the newest of it first.
+          // Chunks are numbered densely, so a jump means output was missed (the host skips
+          // ahead for a page that falls behind). For the process on screen, fetch the newest
+          // of it first; for the others it becomes a gap at once (loadable from the run log
+          // when wanted): fetching 256 KiB for each of many floods in the background would
+          // spend the page's and the host's time on output nobody is looking at, and come
+          // back as more output than the page could apply.
+          if (!item.caughtUp && store.getState().selectedId === id) {
             item.caughtUp = true
             catchUp(id, q)
             break
           }
-          // Fetched, and still missing (the host no longer had it): mark it skipped.
+          // Not on screen, or fetched and still missing (the host no longer had it): mark it
+          // skipped.
           buf.markSkipped(first.seq)
           changed = true
         }
