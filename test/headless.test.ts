@@ -524,4 +524,58 @@ describe('flow control with acknowledgements', () => {
     expect(received).toBeGreaterThan(before)
     ws.close()
   })
+
+  it('gives the window to the process the viewer shows and holds back a flood it does not show', async () => {
+    const { url } = await serve()
+    const ws = connect(url)
+    await new Promise((r) => ws.once('open', r))
+    const received = new Map<string, number>()
+    const results = new Map<number, WireServerMessage>()
+    const exited = new Set<string>()
+    ws.on('message', (d: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        const batch = decodeOutputFrame(new Uint8Array(d.buffer, d.byteOffset, d.length))
+        const chars = batch.chunks.reduce((n, c) => n + c.data.length, 0)
+        received.set(batch.id, (received.get(batch.id) ?? 0) + chars)
+        // A viewer that keeps up: everything is acknowledged as it arrives.
+        ws.send(JSON.stringify({ t: 'ack', bytes: d.length }))
+        return
+      }
+      const msg = JSON.parse(d.toString()) as WireServerMessage
+      if (msg.t === 'result') results.set(msg.id, msg)
+      else if (msg.name === 'status') {
+        const info = msg.payload as { id: string; state: string }
+        if (info.state === 'exited') exited.add(info.id)
+      }
+    })
+    const result = async (id: number): Promise<WireServerMessage> => {
+      while (!results.has(id)) await sleep(10)
+      return results.get(id)!
+    }
+    // A focus that names no processes properly is refused.
+    ws.send(JSON.stringify({ t: 'focus', ids: 'shown' }))
+    expect(await result(-1)).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
+    ws.send(JSON.stringify({ t: 'ack', bytes: 0 }))
+    const flood = (name: string) => ({
+      command: `head -c 20000000 /dev/zero | tr '\\0' '${name[0]}'`,
+      shell: true,
+      name,
+    })
+    ws.send(JSON.stringify({ t: 'call', id: 1, method: 'define', args: [flood('shown')] }))
+    ws.send(JSON.stringify({ t: 'call', id: 2, method: 'define', args: [flood('background')] }))
+    const shown = ((await result(1)) as { value: { id: string } }).value.id
+    const background = ((await result(2)) as { value: { id: string } }).value.id
+    ws.send(JSON.stringify({ t: 'focus', ids: [shown] }))
+    ws.send(JSON.stringify({ t: 'call', id: 3, method: 'restart', args: [shown] }))
+    ws.send(JSON.stringify({ t: 'call', id: 4, method: 'restart', args: [background] }))
+    const deadline = Date.now() + 30_000
+    while (!(exited.has(shown) && exited.has(background)) && Date.now() < deadline) await sleep(20)
+    expect([...exited]).toEqual(expect.arrayContaining([shown, background]))
+    await sleep(300)
+    const got = (id: string): number => received.get(id) ?? 0
+    // Both ran alike; the one shown got far more of its output through.
+    expect(got(shown)).toBeGreaterThan(5 * got(background))
+    expect(got(background)).toBeGreaterThan(0)
+    ws.close()
+  })
 })

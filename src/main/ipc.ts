@@ -8,13 +8,14 @@ import {
   IPC_ACK_CHANNEL,
   IPC_COMMAND_PREFIX,
   IPC_EVENT_CHANNEL,
+  IPC_FOCUS_CHANNEL,
   outputChars,
   type CallResult,
   type CorralEvents,
 } from '../shared/contract'
 import type { Host } from './core/host'
 import { OutputFlow } from './core/output-flow'
-import { MAX_ACK_BYTES } from './core/schemas'
+import { MAX_ACK_BYTES, parseFocus } from './core/schemas'
 import { isAppUrl } from './core/window-policy'
 
 /** Whether a frame is the window's own top frame showing the app's own page. */
@@ -71,6 +72,12 @@ export function bindIpc(host: Host, win: BrowserWindow, appOrigin: string): () =
       flow.ack(size)
   }
   ipcMain.on(IPC_ACK_CHANNEL, onAck)
+  const onFocus = (event: IpcMainEvent, ids: unknown): void => {
+    if (!isTrustedFrame(event.senderFrame, win.webContents.mainFrame, appOrigin)) return
+    const focus = parseFocus(ids)
+    if (focus) flow.focus(focus)
+  }
+  ipcMain.on(IPC_FOCUS_CHANNEL, onFocus)
   const unsubscribe = host.subscribe((name, payload) => {
     if (name === 'output') flow.offer(payload as CorralEvents['output'])
     else send(name, payload)
@@ -79,6 +86,7 @@ export function bindIpc(host: Host, win: BrowserWindow, appOrigin: string): () =
     unsubscribe()
     flow.dispose()
     ipcMain.removeListener(IPC_ACK_CHANNEL, onAck)
+    ipcMain.removeListener(IPC_FOCUS_CHANNEL, onFocus)
     for (const method of API_METHODS) ipcMain.removeHandler(IPC_COMMAND_PREFIX + method)
   }
 }

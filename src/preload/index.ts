@@ -10,6 +10,7 @@ import {
   IPC_ACK_CHANNEL,
   IPC_COMMAND_PREFIX,
   IPC_EVENT_CHANNEL,
+  IPC_FOCUS_CHANNEL,
   type CallResult,
   type CorralBridge,
   type EventName,
@@ -43,6 +44,9 @@ const bridge = {
   },
   acknowledgeOutput(size: number): void {
     ipcRenderer.send(IPC_ACK_CHANNEL, size)
+  },
+  focusOutput(ids: string[]): void {
+    ipcRenderer.send(IPC_FOCUS_CHANNEL, ids)
   },
 } as unknown as CorralBridge
 

@@ -420,6 +420,11 @@ export interface CorralBridge extends CorralApi {
    * window is unacknowledged and then sends only the newest output (as the headless host does).
    */
   acknowledgeOutput?(size: number): void
+  /**
+   * Flow control over Electron IPC: the page shows only these processes now (see `WireFocus`
+   * for what that changes).
+   */
+  focusOutput?(ids: ProcessId[]): void
 }
 
 /** Type guard for error data received over a transport. */
@@ -462,3 +467,6 @@ export function outputChars(chunks: readonly OutputChunk[]): number {
 
 /** Channel on which the page acknowledges output (see {@link CorralBridge.acknowledgeOutput}). */
 export const IPC_ACK_CHANNEL = 'corral:ack'
+
+/** Channel on which the page names the processes it shows (see {@link CorralBridge.focusOutput}). */
+export const IPC_FOCUS_CHANNEL = 'corral:focus'

@@ -25,6 +25,17 @@ export interface WireAck {
   bytes: number
 }
 
+/**
+ * Client -> server: the processes the client shows now (the UI's selected process). Their
+ * floods get the whole flow-control window; other processes' output passes while quiet,
+ * and their floods are held back and caught up with only their newest output. A client
+ * that never says gets every process's output alike.
+ */
+export interface WireFocus {
+  t: 'focus'
+  ids: string[]
+}
+
 /** Bytes of output a client processes between acknowledgements. */
 export const ACK_EVERY_BYTES = 128 * 1024
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  FLOW_BACKGROUND_CATCH_UP_MS,
   FLOW_CATCH_UP,
   FLOW_CATCH_UP_SHARE_MIN,
   FLOW_QUIET,
@@ -9,6 +10,8 @@ import {
 import { OutputBuffer } from '../../src/main/core/output-buffer'
 import type { OutputBatch, OutputChunk } from '../../src/shared/contract'
 import { sleep } from '../helpers'
+
+const MB = 1024 * 1024
 
 /** A viewer at the end of a transport: records what it was sent, sized in characters. */
 function setup() {
@@ -147,5 +150,52 @@ describe('OutputFlow', () => {
     expect(sent.length).toBeGreaterThan(beforeCatchUp)
     // Every process was caught up in the end.
     expect([...caughtUp].sort()).toEqual([...ids].sort())
+  })
+
+  it('holds back at once a flood the viewer does not show, and catches it up seldom and small', async () => {
+    const CHUNK = 4 * 1024
+    const buffers = new Map(['shown', 'other'].map((id) => [id, new OutputBuffer(id, 8 * MB)]))
+    const sent: OutputBatch[] = []
+    const flow = new OutputFlow(
+      {
+        send: (batch) => {
+          sent.push(batch)
+          return batch.chunks.reduce((n, c) => n + c.data.length, 0)
+        },
+        size: (c) => c.data.length,
+        queued: () => 0,
+      },
+      (id, afterSeq, maxSize) => buffers.get(id)!.snapshot(afterSeq, maxSize),
+    )
+    flows.push(flow)
+    flow.ack(0)
+    flow.focus(['shown'])
+    const sentOf = (id: string): number =>
+      sent.filter((b) => b.id === id).reduce((n, b) => n + b.chunks.length * CHUNK, 0)
+    const produce = (id: string, chunks: number): void => {
+      for (let i = 0; i < chunks; i++) {
+        const chunk = buffers.get(id)!.push('stdout', 'y'.repeat(CHUNK - 1) + '\n', 0)
+        flow.offer({ id, chunks: [chunk] })
+      }
+    }
+    // 1 MiB each: the one shown fills the window; the other passes only while quiet.
+    produce('other', 256)
+    produce('shown', 256)
+    expect(sentOf('other')).toBeLessThanOrEqual(FLOW_QUIET)
+    expect(sentOf('shown')).toBeGreaterThanOrEqual(FLOW_WINDOW - FLOW_QUIET)
+    // Acknowledged at once for a while, with both flooding on: the one shown is caught up
+    // with its share every time, the other at most every FLOW_BACKGROUND_CATCH_UP_MS.
+    const started = Date.now()
+    const otherBefore = sentOf('other')
+    while (Date.now() - started < 2 * FLOW_BACKGROUND_CATCH_UP_MS) {
+      produce('other', 64)
+      produce('shown', 64)
+      flow.ack(flow.inFlight)
+      await sleep(20)
+    }
+    const turns = Math.ceil((Date.now() - started) / FLOW_BACKGROUND_CATCH_UP_MS) + 1
+    expect(sentOf('other') - otherBefore).toBeLessThanOrEqual(turns * FLOW_CATCH_UP_SHARE_MIN)
+    expect(sentOf('other') - otherBefore).toBeGreaterThan(0)
+    expect(sentOf('shown')).toBeGreaterThan(20 * (sentOf('other') - otherBefore))
   })
 })

@@ -11,14 +11,23 @@ export const FLOW_HIGH_WATER = 1024 * 1024
 /** Transport queue size at or below which a held-back viewer is caught up. */
 export const FLOW_LOW_WATER = 256 * 1024
 /**
- * Most output sent to a held-back viewer when it is caught up, over all the processes held
- * back; older output is skipped. Shared among them, so that 50 floods do not send 50 times
+ * Most output sent to a held-back viewer when it is caught up, over all the held-back
+ * processes it shows (every process, until it says which: see `OutputFlow.focus`); older
+ * output is skipped. Shared among them, so that 50 floods do not send 50 times
  * this at once (a burst the viewer would take seconds to apply, and the host a long turn to
  * copy); the processes that get no share stay held back until the next catch-up, in turn.
  */
 export const FLOW_CATCH_UP = 256 * 1024
 /** Least output one held-back process is caught up with, however many are held back. */
 export const FLOW_CATCH_UP_SHARE_MIN = 16 * 1024
+/** Most output one catch-up sends of floods the viewer does not show, over all of them. */
+export const FLOW_CATCH_UP_BACKGROUND = 64 * 1024
+/**
+ * How often a flood the viewer does not show is caught up (with its newest
+ * {@link FLOW_CATCH_UP_SHARE_MIN}): enough for its last lines to stay current in the
+ * background, little enough that many of them cost the viewer next to nothing.
+ */
+export const FLOW_BACKGROUND_CATCH_UP_MS = 500
 /**
  * A process that sent less than this within the last {@link FLOW_RATE_WINDOW_MS} is quiet: its
  * output passes even when the window is full, so an echo typed into one process does not
@@ -55,6 +64,10 @@ export class OutputFlow {
   private readonly heldBack = new Map<ProcessId, number>()
   /** Per process: what was sent in the current rate window. */
   private readonly recent = new Map<ProcessId, { since: number; size: number }>()
+  /** The processes the viewer shows, once it said (see {@link OutputFlow.focus}). */
+  private focused: ReadonlySet<ProcessId> | null = null
+  /** Per process not shown: when it was last caught up. */
+  private readonly backgroundCaughtUp = new Map<ProcessId, number>()
   private poll: NodeJS.Timeout | null = null
 
   constructor(
@@ -78,8 +91,11 @@ export class OutputFlow {
     for (const c of batch.chunks) size += this.transport.size(c)
     if (this.quiet(batch.id, size)) return this.send(batch)
     // A flood: send what fits (at least one chunk while there is room), hold back the rest.
+    // The window is for the processes the viewer shows: a flood it does not show is held
+    // back at once, and catching up sends it only its newest output.
     let fits = 0
-    for (let left = this.room(); fits < batch.chunks.length && left > 0; fits++) {
+    const room = this.isFocused(batch.id) ? this.room() : 0
+    for (let left = room; fits < batch.chunks.length && left > 0; fits++) {
       left -= this.transport.size(batch.chunks[fits])
     }
     if (fits > 0) {
@@ -101,6 +117,17 @@ export class OutputFlow {
     this.unacked = Math.max(0, this.unacked - size)
   }
 
+  /**
+   * The viewer shows only these processes now (the one selected in the UI). Their output
+   * has the whole window; the others' output passes while they are quiet, and their floods
+   * are held back and caught up with a small share of their newest output, so that a flood
+   * in the background takes neither the viewer's time nor the window from what it shows.
+   * Until a viewer says, every process is shown.
+   */
+  focus(ids: readonly ProcessId[]): void {
+    this.focused = new Set(ids)
+  }
+
   /** Unacknowledged output (for tests and diagnostics). */
   get inFlight(): number {
     return this.unacked
@@ -112,6 +139,7 @@ export class OutputFlow {
     this.poll = null
     this.heldBack.clear()
     this.recent.clear()
+    this.backgroundCaughtUp.clear()
   }
 
   private send(batch: OutputBatch): void {
@@ -142,21 +170,39 @@ export class OutputFlow {
     return r.size <= FLOW_QUIET
   }
 
+  private isFocused(id: ProcessId): boolean {
+    return this.focused === null || this.focused.has(id)
+  }
+
   private catchUp(): void {
     if (!this.drained()) return
-    let left = FLOW_CATCH_UP
-    const share = Math.max(FLOW_CATCH_UP_SHARE_MIN, Math.floor(left / this.heldBack.size))
+    const now = Date.now()
+    const held = [...this.heldBack.keys()]
+    const shown = held.filter((id) => this.isFocused(id))
+    // What the viewer shows shares one catch-up; floods in the background have a small
+    // budget of their own, so they neither wait behind it nor take from it.
+    const budget = { shown: FLOW_CATCH_UP, background: FLOW_CATCH_UP_BACKGROUND }
+    const share = Math.max(FLOW_CATCH_UP_SHARE_MIN, Math.floor(FLOW_CATCH_UP / (shown.length || 1)))
     // In the order they were held back: whoever is left over goes first next time.
-    for (const [id, afterSeq] of this.heldBack) {
-      if (left <= 0) break
+    for (const id of held) {
+      const afterSeq = this.heldBack.get(id)!
+      const kind = this.isFocused(id) ? 'shown' : 'background'
+      if (budget[kind] <= 0) continue
+      if (kind === 'background') {
+        // A flood in the background stays held back until its next turn.
+        if (now - (this.backgroundCaughtUp.get(id) ?? 0) < FLOW_BACKGROUND_CATCH_UP_MS) continue
+        this.backgroundCaughtUp.set(id, now)
+      }
       this.heldBack.delete(id)
-      const max = Math.min(share, left)
+      const max = Math.min(kind === 'shown' ? share : FLOW_CATCH_UP_SHARE_MIN, budget[kind])
       const snap = this.outputSince(id, afterSeq, max)
       if (!snap || snap.chunks.length === 0) continue
       // Skip ahead: only the newest output, up to a bound.
       const chunks = this.newestWithin(snap.chunks, max)
-      for (const c of chunks) left -= this.transport.size(c)
+      for (const c of chunks) budget[kind] -= this.transport.size(c)
       this.send({ id, chunks })
+      // A flood just caught up is not quiet: what follows does not pass as if it were.
+      this.recent.set(id, { since: now, size: FLOW_QUIET })
     }
     if (this.heldBack.size > 0 || !this.poll) return
     clearInterval(this.poll)

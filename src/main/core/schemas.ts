@@ -99,6 +99,15 @@ export const argSchemas = {
   ack: z.tuple([id, z.number().int().min(0).max(MAX_ACK_BYTES)]),
 } satisfies Record<ApiMethod, z.ZodType>
 
+/** Most processes a viewer may name as the ones it shows (see `OutputFlow.focus`). */
+export const MAX_FOCUS_IDS = 256
+
+/** The processes a viewer shows, as a transport receives them: null when invalid. */
+export function parseFocus(ids: unknown): string[] | null {
+  const parsed = z.array(id).max(MAX_FOCUS_IDS).safeParse(ids)
+  return parsed.success ? parsed.data : null
+}
+
 /** Whether `name` is a command of the contract. */
 export function isApiMethod(name: unknown): name is ApiMethod {
   return typeof name === 'string' && (API_METHODS as readonly string[]).includes(name)

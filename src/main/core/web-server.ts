@@ -5,10 +5,17 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { CorralEvents } from '../../shared/contract'
-import type { OutputFrameHeader, WireAck, WireCall, WireServerMessage } from '../../shared/wire'
+import type {
+  OutputFrameHeader,
+  WireAck,
+  WireCall,
+  WireFocus,
+  WireServerMessage,
+} from '../../shared/wire'
 import { MAX_CLIENT_MESSAGE_BYTES, TOKEN_PARAM, WS_PATH } from '../../shared/wire'
 import type { Host } from './host'
 import { OutputFlow } from './output-flow'
+import { parseFocus } from './schemas'
 import { Staging } from './staging'
 import { byteLength, bytesOf } from './utf8'
 
@@ -198,6 +205,12 @@ function serveSocket(ws: WebSocket, host: Host): void {
     const ack = msg as Partial<WireAck>
     if (ack.t === 'ack' && typeof ack.bytes === 'number' && ack.bytes >= 0) {
       flow.ack(ack.bytes)
+      return
+    }
+    if ((msg as Partial<WireFocus>).t === 'focus') {
+      const ids = parseFocus((msg as Partial<WireFocus>).ids)
+      if (ids) flow.focus(ids)
+      else send(invalid(-1, 'Malformed focus: expected { t: "focus", ids: [process ids] }.'))
       return
     }
     const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) ? msg.id : -1
