@@ -15,6 +15,7 @@ import {
   type CorralEvents,
   type EventName,
   type OutputBatch,
+  type ProcessId,
 } from '../../shared/contract'
 import {
   ACK_EVERY_BYTES,
@@ -23,6 +24,7 @@ import {
   WS_PATH,
   type WireAck,
   type WireCall,
+  type WireFocus,
   type WireServerMessage,
 } from '../../shared/wire'
 
@@ -48,6 +50,8 @@ export interface RendererBridge extends CorralBridge {
   deferOutputAcks(): void
   /** The page has taken in a batch delivered through `on('output')` (applied or dropped it). */
   ackOutput(batch: OutputBatch): void
+  /** The page shows only these processes now (flow control, see `WireFocus`). */
+  focusOutput(ids: ProcessId[]): void
 }
 
 /** An error from the main side, with its machine-readable code. */
@@ -99,6 +103,7 @@ function fromElectron(api: CorralBridge): RendererBridge {
     ackOutput: (batch) => {
       if (deferAcks) api.acknowledgeOutput?.(outputChars(batch.chunks))
     },
+    focusOutput: (ids) => api.focusOutput?.(ids),
   }
 }
 
@@ -122,6 +127,8 @@ function fromWebSocket(): RendererBridge {
   let retryMs = RECONNECT_MIN_MS
   let unacked = 0
   let deferAcks = false
+  /** The last focus message, sent again on every new connection. */
+  let focus: string | null = null
   /** Size of each delivered batch not yet acknowledged, and the socket it came by. */
   const toAck = new WeakMap<OutputBatch, { bytes: number; socket: WebSocket }>()
 
@@ -149,6 +156,7 @@ function fromWebSocket(): RendererBridge {
     socket.onopen = () => {
       retryMs = RECONNECT_MIN_MS
       setState('open')
+      if (focus) socket.send(focus)
       for (const msg of queue.splice(0)) socket.send(msg)
     }
     socket.onmessage = (ev: MessageEvent<string | ArrayBuffer>) => {
@@ -225,6 +233,10 @@ function fromWebSocket(): RendererBridge {
       if (!entry) return
       toAck.delete(batch)
       ack(entry.socket, entry.bytes)
+    },
+    focusOutput(ids) {
+      focus = JSON.stringify({ t: 'focus', ids } satisfies WireFocus)
+      if (state === 'open') socket.send(focus)
     },
   }
 }

@@ -65,6 +65,11 @@ class FakeHost implements SyncBridge {
   outputCalls: [ProcessId, number | undefined, number | undefined][] = []
   /** Acknowledgements asked for, and batches reported applied, in order. */
   deferred = false
+  /** Every focus the page announced, in order. */
+  focuses: ProcessId[][] = []
+  focusOutput(ids: ProcessId[]): void {
+    this.focuses.push(ids)
+  }
   applied: CorralEvents['output'][] = []
 
   on<E extends EventName>(event: E, listener: (payload: CorralEvents[E]) => void): () => void {
@@ -248,6 +253,26 @@ describe('startSync', () => {
     await sync.ready()
     expect(store.getState().order).toEqual([])
     expect(store.getState().selectedId).toBeNull()
+  })
+
+  it('tells the host which process is on screen, once per change of selection', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b')]
+    const { store, sync } = setup(host)
+    // Nothing is selected before the list arrives.
+    expect(host.focuses).toEqual([[]])
+    await host.release()
+    await sync.ready()
+    const first = store.getState().selectedId!
+    expect(host.focuses).toEqual([[], [first]])
+    host.write('a', 'x\n')
+    sync.flush()
+    const other = first === 'a' ? 'b' : 'a'
+    store.setState({ selectedId: other })
+    store.setState({ selectedId: other })
+    expect(host.focuses).toEqual([[], [first], [other]])
+    host.emit('removed', { id: other })
+    expect(host.focuses.at(-1)).toEqual([store.getState().selectedId])
   })
 })
 

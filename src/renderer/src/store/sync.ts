@@ -44,6 +44,8 @@ export interface SyncBridge extends Pick<
   deferOutputAcks?(): void
   /** A batch received through `on('output')` has been taken in (applied, dropped, or queued). */
   ackOutput?(batch: OutputBatch): void
+  /** The page shows only these processes now (flow control). */
+  focusOutput?(ids: ProcessId[]): void
 }
 
 export interface SyncOptions {
@@ -487,6 +489,17 @@ export function startSync(options: SyncOptions): Sync {
       }
     }),
   ]
+
+  // The host gives the window to the process on screen; floods elsewhere are held back.
+  let focused: ProcessId | null | undefined
+  const focus = (): void => {
+    const id = store.getState().selectedId
+    if (id === focused) return
+    focused = id
+    bridge.focusOutput?.(id === null ? [] : [id])
+  }
+  unsubscribers.push(store.subscribe(focus))
+  focus()
 
   setConnection(store, bridge.connectionState())
   current = synchronise()
