@@ -10,9 +10,10 @@ const rows = readFileSync(0, 'utf8')
 
 const fmt = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v ?? '—'))
 const cell = (text) => String(text).replace(/\|/g, '\\|')
-/** A value with its p99 and worst frame, where a figure has them. */
+/** A value with its p90, p99 and worst, where a figure has them. */
 function withSpread(r) {
   const extra = [
+    r.p90 !== undefined ? `p90 ${fmt(r.p90)}` : '',
     r.p99 !== undefined ? `p99 ${fmt(r.p99)}` : '',
     r.max !== undefined ? `max ${fmt(r.max)}` : '',
     r.worst !== undefined ? `worst of all runs ${fmt(r.worst)}` : '',
