@@ -13,12 +13,12 @@ import { sleep } from '../helpers'
 
 const MB = 1024 * 1024
 
-/** A viewer at the end of a transport: records what it was sent, sized in characters. */
-function setup() {
-  const buffer = new OutputBuffer('p', 8 * 1024 * 1024)
+/**
+ * A viewer at the end of a transport that keeps up: records what it was sent, sized in
+ * characters; catch-ups take retained output from `outputSince`.
+ */
+function viewer(outputSince: ConstructorParameters<typeof OutputFlow>[1]) {
   const sent: OutputBatch[] = []
-  /** Chunks copied out of the buffer for catch-ups. */
-  const copied: OutputChunk[] = []
   const flow = new OutputFlow(
     {
       send: (batch) => {
@@ -28,12 +28,21 @@ function setup() {
       size: (c) => c.data.length,
       queued: () => 0,
     },
-    (id, afterSeq, maxSize) => {
-      const snap = buffer.snapshot(afterSeq, maxSize)
-      copied.push(...snap.chunks)
-      return snap
-    },
+    outputSince,
   )
+  return { flow, sent }
+}
+
+/** A viewer of one process "p". */
+function setup() {
+  const buffer = new OutputBuffer('p', 8 * MB)
+  /** Chunks copied out of the buffer for catch-ups. */
+  const copied: OutputChunk[] = []
+  const { flow, sent } = viewer((_id, afterSeq, maxSize) => {
+    const snap = buffer.snapshot(afterSeq, maxSize)
+    copied.push(...snap.chunks)
+    return snap
+  })
   /** New output of process "p", as the supervisor would emit it. */
   const produce = (chunks: number, chars: number): OutputBatch => {
     const batch = {
@@ -48,6 +57,29 @@ function setup() {
   const seqs = (): number[] =>
     sent.filter((b) => b.id === 'p').flatMap((b) => b.chunks.map((c: OutputChunk) => c.seq))
   return { flow, sent, produce, seqs, copied }
+}
+
+/** Bytes of each chunk the multi-process floods below write. */
+const CHUNK = 4 * 1024
+
+/**
+ * A viewer of several processes, sized in characters, that acknowledges from the start:
+ * `flood(id, n)` pushes `n` chunks of {@link CHUNK} into a process's buffer and offers each.
+ */
+function setupMany(ids: string[]) {
+  const buffers = new Map(ids.map((id) => [id, new OutputBuffer(id, 8 * MB)]))
+  const { flow, sent } = viewer((id, afterSeq, maxSize) =>
+    buffers.get(id)!.snapshot(afterSeq, maxSize),
+  )
+  flows.push(flow)
+  flow.ack(0)
+  const flood = (id: string, chunks: number): void => {
+    for (let i = 0; i < chunks; i++) {
+      const chunk = buffers.get(id)!.push('stdout', 'y'.repeat(CHUNK - 1) + '\n', 0)
+      flow.offer({ id, chunks: [chunk] })
+    }
+  }
+  return { flow, sent, flood }
 }
 
 let flows: OutputFlow[] = []
@@ -101,32 +133,12 @@ describe('OutputFlow', () => {
   })
 
   it('shares one catch-up among many held-back floods, and catches the rest up in turn', async () => {
-    const CHUNK = 4 * 1024
     const ids = Array.from({ length: 50 }, (_, i) => `p${i}`)
-    const buffers = new Map(ids.map((id) => [id, new OutputBuffer(id, 8 * 1024 * 1024)]))
-    const sent: OutputBatch[] = []
-    const flow = new OutputFlow(
-      {
-        send: (batch) => {
-          sent.push(batch)
-          return batch.chunks.reduce((n, c) => n + c.data.length, 0)
-        },
-        size: (c) => c.data.length,
-        queued: () => 0,
-      },
-      (id, afterSeq, maxSize) => buffers.get(id)!.snapshot(afterSeq, maxSize),
-    )
-    flows.push(flow)
-    flow.ack(0)
+    const { flow, sent, flood } = setupMany(ids)
     const size = (batches: OutputBatch[]): number =>
       batches.reduce((n, b) => n + b.chunks.reduce((m, c) => m + c.data.length, 0), 0)
     // Every process floods 64 chunks of 4 KiB: 12.5 MiB in all, far beyond the window.
-    for (let round = 0; round < 64; round++) {
-      for (const id of ids) {
-        const chunk = buffers.get(id)!.push('stdout', 'y'.repeat(CHUNK - 1) + '\n', 0)
-        flow.offer({ id, chunks: [chunk] })
-      }
-    }
+    for (let round = 0; round < 64; round++) for (const id of ids) flood(id, 1)
     const beforeCatchUp = sent.length
     // Each process's first output passes as quiet; then the floods are held to the window.
     expect(size(sent)).toBeLessThanOrEqual(ids.length * FLOW_QUIET + FLOW_WINDOW + CHUNK)
@@ -153,34 +165,13 @@ describe('OutputFlow', () => {
   })
 
   it('holds back at once a flood the viewer does not show, and catches it up seldom and small', async () => {
-    const CHUNK = 4 * 1024
-    const buffers = new Map(['shown', 'other'].map((id) => [id, new OutputBuffer(id, 8 * MB)]))
-    const sent: OutputBatch[] = []
-    const flow = new OutputFlow(
-      {
-        send: (batch) => {
-          sent.push(batch)
-          return batch.chunks.reduce((n, c) => n + c.data.length, 0)
-        },
-        size: (c) => c.data.length,
-        queued: () => 0,
-      },
-      (id, afterSeq, maxSize) => buffers.get(id)!.snapshot(afterSeq, maxSize),
-    )
-    flows.push(flow)
-    flow.ack(0)
+    const { flow, sent, flood } = setupMany(['shown', 'other'])
     flow.focus(['shown'])
     const sentOf = (id: string): number =>
       sent.filter((b) => b.id === id).reduce((n, b) => n + b.chunks.length * CHUNK, 0)
-    const produce = (id: string, chunks: number): void => {
-      for (let i = 0; i < chunks; i++) {
-        const chunk = buffers.get(id)!.push('stdout', 'y'.repeat(CHUNK - 1) + '\n', 0)
-        flow.offer({ id, chunks: [chunk] })
-      }
-    }
     // 1 MiB each: the one shown fills the window; the other passes only while quiet.
-    produce('other', 256)
-    produce('shown', 256)
+    flood('other', 256)
+    flood('shown', 256)
     expect(sentOf('other')).toBeLessThanOrEqual(FLOW_QUIET)
     expect(sentOf('shown')).toBeGreaterThanOrEqual(FLOW_WINDOW - FLOW_QUIET)
     // Acknowledged at once for a while, with both flooding on: the one shown is caught up
@@ -188,8 +179,8 @@ describe('OutputFlow', () => {
     const started = Date.now()
     const otherBefore = sentOf('other')
     while (Date.now() - started < 2 * FLOW_BACKGROUND_CATCH_UP_MS) {
-      produce('other', 64)
-      produce('shown', 64)
+      flood('other', 64)
+      flood('shown', 64)
       flow.ack(flow.inFlight)
       await sleep(20)
     }

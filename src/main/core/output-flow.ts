@@ -178,11 +178,11 @@ export class OutputFlow {
     if (!this.drained()) return
     const now = Date.now()
     const held = [...this.heldBack.keys()]
-    const shown = held.filter((id) => this.isFocused(id))
+    const shown = held.filter((id) => this.isFocused(id)).length
     // What the viewer shows shares one catch-up; floods in the background have a small
     // budget of their own, so they neither wait behind it nor take from it.
     const budget = { shown: FLOW_CATCH_UP, background: FLOW_CATCH_UP_BACKGROUND }
-    const share = Math.max(FLOW_CATCH_UP_SHARE_MIN, Math.floor(FLOW_CATCH_UP / (shown.length || 1)))
+    const share = Math.max(FLOW_CATCH_UP_SHARE_MIN, Math.floor(FLOW_CATCH_UP / (shown || 1)))
     // In the order they were held back: whoever is left over goes first next time.
     for (const id of held) {
       const afterSeq = this.heldBack.get(id)!
