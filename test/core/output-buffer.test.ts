@@ -66,6 +66,20 @@ describe('OutputBuffer', () => {
     expect(snap.chunks[0].data).toBe('€'.repeat(333))
     expect(snap.droppedChars + Buffer.byteLength(snap.chunks[0].data)).toBe(500 + 3000)
   })
+
+  it('keeps the tail of a chunk read in pieces when its ring may not grow', () => {
+    // The budget is spent: the ring stays at its first 64 KiB.
+    const buffer = new OutputBuffer('p', 1024 * 1024, new RetentionBudget(0))
+    const text = '€'.repeat(40_000) // 120,000 bytes
+    const all = Buffer.from(text)
+    // Read in pieces cut inside characters.
+    const parts = [all.subarray(0, 50_001), all.subarray(50_001, 90_002), all.subarray(90_002)]
+    const chunk = buffer.pushBytes('stdout', 1, parts)
+    expect(chunk.data).toBe(text)
+    const snap = buffer.snapshot()
+    expect(snap.chunks.map((c) => c.data)).toEqual(['€'.repeat(Math.floor((64 * 1024) / 3))])
+    expect(snap.droppedChars).toBe(all.length - Math.floor((64 * 1024) / 3) * 3)
+  })
 })
 
 describe('OutputBuffer with a shared retention budget', () => {

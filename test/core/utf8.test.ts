@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { byteChunk, bytesOf, completeLength, Utf8Splitter } from '../../src/main/core/utf8'
+import {
+  byteChunk,
+  bytesOf,
+  completeLength,
+  Utf8Splitter,
+  utf8Tail,
+} from '../../src/main/core/utf8'
 
 /** A deterministic pseudo-random generator, so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -67,5 +73,33 @@ describe('Utf8Splitter', () => {
       data: 'ok ✓',
     })
     expect(structuredClone(good)).toEqual({ seq: 2, stream: 'stderr', time: 6, data: 'ok ✓' })
+  })
+})
+
+describe('utf8Tail', () => {
+  it('keeps the last bytes from a character boundary, as views of the pieces', () => {
+    const random = rng(7)
+    for (let round = 0; round < 500; round++) {
+      const text = Array.from(
+        { length: 1 + Math.floor(random() * 40) },
+        () => ['a', 'é', '€', '𝄞'][Math.floor(random() * 4)],
+      ).join('')
+      const all = Buffer.from(text)
+      // The bytes in up to four pieces, cut anywhere (inside characters too).
+      const cuts = Array.from({ length: Math.floor(random() * 4) }, () =>
+        Math.floor(random() * all.length),
+      ).sort((a, b) => a - b)
+      const parts = [0, ...cuts, all.length]
+        .slice(1)
+        .map((end, i, ends) => all.subarray(i === 0 ? 0 : ends[i - 1], end))
+      const max = Math.floor(random() * (all.length + 2))
+      // Reference: the last `max` bytes, less the continuation bytes at their front.
+      let from = Math.max(0, all.length - max)
+      while (from < all.length && (all[from] & 0xc0) === 0x80) from++
+      const tail = utf8Tail(parts, max)
+      expect(Buffer.concat(tail).toString('latin1')).toBe(all.subarray(from).toString('latin1'))
+      for (const piece of tail) expect(piece.buffer).toBe(all.buffer)
+      expect(tail.every((piece) => piece.length > 0)).toBe(true)
+    }
   })
 })

@@ -1,6 +1,6 @@
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
 import type { Staging } from './staging'
-import { byteChunk, byteLength, bytesOf, rebindChunkBytes } from './utf8'
+import { byteChunk, byteLength, bytesOf, rebindChunkBytes, utf8Tail } from './utf8'
 
 /**
  * Default bound on retained output per process: bytes of program output plus characters of
@@ -118,13 +118,13 @@ export class OutputBuffer {
     // Room for the chunk beside what is kept, as far as the bound and the budget allow.
     const room = Math.min(this.maxChars, this.ring.reserve(size))
     if (size > room) {
-      // Larger than all the room there is: keep the tail, from a character boundary on.
-      const all = Buffer.concat(bytes as Buffer[])
-      let from = all.length - room
-      while (from < all.length && (all[from] & 0xc0) === 0x80) from++
-      bytes = [all.subarray(from)]
-      this.dropped += from
-      size = all.length - from
+      // Larger than all the room there is: keep the tail, from a character boundary on. Views
+      // of the pieces, not a copy: with many busy processes sharing the retention budget, most
+      // rings are this small, and copying every chunk made garbage at the rate of the output.
+      bytes = utf8Tail(bytes, room)
+      const kept = byteLength(bytes)
+      this.dropped += size - kept
+      size = kept
     }
     this.makeRoom(size, size)
     this.add({ seq: chunk.seq, stream, time, size, at: this.ring.append(bytes), text: null })

@@ -117,3 +117,31 @@ export function byteLength(parts: readonly Buffer[]): number {
   for (const p of parts) n += p.length
   return n
 }
+
+/**
+ * The last `max` bytes or fewer of `parts`, starting at a character boundary (continuation
+ * bytes at the front are left out), as views of the pieces: nothing is copied.
+ */
+export function utf8Tail(parts: readonly Buffer[], max: number): Buffer[] {
+  const tail: Buffer[] = []
+  let left = max
+  for (let i = parts.length - 1; i >= 0 && left > 0; i--) {
+    const part = parts[i]
+    if (part.length === 0) continue
+    const piece = part.length <= left ? part : part.subarray(part.length - left)
+    tail.push(piece)
+    left -= piece.length
+  }
+  tail.reverse()
+  while (tail.length > 0) {
+    const first = tail[0]
+    let skip = 0
+    while (skip < first.length && (first[skip] & 0xc0) === 0x80) skip++
+    if (skip < first.length) {
+      if (skip > 0) tail[0] = first.subarray(skip)
+      break
+    }
+    tail.shift()
+  }
+  return tail
+}
