@@ -23,11 +23,13 @@ export const FLOW_CATCH_UP_SHARE_MIN = 16 * 1024
 /** Most output one catch-up sends of floods the viewer does not show, over all of them. */
 export const FLOW_CATCH_UP_BACKGROUND = 64 * 1024
 /**
- * How often a flood the viewer does not show is caught up (with its newest
- * {@link FLOW_CATCH_UP_SHARE_MIN}): enough for its last lines to stay current in the
- * background, little enough that many of them cost the viewer next to nothing.
+ * A flood the viewer does not show is caught up (with its newest
+ * {@link FLOW_CATCH_UP_SHARE_MIN}) once it has sent nothing for this long: its flood paused or
+ * ended. While it floods on, it is not caught up at all: nothing shows it, catching it up as
+ * it goes would cost the viewer time and leave one "output not shown" marker per catch-up in
+ * its history, and it is caught up with a full share the moment the viewer shows it.
  */
-export const FLOW_BACKGROUND_CATCH_UP_MS = 500
+export const FLOW_BACKGROUND_QUIET_MS = 100
 /**
  * A process that sent less than this within the last {@link FLOW_RATE_WINDOW_MS} is quiet: its
  * output passes even when the window is full, so an echo typed into one process does not
@@ -66,8 +68,8 @@ export class OutputFlow {
   private readonly recent = new Map<ProcessId, { since: number; size: number }>()
   /** The processes the viewer shows, once it said (see {@link OutputFlow.focus}). */
   private focused: ReadonlySet<ProcessId> | null = null
-  /** Per process not shown: when it was last caught up. */
-  private readonly backgroundCaughtUp = new Map<ProcessId, number>()
+  /** Per held-back process not shown: when its latest output came (and was held back). */
+  private readonly heldOutputAt = new Map<ProcessId, number>()
   private poll: NodeJS.Timeout | null = null
 
   constructor(
@@ -86,7 +88,10 @@ export class OutputFlow {
 
   /** A batch of new output for this viewer. */
   offer(batch: OutputBatch): void {
-    if (this.heldBack.has(batch.id)) return
+    if (this.heldBack.has(batch.id)) {
+      if (!this.isFocused(batch.id)) this.heldOutputAt.set(batch.id, Date.now())
+      return
+    }
     let size = 0
     for (const c of batch.chunks) size += this.transport.size(c)
     if (this.quiet(batch.id, size)) return this.send(batch)
@@ -107,6 +112,7 @@ export class OutputFlow {
     }
     if (fits < batch.chunks.length) {
       this.heldBack.set(batch.id, batch.chunks[fits].seq - 1)
+      if (!this.isFocused(batch.id)) this.heldOutputAt.set(batch.id, Date.now())
       this.poll ??= setInterval(() => this.catchUp(), CATCH_UP_POLL_MS)
     }
   }
@@ -120,8 +126,9 @@ export class OutputFlow {
   /**
    * The viewer shows only these processes now (the one selected in the UI). Their output
    * has the whole window; the others' output passes while they are quiet, and their floods
-   * are held back and caught up with a small share of their newest output, so that a flood
-   * in the background takes neither the viewer's time nor the window from what it shows.
+   * are held back until they pause and then caught up with a small share of their newest
+   * output, so that a flood in the background takes neither the viewer's time nor the window
+   * from what it shows.
    * Until a viewer says, every process is shown.
    */
   focus(ids: readonly ProcessId[]): void {
@@ -139,7 +146,7 @@ export class OutputFlow {
     this.poll = null
     this.heldBack.clear()
     this.recent.clear()
-    this.backgroundCaughtUp.clear()
+    this.heldOutputAt.clear()
   }
 
   private send(batch: OutputBatch): void {
@@ -188,12 +195,14 @@ export class OutputFlow {
       const afterSeq = this.heldBack.get(id)!
       const kind = this.isFocused(id) ? 'shown' : 'background'
       if (budget[kind] <= 0) continue
-      if (kind === 'background') {
-        // A flood in the background stays held back until its next turn.
-        if (now - (this.backgroundCaughtUp.get(id) ?? 0) < FLOW_BACKGROUND_CATCH_UP_MS) continue
-        this.backgroundCaughtUp.set(id, now)
-      }
+      // A flood in the background stays held back while it goes on.
+      if (
+        kind === 'background' &&
+        now - (this.heldOutputAt.get(id) ?? 0) < FLOW_BACKGROUND_QUIET_MS
+      )
+        continue
       this.heldBack.delete(id)
+      this.heldOutputAt.delete(id)
       const max = Math.min(kind === 'shown' ? share : FLOW_CATCH_UP_SHARE_MIN, budget[kind])
       const snap = this.outputSince(id, afterSeq, max)
       if (!snap || snap.chunks.length === 0) continue
