@@ -10,7 +10,7 @@ import type {
   ProcessInfo,
 } from '../../../shared/contract'
 import type { ConnectionState } from '../bridge'
-import { createAppStore } from './app-store'
+import { createAppStore, selectProcess } from './app-store'
 import { OutputBuffers, type ProcessOutput } from './output-buffers'
 import {
   ACK_AHEAD_CHARS,
@@ -94,6 +94,11 @@ class FakeHost implements SyncBridge {
   }
   private gated<T>(value: () => T): Promise<T> {
     return new Promise((resolve) => this.gates.push(() => resolve(value())))
+  }
+  /** Resolve the oldest call not yet resolved. */
+  async releaseNext(): Promise<void> {
+    this.gates.shift()?.()
+    await new Promise((r) => setTimeout(r, 0))
   }
   /** Resolve every call made so far, in order. */
   async release(): Promise<void> {
@@ -538,6 +543,31 @@ describe('startSync applying output in time slices', () => {
       Array.from({ length: count }, (_, i) => i),
     )
     expect(buffers.get('a').lineCount).toBe(count * 256)
+  })
+
+  it('asks for the output of the process on screen first when the page loads, and applies it first', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b'), info('c')]
+    for (const id of ['a', 'b', 'c'])
+      for (let i = 0; i < 8; i++) host.write(id, 'line\n'.repeat(8000))
+    const { store, buffers, sync, runFrame } = setupTimed(host, 3)
+    selectProcess(store, 'b')
+    await host.releaseNext()
+    expect(host.outputCalls.map(([id]) => id)).toEqual(['b', 'a', 'c'])
+    // Only the output of the one on screen has come: it applies; the others wait for theirs.
+    await host.releaseNext()
+    runFrame()
+    expect(buffers.get('b').lineCount).toBeGreaterThan(0)
+    expect(buffers.peek('a')?.lineCount ?? 0).toBe(0)
+    // Everyone's output has come: the one on screen goes on first, however much waits.
+    await host.release()
+    const before = { a: buffers.get('a').lineCount, b: buffers.get('b').lineCount }
+    runFrame()
+    expect(buffers.get('b').lineCount).toBeGreaterThan(before.b)
+    expect(buffers.get('a').lineCount).toBe(before.a)
+    await sync.ready()
+    sync.flush()
+    for (const id of ['a', 'b', 'c']) expect(buffers.get(id).lineCount).toBe(8 * 8000)
   })
 
   it('applies a quiet process before a flooding one', async () => {

@@ -149,8 +149,11 @@ interface Pending {
 interface ProcessQueue {
   items: Pending[]
   chars: number
-  /** A fetch of missed output is in flight: nothing of this process applies meanwhile. */
-  fetching: boolean
+  /**
+   * Fetches of this process's output in flight (its snapshot, or output it missed): nothing
+   * of it applies meanwhile.
+   */
+  fetching: number
 }
 
 export function startSync(options: SyncOptions): Sync {
@@ -166,7 +169,7 @@ export function startSync(options: SyncOptions): Sync {
 
   const dirty = new Set<ProcessId>()
   const queues = new Map<ProcessId, ProcessQueue>()
-  /** Snapshots are being fetched: live output waits in the queues. */
+  /** The process list is being fetched: live output waits in the queues. */
   let synchronising = false
   let frameScheduled = false
   let idleScheduled = false
@@ -220,7 +223,7 @@ export function startSync(options: SyncOptions): Sync {
 
   const queueOf = (id: ProcessId): ProcessQueue => {
     let q = queues.get(id)
-    if (!q) queues.set(id, (q = { items: [], chars: 0, fetching: false }))
+    if (!q) queues.set(id, (q = { items: [], chars: 0, fetching: 0 }))
     return q
   }
   /** Characters waiting in all queues. */
@@ -283,12 +286,17 @@ export function startSync(options: SyncOptions): Sync {
 
   /**
    * Apply queued output until `deadline`; returns whether everything applicable was applied.
-   * Processes with the least waiting go first, so an echo never waits behind a flood.
+   * Small backlogs go first, so an echo never waits behind a flood; then the process on
+   * screen, so that what the page shows is current before output nobody looks at (megabytes
+   * of every process when the page loads); then the rest, least waiting first.
    */
   const pump = (deadline: number): boolean => {
     if (synchronising) return true
-    const order = [...queues].filter(([, q]) => q.items.length > 0 && !q.fetching)
-    order.sort((a, b) => a[1].chars - b[1].chars)
+    const selected = store.getState().selectedId
+    const rank = (id: ProcessId, q: ProcessQueue): number =>
+      q.chars <= APPLY_PIECE_CHARS ? 0 : id === selected ? 1 : 2
+    const order = [...queues].filter(([, q]) => q.items.length > 0 && q.fetching === 0)
+    order.sort(([a, qa], [b, qb]) => rank(a, qa) - rank(b, qb) || qa.chars - qb.chars)
     for (const [id, q] of order) {
       if (!applyQueue(id, q, deadline)) return false
     }
@@ -387,7 +395,7 @@ export function startSync(options: SyncOptions): Sync {
   }
 
   const catchUp = (id: ProcessId, q: ProcessQueue): void => {
-    q.fetching = true
+    q.fetching++
     const last = buffers.get(id).lastSeq
     bridge
       .output(id, last, CATCH_UP_BYTES)
@@ -400,7 +408,7 @@ export function startSync(options: SyncOptions): Sync {
         // becomes a gap marker when it applies.
       })
       .finally(() => {
-        q.fetching = false
+        q.fetching--
         requestFrame()
       })
   }
@@ -441,19 +449,41 @@ export function startSync(options: SyncOptions): Sync {
         finishPart(id, q)
         for (const item of q.items.splice(0)) done(q, item)
       }
-      const snapshots = await Promise.all(
-        list.map((p) =>
-          bridge.output(p.id, buffers.peek(p.id)?.lastSeq ?? -1, SNAPSHOT_BYTES).catch(
-            // The process was removed after the list was taken; its `removed` event follows.
-            () => null,
-          ),
-        ),
+      // From here, each process's output waits only for its own snapshot, and the one on
+      // screen is asked for first: with many processes holding megabytes each, it shows as
+      // soon as its own output has come, not once everyone's has.
+      synchronising = false
+      const selected = store.getState().selectedId
+      const ordered = [
+        ...list.filter((p) => p.id === selected),
+        ...list.filter((p) => p.id !== selected),
+      ]
+      await Promise.all(
+        ordered.map((p) => {
+          const q = queueOf(p.id)
+          q.fetching++
+          return bridge
+            .output(p.id, buffers.peek(p.id)?.lastSeq ?? -1, SNAPSHOT_BYTES)
+            .then((snap) => {
+              if (
+                gen === generation &&
+                queues.get(p.id) === q &&
+                p.id in store.getState().processes
+              )
+                takeSnapshot(snap)
+            })
+            .catch(() => {
+              // Safe to ignore: the process was removed after the list was taken (its
+              // `removed` event follows), or the connection dropped and a reconnect
+              // resynchronises.
+            })
+            .finally(() => {
+              q.fetching--
+              requestFrame()
+            })
+        }),
       )
       if (gen !== generation) return
-      for (const snap of snapshots) {
-        if (!snap || !(snap.id in store.getState().processes)) continue
-        takeSnapshot(snap)
-      }
       needResync = false
     } catch (err) {
       if (gen !== generation) return
