@@ -418,6 +418,17 @@ export class ProcessOutput {
     this.lastSeq = Math.max(this.lastSeq, beforeSeq - 1)
   }
 
+  /** The newest gap marker and the number of rows after it; null when there is none. */
+  newestGap(): { gap: GapMarker; rowsAfter: number } | null {
+    let rowsAfter = 0
+    for (let i = this.segs.length - 1; i >= 0; i--) {
+      const s = this.segs[i]
+      if (s.gap) return { gap: s.gap, rowsAfter }
+      rowsAfter += s.store.count
+    }
+    return null
+  }
+
   /** The gap markers in row order. */
   gaps(): GapMarker[] {
     const out: GapMarker[] = []

@@ -143,6 +143,40 @@ export async function loadGap(
   }
 }
 
+/**
+ * Fill the newest part of a gap marker from what the host still keeps in memory of the
+ * process's output (its newest `limitBytes` after the marker), laid out a slice per frame. Quicker than
+ * reading the run log, and enough for the lines just before what follows the marker; a
+ * smaller marker stays for the rest. Resolves to whether anything was filled in: nothing is
+ * when the host no longer keeps any of it (the marker's "Load" reads it from disk).
+ */
+export async function fillGapFromMemory(
+  bridge: Pick<CorralBridge, 'output'>,
+  id: ProcessId,
+  buffer: ProcessOutput,
+  gap: GapMarker,
+  limitBytes: number,
+  options: LoadOptions = {},
+): Promise<boolean> {
+  if (gap.loading) return false
+  gap.loading = true
+  try {
+    const snap = await bridge.output(id, gap.afterSeq, limitBytes)
+    const chunks = snap.chunks.filter((c) => c.seq < gap.beforeSeq)
+    if (chunks.length === 0) return false
+    const first = chunks[0].seq
+    const remaining = first > gap.afterSeq + 1 ? { beforeSeq: first, chars: null } : null
+    await inFrames(buffer.beginSplice(gap, chunks, remaining), options)
+    return true
+  } catch {
+    // Safe to ignore: the process is gone, or the connection dropped; the marker stays and
+    // can still load from disk.
+    return false
+  } finally {
+    gap.loading = false
+  }
+}
+
 /** Run `splice` a step per frame until it is done. */
 function inFrames(splice: GapSplice, options: LoadOptions): Promise<void> {
   const schedule = options.scheduleFrame ?? nextFrame

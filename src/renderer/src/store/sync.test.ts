@@ -15,6 +15,7 @@ import { OutputBuffers, type ProcessOutput } from './output-buffers'
 import {
   ACK_AHEAD_CHARS,
   CATCH_UP_BYTES,
+  FILL_GAP_ROWS,
   LATE_FRAME_MS,
   MAX_QUEUED_CHARS,
   MIN_BUDGET_SHARE,
@@ -328,6 +329,46 @@ describe('startSync catch-up', () => {
     host.write('a', 'a1\n')
     sync.flush()
     expect(host.outputCalls).toEqual([['a', -1, CATCH_UP_BYTES]])
+  })
+
+  it('fills a gap near the end from the host when a process comes on screen, not one far up', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b'), info('c')]
+    const { store, buffers, sync, frames } = setup(host)
+    await host.release()
+    await sync.ready()
+    selectProcess(store, 'a')
+    const runFrames = (): void => {
+      while (frames.length > 0) frames.splice(0).forEach((f) => f())
+    }
+    // b and c flood in the background: the host skips their output to the page.
+    const skipped = (id: string, lines: number): void => {
+      const list = host.chunks.get(id) ?? []
+      for (let i = 0; i < lines; i++) {
+        list.push({ seq: list.length, stream: 'stdout', data: `${id}${i}\n`, time: 0 })
+      }
+      host.chunks.set(id, list)
+    }
+    host.write('b', 'first\n')
+    skipped('b', 3)
+    host.write('b', 'exited\n')
+    host.write('c', 'first\n')
+    skipped('c', 3)
+    for (let i = 0; i < FILL_GAP_ROWS + 1; i++) host.write('c', `after${i}\n`)
+    sync.flush()
+    expect(text(buffers.peek('b'))).toBe('first|Some output not shown|exited')
+    host.outputCalls = []
+    // On screen, b shows its last lines instead of the marker: fetched from the host's memory.
+    selectProcess(store, 'b')
+    expect(host.outputCalls).toEqual([['b', 0, CATCH_UP_BYTES]])
+    await host.release()
+    runFrames()
+    await host.release()
+    expect(text(buffers.peek('b'))).toBe('first|b0|b1|b2|exited')
+    // c's marker has a screenful of rows after it: left for its "Load".
+    selectProcess(store, 'c')
+    expect(host.outputCalls).toHaveLength(1)
+    expect(buffers.peek('c')!.gaps()).toHaveLength(1)
   })
 
   it('ignores output for a process it does not know', async () => {

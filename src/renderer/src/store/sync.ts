@@ -28,6 +28,7 @@ import {
 } from './app-store'
 import { nextFrame } from './frames'
 import type { OutputBuffers } from './output-buffers'
+import { fillGapFromMemory } from './range-loader'
 import { feedTerminal, pruneTerminalFeeds, terminalFeeds } from './terminal-feeds'
 
 /** The parts of the renderer bridge the sync needs. */
@@ -108,6 +109,13 @@ export const BUDGET_SHARE_STEP = 0.1
 export const APPLY_PIECE_CHARS = 16 * 1024
 /** Most output fetched when live output skipped some: the newest, the rest becomes a gap. */
 export const CATCH_UP_BYTES = 256 * 1024
+/**
+ * When a process comes on screen with a gap marker among its last this many rows (output
+ * skipped while it was in the background, say its last lines before it exited), the newest
+ * {@link CATCH_UP_BYTES} of what the marker stands for are fetched from the host's memory
+ * into it, so that the screen shows the process's last lines rather than a marker.
+ */
+export const FILL_GAP_ROWS = 200
 /** Most output fetched per process when (re)synchronising; older output becomes a gap. */
 export const SNAPSHOT_BYTES = 2 * 1024 * 1024
 /**
@@ -520,6 +528,19 @@ export function startSync(options: SyncOptions): Sync {
     }),
   ]
 
+  /** A process came on screen: fill a gap marker near its end (see {@link FILL_GAP_ROWS}). */
+  const fillNewestGap = (id: ProcessId): void => {
+    const buf = buffers.peek(id)
+    const newest = buf?.newestGap()
+    if (!buf || !newest || newest.rowsAfter > FILL_GAP_ROWS) return
+    const options = { scheduleFrame, now }
+    void fillGapFromMemory(bridge, id, buf, newest.gap, CATCH_UP_BYTES, options).then((filled) => {
+      if (!filled) return
+      dirty.add(id)
+      requestFrame()
+    })
+  }
+
   // The host gives the window to the process on screen; floods elsewhere are held back.
   let focused: ProcessId | null | undefined
   const focus = (): void => {
@@ -527,6 +548,7 @@ export function startSync(options: SyncOptions): Sync {
     if (id === focused) return
     focused = id
     bridge.focusOutput?.(id === null ? [] : [id])
+    if (id !== null) fillNewestGap(id)
   }
   unsubscribers.push(store.subscribe(focus))
   focus()
