@@ -11,7 +11,7 @@ import {
   streamRows,
   toggle,
 } from './output-helpers'
-import { output, runCommand } from './ui'
+import { output, processItem, runCommand } from './ui'
 
 test('search counts matches, moves through them with buttons and keys, highlights them', async ({
   app,
@@ -305,4 +305,38 @@ test('more rows than the browser can lay out scroll with a scaled scrollbar, bot
   await log.hover()
   await page.mouse.wheel(0, 18 * 5)
   await expect.poll(async () => Number((await rowTexts(page))[12]) - before).toBe(5)
+})
+
+test('a process that flooded in the background shows its last lines when it comes on screen', async ({
+  app,
+}) => {
+  test.setTimeout(60_000)
+  const { page } = app
+  const gapsOf = (name: string): Promise<number | null> =>
+    page.evaluate((n) => {
+      type Diag = { processes: { name: string | null; gaps: number }[] }
+      const diag = (window as unknown as { corralDiagnostics?: () => Diag }).corralDiagnostics
+      return diag?.().processes.find((p) => p.name === n)?.gaps ?? null
+    }, name)
+  // It floods for a few seconds once another process has taken the screen.
+  await runCommand(page, {
+    command: 'sleep 1; for i in $(seq 1 100); do seq 1 20000; sleep 0.03; done; echo last-line',
+    name: 'background',
+    shell: true,
+  })
+  await runCommand(page, { command: 'sleep 300', name: 'foreground' })
+  await expect(processItem(page, 'background')).toContainText('exited', { timeout: 40_000 })
+  // Held back while it flooded, not caught up piece by piece: one marker, not one per catch-up.
+  await expect.poll(() => gapsOf('background')).toBeGreaterThanOrEqual(1)
+  expect(await gapsOf('background')).toBeLessThanOrEqual(2)
+  // On screen, its last lines show right above the exit, not a marker.
+  await processItem(page, 'background').click()
+  await expect(output(page).getByText(/exited with code 0/)).toBeVisible()
+  await expect
+    .poll(async () => {
+      const rows = await rowTexts(page)
+      const last = rows.indexOf('last-line')
+      return last > 0 ? rows.slice(last - 2, last + 1) : rows.slice(-3)
+    })
+    .toEqual(['19999', '20000', 'last-line'])
 })
