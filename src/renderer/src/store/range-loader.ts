@@ -145,10 +145,10 @@ export async function loadGap(
 
 /**
  * Fill the newest part of a gap marker from what the host still keeps in memory of the
- * process's output (its newest `limitBytes` after the marker), laid out a slice per frame. Quicker than
- * reading the run log, and enough for the lines just before what follows the marker; a
- * smaller marker stays for the rest. Resolves to whether anything was filled in: nothing is
- * when the host no longer keeps any of it (the marker's "Load" reads it from disk).
+ * process's output (its newest `limitBytes` after the marker), laid out a slice per frame.
+ * Quicker than reading the run log, and enough for the lines just before what follows the
+ * marker; a smaller marker stays for the rest. Resolves to whether anything was filled in:
+ * nothing is when the host no longer keeps any of it (the marker's "Load" reads it from disk).
  */
 export async function fillGapFromMemory(
   bridge: Pick<CorralBridge, 'output'>,
