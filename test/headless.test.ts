@@ -415,6 +415,40 @@ describe('slow clients', () => {
   })
 })
 
+describe('answers carrying output', () => {
+  it('leave one per turn: a small call made after many of them is answered first', async () => {
+    const { url } = await serve()
+    const c = await client(url)
+    const started = (await c.call('start', [{ command: 'seq 1 300000', name: 'big' }])) as {
+      value: { id: string }
+    }
+    const id = started.value.id
+    while (
+      !c.events.some(
+        (e) =>
+          e.name === 'status' && (e.payload as { id: string; state: string }).state === 'exited',
+      )
+    )
+      await sleep(20)
+    const order: number[] = []
+    c.ws.on('message', (d: Buffer, isBinary: boolean) => {
+      if (isBinary) return
+      const msg = JSON.parse(d.toString()) as WireServerMessage
+      if (msg.t === 'result') order.push(msg.id)
+    })
+    // Twenty snapshots of about 2 MB each, then a list, all sent at once.
+    for (let i = 0; i < 20; i++) {
+      c.ws.send(JSON.stringify({ t: 'call', id: 1000 + i, method: 'output', args: [id, -1] }))
+    }
+    c.ws.send(JSON.stringify({ t: 'call', id: 2000, method: 'list', args: [] }))
+    while (order.length < 21) await sleep(20)
+    expect(order.indexOf(2000)).toBeLessThan(20)
+    // The snapshots themselves still come in the order they were asked for.
+    expect(order.filter((n) => n !== 2000)).toEqual(Array.from({ length: 20 }, (_, i) => 1000 + i))
+    c.ws.close()
+  })
+})
+
 describe('resilience of the WebSocket transport', () => {
   it('10,000 random malformed frames each get an error reply; the host lives on, state unchanged', async () => {
     const { url } = await serve()
