@@ -28,8 +28,8 @@ export interface WireAck {
 /**
  * Client -> server: the processes the client shows now (the UI's selected process). Their
  * floods get the whole flow-control window; other processes' output passes while quiet,
- * and their floods are held back and caught up with only their newest output. A client
- * that never says gets every process's output alike.
+ * and their floods are held back while they go on and caught up with only their newest
+ * output once they pause. A client that never says gets every process's output alike.
  */
 export interface WireFocus {
   t: 'focus'

@@ -68,14 +68,14 @@ describe('TurnQueue', () => {
   it('runs one job per turn of the event loop, in order', async () => {
     const queue = new TurnQueue()
     const ran: number[] = []
-    for (const i of [1, 2, 3]) queue.send(() => ran.push(i))
+    for (const i of [1, 2, 3]) queue.push(() => ran.push(i))
     expect(ran).toEqual([])
     const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
     await turn()
     expect(ran).toEqual([1])
     await turn()
     expect(ran).toEqual([1, 2])
-    queue.send(() => ran.push(4))
+    queue.push(() => ran.push(4))
     await turn()
     expect(ran).toEqual([1, 2, 3])
     await turn()

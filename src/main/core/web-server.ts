@@ -225,7 +225,7 @@ function serveSocket(ws: WebSocket, socket: Duplex, host: Host): void {
     const method = msg.method
     void host.call(method, args).then((result) => {
       const reply = (): void => send({ t: 'result', id, ...result })
-      if (typeof method === 'string' && BULKY_RESULTS.has(method)) bulky.send(reply)
+      if (typeof method === 'string' && BULKY_RESULTS.has(method)) bulky.push(reply)
       else reply()
     })
   })
@@ -243,7 +243,7 @@ export class TurnQueue {
   private readonly jobs: (() => void)[] = []
 
   /** Queue `job`; it runs in a later turn, after every job queued before it. */
-  send(job: () => void): void {
+  push(job: () => void): void {
     this.jobs.push(job)
     if (this.jobs.length === 1) setImmediate(() => this.next())
   }
