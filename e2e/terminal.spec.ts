@@ -95,8 +95,11 @@ test('read -s keeps a secret off the screen; Ctrl+C interrupts the foreground jo
 }) => {
   const { page } = app
   await runInTerminal(page, 'bash --norc --noprofile -i', /[$#]$/m)
-  await page.keyboard.type('read -s x; echo len=${#x}')
+  await page.keyboard.type("read -s -p 'secret? ' x; echo; echo len=${#x}")
   await page.keyboard.press('Enter')
+  // Typed only once `read` has turned echo off and asks: typed ahead, it could be read by
+  // the shell before `read` runs, or flushed as echo is turned off.
+  await expect.poll(() => terminalLines(page)).toContain('secret?')
   await page.keyboard.type('hunter2-secret')
   await page.keyboard.press('Enter')
   await expect.poll(() => terminalLines(page)).toContain('len=14')
