@@ -1064,7 +1064,29 @@ async function b5() {
 async function b5WithUi(host, writer, writers, each) {
   const br = await browser()
   try {
+    // The page loads while the host holds the output of the 50 processes that flooded before
+    // (and of 200 that printed nothing): how long until it has taken in every process's
+    // output, and what loading costs the host's event loop.
+    host.resetLoopStats()
+    await sleep(50)
+    const t0 = performance.now()
     const page = await uiPage(br, host.url)
+    await page.waitFor(() => {
+      const d = window.corralDiagnostics()
+      const floods = d.processes.filter((p) => /^w\d+$/.test(p.name ?? ''))
+      return floods.length > 0 && floods.every((p) => p.lastSeq >= 0) && d.queuedChars === 0
+    })
+    const loadMs = performance.now() - t0
+    await sleep(600)
+    const load = host.loopStats()
+    report({
+      bench: 'B5',
+      figure: `page load with ${writers} processes holding output: ms until it has taken in every process's output`,
+      value: round(loadMs),
+      host_loop_p99: load.p99,
+      host_loop_max: load.max,
+      note: 'not a target: the process on screen gets 2 MiB, the others 64 KiB until they come on screen',
+    })
     await runInUi(page, 'cat', 'typed')
     await selectProcess(page, 'typed')
     // Type a line and press Enter, as the stdin box takes it; ms until the output view's DOM

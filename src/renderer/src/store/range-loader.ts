@@ -165,7 +165,10 @@ export async function fillGapFromMemory(
     const chunks = snap.chunks.filter((c) => c.seq < gap.beforeSeq)
     if (chunks.length === 0) return false
     const first = chunks[0].seq
-    const remaining = first > gap.afterSeq + 1 ? { beforeSeq: first, chars: null } : null
+    // Before the process's first output, the host's count of what it left out is exact.
+    const chars =
+      gap.leading && first === snap.firstSeq && snap.droppedChars > 0 ? snap.droppedChars : null
+    const remaining = first > gap.afterSeq + 1 ? { beforeSeq: first, chars } : null
     await inFrames(buffer.beginSplice(gap, chunks, remaining), options)
     return true
   } catch {

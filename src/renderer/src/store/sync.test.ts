@@ -14,6 +14,7 @@ import { createAppStore, selectProcess } from './app-store'
 import { OutputBuffers, type ProcessOutput } from './output-buffers'
 import {
   ACK_AHEAD_CHARS,
+  BACKGROUND_SNAPSHOT_BYTES,
   CATCH_UP_BYTES,
   FILL_GAP_ROWS,
   LATE_FRAME_MS,
@@ -233,7 +234,7 @@ describe('startSync', () => {
     sync.flush()
     expect(host.outputCalls).toEqual([
       ['a', 0, SNAPSHOT_BYTES],
-      ['b', -1, SNAPSHOT_BYTES],
+      ['b', -1, BACKGROUND_SNAPSHOT_BYTES],
     ])
     expect(text(buffers.peek('a'))).toBe('one|two|three')
     expect(text(buffers.peek('b'))).toBe('bee')
@@ -608,7 +609,62 @@ describe('startSync applying output in time slices', () => {
     expect(buffers.get('a').lineCount).toBe(before.a)
     await sync.ready()
     sync.flush()
-    for (const id of ['a', 'b', 'c']) expect(buffers.get(id).lineCount).toBe(8 * 8000)
+    // The one on screen has all its output; the others the newest of it (one chunk here) under
+    // a marker, until they come on screen.
+    expect(buffers.get('b').lineCount).toBe(8 * 8000)
+    for (const id of ['a', 'c']) {
+      expect(buffers.get(id).lineCount).toBe(8000 + 1)
+      expect(buffers.get(id).gaps()).toHaveLength(1)
+    }
+    host.outputCalls = []
+    selectProcess(store, 'a')
+    expect(host.outputCalls).toEqual([['a', -1, SNAPSHOT_BYTES]])
+    await host.release()
+    while (buffers.get('a').gaps().length > 0) {
+      runFrame()
+      await host.release()
+    }
+    expect(buffers.get('a').lineCount).toBe(8 * 8000)
+  })
+
+  it('gets the newest output of processes not on screen when the page loads, and the rest when they come on screen', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b')]
+    host.write('a', 'a-line\n')
+    // 60 chunks of 5,000 lines: 2.4 MB, more than a snapshot of the process on screen holds.
+    for (let i = 0; i < 60; i++) host.write('b', `b${i}\n`.padStart(8, '.').repeat(5000))
+    const { store, buffers, sync, frames } = setup(host)
+    selectProcess(store, 'a')
+    const runFrames = async (): Promise<void> => {
+      for (let i = 0; i < 100 && frames.length > 0; i++) {
+        frames.splice(0).forEach((f) => f())
+        await host.release()
+      }
+    }
+    await host.release()
+    await sync.ready()
+    sync.flush()
+    expect(host.outputCalls).toEqual([
+      ['a', -1, SNAPSHOT_BYTES],
+      ['b', -1, BACKGROUND_SNAPSHOT_BYTES],
+    ])
+    const b = buffers.get('b')
+    // The newest chunk (40,000 characters fit in 64 KiB, two do not), under a marker that
+    // counts the 59 chunks before it.
+    expect(b.lineCount).toBe(1 + 5000)
+    expect(b.gaps().map((g) => [g.beforeSeq, g.chars])).toEqual([[59, 59 * 40_000]])
+    host.outputCalls = []
+    selectProcess(store, 'b')
+    selectProcess(store, 'a')
+    selectProcess(store, 'b')
+    // Asked for once: as much as a process on screen at load gets.
+    expect(host.outputCalls).toEqual([['b', -1, SNAPSHOT_BYTES]])
+    await runFrames()
+    // 2 MiB holds the newest 52 chunks; the marker above them counts the 8 left out.
+    expect(b.gaps().map((g) => [g.beforeSeq, g.chars])).toEqual([[8, 8 * 40_000]])
+    expect(b.lineCount).toBe(1 + 52 * 5000)
+    expect(b.line(1).text).toBe('.....b8')
+    expect(b.line(b.lineCount - 1).text).toBe('....b59')
   })
 
   it('applies a quiet process before a flooding one', async () => {

@@ -27,7 +27,7 @@ import {
   type AppStore,
 } from './app-store'
 import { nextFrame } from './frames'
-import type { OutputBuffers } from './output-buffers'
+import type { GapMarker, OutputBuffers, ProcessOutput } from './output-buffers'
 import { fillGapFromMemory } from './range-loader'
 import { feedTerminal, pruneTerminalFeeds, terminalFeeds } from './terminal-feeds'
 
@@ -116,8 +116,18 @@ export const CATCH_UP_BYTES = 256 * 1024
  * into it, so that the screen shows the process's last lines rather than a marker.
  */
 export const FILL_GAP_ROWS = 200
-/** Most output fetched per process when (re)synchronising; older output becomes a gap. */
+/**
+ * Most output fetched for the process on screen when (re)synchronising; older output becomes
+ * a gap. The others get {@link BACKGROUND_SNAPSHOT_BYTES} until they come on screen.
+ */
 export const SNAPSHOT_BYTES = 2 * 1024 * 1024
+/**
+ * Most output fetched when (re)synchronising for a process not on screen. A page that loads
+ * while many processes hold megabytes each would otherwise wait for all of it (the host
+ * encodes it and the page parses it, 7–20 ms per MB); when such a process comes on screen,
+ * the gap before its snapshot is filled from the host's memory up to {@link SNAPSHOT_BYTES}.
+ */
+export const BACKGROUND_SNAPSHOT_BYTES = 64 * 1024
 /**
  * Queued characters per process beyond which the oldest queued batches are dropped (a gap
  * marker takes their place). A transport with flow control never gets near it; one without
@@ -177,6 +187,11 @@ export function startSync(options: SyncOptions): Sync {
 
   const dirty = new Set<ProcessId>()
   const queues = new Map<ProcessId, ProcessQueue>()
+  /**
+   * Processes whose snapshot was the small one of a process not on screen, and left output
+   * out: the sequence number it began at, where its gap marker ends.
+   */
+  const trimmed = new Map<ProcessId, number>()
   /** The process list is being fetched: live output waits in the queues. */
   let synchronising = false
   let frameScheduled = false
@@ -328,6 +343,8 @@ export function startSync(options: SyncOptions): Sync {
         buf.beginSnapshot(item.snapshot)
         item.snapshot = null
         changed = true
+        // Selected before its (small) snapshot came: fill in the rest now.
+        if (id === store.getState().selectedId) fillTrimmed(id)
       } else if (item.batch && item.next === 0 && item.offset === 0) {
         const first = item.chunks[0]
         if (first && first.seq > buf.lastSeq + 1) {
@@ -466,19 +483,25 @@ export function startSync(options: SyncOptions): Sync {
         ...list.filter((p) => p.id === selected),
         ...list.filter((p) => p.id !== selected),
       ]
+      trimmed.clear()
       await Promise.all(
         ordered.map((p) => {
           const q = queueOf(p.id)
           q.fetching++
+          const after = buffers.peek(p.id)?.lastSeq ?? -1
+          const limit = p.id === selected ? SNAPSHOT_BYTES : BACKGROUND_SNAPSHOT_BYTES
           return bridge
-            .output(p.id, buffers.peek(p.id)?.lastSeq ?? -1, SNAPSHOT_BYTES)
+            .output(p.id, after, limit)
             .then((snap) => {
               if (
-                gen === generation &&
-                queues.get(p.id) === q &&
-                p.id in store.getState().processes
+                gen !== generation ||
+                queues.get(p.id) !== q ||
+                !(p.id in store.getState().processes)
               )
-                takeSnapshot(snap)
+                return
+              if (limit < SNAPSHOT_BYTES && snap.chunks.length > 0 && snap.firstSeq > after + 1)
+                trimmed.set(p.id, snap.firstSeq)
+              takeSnapshot(snap)
             })
             .catch(() => {
               // Safe to ignore: the process was removed after the list was taken (its
@@ -511,6 +534,7 @@ export function startSync(options: SyncOptions): Sync {
     bridge.on('removed', ({ id }) => {
       removeProcess(store, id)
       discard(id)
+      trimmed.delete(id)
       buffers.delete(id)
       terminalFeeds.delete(id)
     }),
@@ -528,17 +552,41 @@ export function startSync(options: SyncOptions): Sync {
     }),
   ]
 
-  /** A process came on screen: fill a gap marker near its end (see {@link FILL_GAP_ROWS}). */
-  const fillNewestGap = (id: ProcessId): void => {
-    const buf = buffers.peek(id)
-    const newest = buf?.newestGap()
-    if (!buf || !newest || newest.rowsAfter > FILL_GAP_ROWS) return
+  /** Fill `gap` with the newest `limitBytes` of it the host keeps in memory. */
+  const fillFromMemory = (
+    id: ProcessId,
+    buf: ProcessOutput,
+    gap: GapMarker,
+    limitBytes: number,
+  ): void => {
     const options = { scheduleFrame, now }
-    void fillGapFromMemory(bridge, id, buf, newest.gap, CATCH_UP_BYTES, options).then((filled) => {
+    void fillGapFromMemory(bridge, id, buf, gap, limitBytes, options).then((filled) => {
       if (!filled) return
       dirty.add(id)
       requestFrame()
     })
+  }
+
+  /** A process came on screen: fill a gap marker near its end (see {@link FILL_GAP_ROWS}). */
+  const fillNewestGap = (id: ProcessId): void => {
+    const buf = buffers.peek(id)
+    const newest = buf?.newestGap()
+    if (buf && newest && newest.rowsAfter <= FILL_GAP_ROWS)
+      fillFromMemory(id, buf, newest.gap, CATCH_UP_BYTES)
+  }
+
+  /**
+   * A process whose snapshot was the small one came on screen: fill the gap before it, so
+   * that it keeps as much as if it had been on screen when the page loaded. Once its snapshot
+   * has applied (it is asked again when it does).
+   */
+  const fillTrimmed = (id: ProcessId): void => {
+    const before = trimmed.get(id)
+    const buf = buffers.peek(id)
+    const gap = buf?.gaps().find((g) => g.beforeSeq === before)
+    if (!buf || !gap) return
+    trimmed.delete(id)
+    fillFromMemory(id, buf, gap, SNAPSHOT_BYTES)
   }
 
   // The host gives the window to the process on screen; floods elsewhere are held back.
@@ -548,7 +596,10 @@ export function startSync(options: SyncOptions): Sync {
     if (id === focused) return
     focused = id
     bridge.focusOutput?.(id === null ? [] : [id])
-    if (id !== null) fillNewestGap(id)
+    if (id === null) return
+    // The larger fill first: a gap both would fill is taken by one (the other sees it loading).
+    fillTrimmed(id)
+    fillNewestGap(id)
   }
   unsubscribers.push(store.subscribe(focus))
   focus()
