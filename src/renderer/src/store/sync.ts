@@ -466,6 +466,7 @@ export function startSync(options: SyncOptions): Sync {
       setProcessList(store, list)
       const known = new Set(list.map((p) => p.id))
       for (const id of buffers.ids()) if (!known.has(id)) buffers.delete(id)
+      for (const id of [...trimmed.keys()]) if (!known.has(id)) trimmed.delete(id)
       for (const id of [...queues.keys()]) if (!known.has(id)) discard(id)
       pruneTerminalFeeds(known)
       // The snapshots cover all output queued so far (or mark what they leave out): finish a
@@ -483,7 +484,6 @@ export function startSync(options: SyncOptions): Sync {
         ...list.filter((p) => p.id === selected),
         ...list.filter((p) => p.id !== selected),
       ]
-      trimmed.clear()
       await Promise.all(
         ordered.map((p) => {
           const q = queueOf(p.id)
