@@ -1,6 +1,14 @@
 import { expect, test } from './fixtures'
 import { output, processItem, runCommand } from './ui'
 
+/** What `corralDiagnostics()` in the page says about a process (sizes and counts only). */
+interface ProcessDiagnostics {
+  name: string | null
+  lines: number
+  gaps: number
+}
+type CorralWindow = Window & { corralDiagnostics(): { processes: ProcessDiagnostics[] } }
+
 test('reloading shows every process with its state and output, nothing duplicated or missing', async ({
   app,
 }) => {
@@ -34,4 +42,34 @@ test('reloading shows every process with its state and output, nothing duplicate
   await expect
     .poll(async () => (await output(page).innerText()).match(/line-\d+/g))
     .toEqual(Array.from({ length: 50 }, (_, i) => `line-${i + 1}`))
+})
+
+test('after a reload, a process not on screen gets the rest of its output when it comes on screen', async ({
+  app,
+}) => {
+  const { page } = app
+  // About 300 KB: more than the page fetches at load for a process not on screen (64 KiB).
+  await runCommand(page, { command: "seq -f 'row-%g' 1 30000", name: 'big' })
+  await expect(processItem(page, 'big')).toContainText('exited')
+  await runCommand(page, { command: 'sleep 300', name: 'quiet' })
+  const big = (): Promise<ProcessDiagnostics | undefined> =>
+    page.evaluate(() =>
+      (window as unknown as CorralWindow)
+        .corralDiagnostics()
+        .processes.find((p) => p.name === 'big'),
+    )
+  const all = (await big())!
+  expect(all.gaps).toBe(0)
+  expect(all.lines).toBeGreaterThan(30000)
+
+  await page.reload()
+  await expect(processItem(page, 'quiet')).toHaveAttribute('aria-current', 'true')
+  // Its newest output, under a marker for the rest...
+  await expect.poll(async () => (await big())?.gaps).toBe(1)
+  expect((await big())!.lines).toBeLessThan(10000)
+  // ...which fills in from the host once it is on screen: every line, no marker.
+  await processItem(page, 'big').click()
+  await expect.poll(big).toEqual({ ...all })
+  await expect(output(page)).toContainText('row-30000')
+  await expect(output(page)).not.toContainText('not shown')
 })
