@@ -629,7 +629,7 @@ describe('startSync applying output in time slices', () => {
 
   it('gets the newest output of processes not on screen when the page loads, and the rest when they come on screen', async () => {
     const host = new FakeHost()
-    host.processes = [info('a'), info('b')]
+    host.processes = [info('a'), info('b'), { ...info('t'), terminal: { cols: 80, rows: 24 } }]
     host.write('a', 'a-line\n')
     // 60 chunks of 5,000 lines: 2.4 MB, more than a snapshot of the process on screen holds.
     for (let i = 0; i < 60; i++) host.write('b', `b${i}\n`.padStart(8, '.').repeat(5000))
@@ -647,6 +647,8 @@ describe('startSync applying output in time slices', () => {
     expect(host.outputCalls).toEqual([
       ['a', -1, SNAPSHOT_BYTES],
       ['b', -1, BACKGROUND_SNAPSHOT_BYTES],
+      // A terminal replays its output into its emulator: it gets all of it at once.
+      ['t', -1, SNAPSHOT_BYTES],
     ])
     const b = buffers.get('b')
     // The newest chunk (40,000 characters fit in 64 KiB, two do not), under a marker that

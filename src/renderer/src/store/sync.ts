@@ -122,7 +122,8 @@ export const FILL_GAP_ROWS = 200
  */
 export const SNAPSHOT_BYTES = 2 * 1024 * 1024
 /**
- * Most output fetched when (re)synchronising for a process not on screen. A page that loads
+ * Most output fetched when (re)synchronising for a process not on screen (unless it runs in a
+ * terminal). A page that loads
  * while many processes hold megabytes each would otherwise wait for all of it (the host
  * encodes it and the page parses it, 7–20 ms per MB); when such a process comes on screen,
  * the gap before its snapshot is filled from the host's memory up to {@link SNAPSHOT_BYTES}.
@@ -489,7 +490,10 @@ export function startSync(options: SyncOptions): Sync {
           const q = queueOf(p.id)
           q.fetching++
           const after = buffers.peek(p.id)?.lastSeq ?? -1
-          const limit = p.id === selected ? SNAPSHOT_BYTES : BACKGROUND_SNAPSHOT_BYTES
+          // A terminal replays its output into its emulator, which a later fill does not
+          // reach: it gets all of it now.
+          const full = p.id === selected || p.terminal !== undefined
+          const limit = full ? SNAPSHOT_BYTES : BACKGROUND_SNAPSHOT_BYTES
           return bridge
             .output(p.id, after, limit)
             .then((snap) => {
