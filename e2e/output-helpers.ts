@@ -58,26 +58,40 @@ export async function selectAllRows(page: Page): Promise<void> {
   })
 }
 
-/** What the page's read-only diagnostics say about the first gap marker of a process. */
+/**
+ * What the page's read-only diagnostics (`corralDiagnostics()`, see
+ * src/renderer/src/lib/diagnostics.ts) say about a process: sizes and counts only.
+ */
+export interface ProcessDiagnostics {
+  name: string | null
+  rows: number
+  lines: number
+  gaps: number
+  firstGaps: { row: number; afterSeq: number; beforeSeq: number; chars: number | null }[]
+  lastSeq: number
+  keptChars: number
+  droppedLines: number
+}
+
+/** The diagnostics of the process named `name`; null when the page does not know it. */
+export function processDiagnostics(page: Page, name: string): Promise<ProcessDiagnostics | null> {
+  return page.evaluate((n) => {
+    type Diag = { processes: ProcessDiagnostics[] }
+    const diag = (window as unknown as { corralDiagnostics?: () => Diag }).corralDiagnostics
+    return diag?.().processes.find((p) => p.name === n) ?? null
+  }, name)
+}
+
+/** The first gap marker of a process, and the rows of its view. */
 async function firstGap(
   page: Page,
   name: string,
 ): Promise<{ row: number; rows: number; afterSeq: number; beforeSeq: number } | null> {
-  return page.evaluate((n) => {
-    type Diag = {
-      processes: {
-        name: string | null
-        rows: number
-        firstGaps: { row: number; afterSeq: number; beforeSeq: number }[]
-      }[]
-    }
-    const diag = (window as unknown as { corralDiagnostics?: () => Diag }).corralDiagnostics
-    const p = diag?.().processes.find((x) => x.name === n)
-    const gap = p?.firstGaps[0]
-    return p && gap
-      ? { row: gap.row, rows: p.rows, afterSeq: gap.afterSeq, beforeSeq: gap.beforeSeq }
-      : null
-  }, name)
+  const p = await processDiagnostics(page, name)
+  const gap = p?.firstGaps[0]
+  return p && gap
+    ? { row: gap.row, rows: p.rows, afterSeq: gap.afterSeq, beforeSeq: gap.beforeSeq }
+    : null
 }
 
 /**

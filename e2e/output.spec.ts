@@ -3,6 +3,7 @@ import { expect, test } from './fixtures'
 import {
   copySelection,
   loadSkippedOutput,
+  processDiagnostics,
   outputTools,
   rowTexts,
   searchBox,
@@ -312,12 +313,8 @@ test('a process that flooded in the background shows its last lines when it come
 }) => {
   test.setTimeout(60_000)
   const { page } = app
-  const gapsOf = (name: string): Promise<number | null> =>
-    page.evaluate((n) => {
-      type Diag = { processes: { name: string | null; gaps: number }[] }
-      const diag = (window as unknown as { corralDiagnostics?: () => Diag }).corralDiagnostics
-      return diag?.().processes.find((p) => p.name === n)?.gaps ?? null
-    }, name)
+  const gapsOf = async (name: string): Promise<number | null> =>
+    (await processDiagnostics(page, name))?.gaps ?? null
   // It floods without pause for 4 seconds once another process has taken the screen, then
   // prints a last few lines.
   const flood = [

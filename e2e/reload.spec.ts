@@ -1,13 +1,6 @@
 import { expect, test } from './fixtures'
+import { processDiagnostics, type ProcessDiagnostics } from './output-helpers'
 import { output, processItem, runCommand } from './ui'
-
-/** What `corralDiagnostics()` in the page says about a process (sizes and counts only). */
-interface ProcessDiagnostics {
-  name: string | null
-  lines: number
-  gaps: number
-}
-type CorralWindow = Window & { corralDiagnostics(): { processes: ProcessDiagnostics[] } }
 
 test('reloading shows every process with its state and output, nothing duplicated or missing', async ({
   app,
@@ -58,12 +51,7 @@ test('after a reload, a process not on screen gets the rest of its output when i
   })
   await expect(processItem(page, 'big')).toContainText('exited')
   await runCommand(page, { command: 'sleep 300', name: 'quiet' })
-  const big = (): Promise<ProcessDiagnostics | undefined> =>
-    page.evaluate(() =>
-      (window as unknown as CorralWindow)
-        .corralDiagnostics()
-        .processes.find((p) => p.name === 'big'),
-    )
+  const big = (): Promise<ProcessDiagnostics | null> => processDiagnostics(page, 'big')
   const all = (await big())!
   expect(all.gaps).toBe(0)
   expect(all.lines).toBeGreaterThan(12000)
