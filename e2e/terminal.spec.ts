@@ -1,5 +1,6 @@
 import type { Locator, Page } from '@playwright/test'
 import { expect, test } from './fixtures'
+import { processDiagnostics } from './output-helpers'
 import { newProcessForm, processItem, runCommand } from './ui'
 
 /**
@@ -140,4 +141,44 @@ test('reloading replays the terminal once, then it carries on live', async ({ ap
   await page.keyboard.type('6*7+1')
   await page.keyboard.press('Enter')
   await expect.poll(() => terminalLines(page)).toContain('43')
+})
+
+test('a terminal flooding in the background shows the right state when it comes on screen', async ({
+  app,
+}) => {
+  const { page } = app
+  // The colour changes halfway through the flood: the part the host skips while the process
+  // is not on screen. A terminal replaying around the hole would print "after" uncoloured.
+  await runInTerminal(
+    page,
+    "sleep 2; seq -f 'row-%g' 1 100000; printf '\\033[31m'; seq -f 'row-%g' 100001 200000; printf 'after\\n'; sleep 60",
+    /started/,
+    { shell: true, name: 'tflood' },
+  )
+  await newProcessForm(page).getByRole('checkbox', { name: 'Run in terminal' }).uncheck()
+  await runCommand(page, { command: 'sleep 60', name: 'other' })
+  await processItem(page, 'other').click()
+  await expect(processItem(page, 'tflood')).toBeVisible()
+  // The flood runs and ends while another process is on screen.
+  await page.waitForTimeout(6000)
+  const diagnostics = await processDiagnostics(page, 'tflood')
+  expect(diagnostics?.gaps, 'the host skipped part of the flood for this page').toBeGreaterThan(0)
+
+  await processItem(page, 'tflood').click()
+  const afterRow = async (): Promise<{ text: string; red: boolean; before: string } | null> =>
+    page.locator('.terminal-host .xterm-rows').evaluate((el) => {
+      const rows = Array.from(el.children)
+      const i = rows.findIndex((r) => (r.textContent ?? '').startsWith('after'))
+      if (i < 1) return null
+      return {
+        text: rows[i].textContent ?? '',
+        red: rows[i].querySelector('.xterm-fg-1') !== null,
+        before: (rows[i - 1].textContent ?? '').trim(),
+      }
+    })
+  await expect.poll(afterRow, { timeout: 20_000 }).toEqual({
+    text: expect.stringMatching(/^after/),
+    red: true,
+    before: 'row-200000',
+  })
 })

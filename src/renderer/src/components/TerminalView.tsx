@@ -9,7 +9,7 @@ import type { OutputChunk, ProcessId } from '../../../shared/contract'
 import { getBridge } from '../bridge'
 import { appStore, clearStdinFocusRequest, useApp } from '../store/app-store'
 import { canWrite } from '../store/process-helpers'
-import { terminalFeeds } from '../store/terminal-feeds'
+import { keepTerminalWhole, TERMINAL_HISTORY_CHARS, terminalFeeds } from '../store/terminal-feeds'
 import {
   allowScriptedSpanStyles,
   hardwareWebgl2,
@@ -161,11 +161,24 @@ export function TerminalView({ id }: { id: ProcessId }) {
       }
     }
     const feed = terminalFeeds.get(id)
-    if (feed.startsMidStream) {
-      term.write('\x1b[2m… earlier output is no longer kept\x1b[0m\r\n')
+    const replay = (): void => {
+      if (feed.startsMidStream) {
+        term.write('\x1b[2m… earlier output is no longer kept\x1b[0m\r\n')
+      }
+      atLineStart = true
+      write(feed.history(), false)
     }
-    write(feed.history(), false)
+    replay()
     const unfollow = feed.subscribe((chunks) => write(chunks, true))
+    // Output the host skipped (a flood while this process was not on screen) would leave the
+    // emulator in the wrong state: fetch the contiguous output again, start over and replay.
+    const unreset = feed.onReset(() => {
+      term.reset()
+      replay()
+    })
+    const unwhole = keepTerminalWhole(feed, () =>
+      bridge.output(id, -1, TERMINAL_HISTORY_CHARS).then((snap) => snap.chunks),
+    )
     // Says a viewer is watching: from now on the host holds back output this view has not
     // parsed (and forgives it if the view goes away).
     bridge.ack(id, 0).catch(() => {})
@@ -223,6 +236,8 @@ export function TerminalView({ id }: { id: ProcessId }) {
       observer.disconnect()
       cancelAnimationFrame(frame)
       unfollow()
+      unreset()
+      unwhole()
       sendAck()
       onResize.dispose()
       onData.dispose()

@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { OutputChunk, ProcessInfo } from '../../../shared/contract'
 import { createAppStore, setProcessList } from './app-store'
-import { feedTerminal, pruneTerminalFeeds, TerminalFeed, TerminalFeeds } from './terminal-feeds'
+import {
+  feedTerminal,
+  keepTerminalWhole,
+  pruneTerminalFeeds,
+  TERMINAL_REFILL_INTERVAL_MS,
+  TerminalFeed,
+  TerminalFeeds,
+} from './terminal-feeds'
 import { systemLineForTerminal, utf8Length } from './terminal-support'
 
 const chunk = (seq: number, data: string, stream: OutputChunk['stream'] = 'stdout') => ({
@@ -34,6 +41,97 @@ function info(id: string, terminal: boolean): ProcessInfo {
 }
 
 describe('TerminalFeed', () => {
+  it('sees output the host skipped, and is whole again once refilled from a snapshot', () => {
+    const feed = new TerminalFeed()
+    let resets = 0
+    feed.onReset(() => resets++)
+    feed.take([chunk(0, 'a'), chunk(1, 'b')])
+    expect(feed.hasGap).toBe(false)
+    // 2..4 skipped by the host, then live output goes on.
+    feed.take([chunk(5, 'f'), chunk(6, 'g')])
+    expect(feed.hasGap).toBe(true)
+    // The host's snapshot ends at 5; 6 came live meanwhile and follows it.
+    feed.refill([chunk(1, 'b'), chunk(2, 'c'), chunk(3, 'd'), chunk(4, 'e'), chunk(5, 'f')])
+    expect(resets).toBe(1)
+    expect(feed.hasGap).toBe(false)
+    expect(
+      feed
+        .history()
+        .map((c) => c.data)
+        .join(''),
+    ).toBe('bcdefg')
+    expect(feed.startsMidStream).toBe(true)
+    expect(feed.lastSeq).toBe(6)
+    // A hole after the snapshot is still a hole; a gap inside a batch counts too.
+    feed.take([chunk(7, 'h'), chunk(9, 'j')])
+    expect(feed.hasGap).toBe(true)
+    feed.refill([chunk(6, 'g'), chunk(7, 'h')])
+    expect(feed.hasGap).toBe(true)
+    expect(feed.history().map((c) => c.seq)).toEqual([6, 7, 9])
+    feed.refill([
+      chunk(0, 'a'),
+      chunk(1, 'b'),
+      chunk(2, 'c'),
+      chunk(3, 'd'),
+      chunk(4, 'e'),
+      chunk(5, 'f'),
+      chunk(6, 'g'),
+      chunk(7, 'h'),
+      chunk(8, 'i'),
+      chunk(9, 'j'),
+    ])
+    expect(feed.hasGap).toBe(false)
+    expect(feed.startsMidStream).toBe(false)
+    expect(
+      feed
+        .history()
+        .map((c) => c.data)
+        .join(''),
+    ).toBe('abcdefghij')
+  })
+
+  it('while a view is open, refills a feed with a gap from the host, one fetch at a time', async () => {
+    vi.useFakeTimers()
+    try {
+      const feed = new TerminalFeed()
+      feed.take([chunk(0, 'a')])
+      const fetches: ((chunks: OutputChunk[]) => void)[] = []
+      const stop = keepTerminalWhole(
+        feed,
+        () => new Promise<OutputChunk[]>((resolve) => fetches.push(resolve)),
+      )
+      await vi.advanceTimersByTimeAsync(0)
+      expect(fetches).toHaveLength(0)
+      feed.take([chunk(3, 'd')])
+      feed.take([chunk(5, 'f')])
+      await vi.advanceTimersByTimeAsync(0)
+      expect(fetches).toHaveLength(1)
+      fetches[0]([chunk(0, 'a'), chunk(1, 'b'), chunk(2, 'c'), chunk(3, 'd'), chunk(4, 'e')])
+      await vi.advanceTimersByTimeAsync(0)
+      expect(feed.hasGap).toBe(false)
+      expect(
+        feed
+          .history()
+          .map((c) => c.data)
+          .join(''),
+      ).toBe('abcdef')
+      // Another hole right away: the next fetch waits out the interval.
+      feed.take([chunk(8, 'i')])
+      await vi.advanceTimersByTimeAsync(TERMINAL_REFILL_INTERVAL_MS - 10)
+      expect(fetches).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(10)
+      expect(fetches).toHaveLength(2)
+      // Closed before the answer: the feed is left alone.
+      stop()
+      fetches[1]([chunk(6, 'g'), chunk(7, 'h')])
+      await vi.advanceTimersByTimeAsync(TERMINAL_REFILL_INTERVAL_MS)
+      expect(feed.hasGap).toBe(true)
+      expect(fetches).toHaveLength(2)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('takes each chunk once, in order, and tells followers only what is new', () => {
     const feed = new TerminalFeed()
     const seen: number[] = []

@@ -18,13 +18,22 @@ export const TERMINAL_HISTORY_CHARS = 2 * 1024 * 1024
 
 type FeedListener = (chunks: readonly OutputChunk[]) => void
 
+/**
+ * Least time between two refills of a terminal's history while its view is open (see
+ * {@link TerminalFeed.refill}): a flood the host keeps skipping through is re-fetched a few
+ * times a second at most, not once per batch.
+ */
+export const TERMINAL_REFILL_INTERVAL_MS = 250
+
 /** The retained raw output of one terminal process, and whoever follows it. */
 export class TerminalFeed {
   private chunks: OutputChunk[] = []
   private chars = 0
   private last = -1
   private trimmed = false
+  private gap = false
   private readonly listeners = new Set<FeedListener>()
+  private readonly resetListeners = new Set<() => void>()
 
   constructor(private readonly maxChars = TERMINAL_HISTORY_CHARS) {}
 
@@ -38,15 +47,59 @@ export class TerminalFeed {
     return this.trimmed || (this.chunks.length > 0 && this.chunks[0].seq > 0)
   }
 
+  /**
+   * Whether output is missing between chunks taken: the host skipped part of a flood this page
+   * did not take in time (a process in the background). An emulator replaying around the
+   * hole would show the wrong state (colours, cursor, screen) until the program redraws, so
+   * the view asks the host for its contiguous output again (see {@link refill}).
+   */
+  get hasGap(): boolean {
+    return this.gap
+  }
+
   /** Take chunks in sequence order; those already taken are skipped. */
   take(chunks: readonly OutputChunk[]): void {
     const fresh = chunks.filter((c) => c.seq > this.last)
     if (fresh.length === 0) return
-    this.last = fresh[fresh.length - 1].seq
     for (const c of fresh) {
+      // Sequence numbers are dense: a jump is output the host skipped.
+      if (this.last >= 0 && c.seq !== this.last + 1) this.gap = true
+      this.last = c.seq
       this.chunks.push(c)
       this.chars += c.data.length
     }
+    this.trim()
+    for (const listener of this.listeners) listener(fresh)
+  }
+
+  /**
+   * Replace the history with `chunks`, the host's newest retained output without holes (an
+   * `output` call's snapshot), followed by whatever was taken after them. Views reset their
+   * emulator and replay (see {@link onReset}). The feed has a gap afterwards only if output
+   * was skipped again after the snapshot.
+   */
+  refill(chunks: readonly OutputChunk[]): void {
+    if (chunks.length === 0) return
+    const snapLast = chunks[chunks.length - 1].seq
+    const newer = this.chunks.filter((c) => c.seq > snapLast)
+    this.chunks = []
+    this.chars = 0
+    this.trimmed = false
+    this.gap = false
+    let prev = -1
+    for (const c of [...chunks, ...newer]) {
+      if (prev >= 0 && c.seq !== prev + 1) this.gap = true
+      prev = c.seq
+      this.chunks.push(c)
+      this.chars += c.data.length
+    }
+    this.last = Math.max(this.last, prev)
+    this.trim()
+    for (const listener of this.resetListeners) listener()
+  }
+
+  /** Drop the oldest chunks beyond the bound (always keeping the newest). */
+  private trim(): void {
     let drop = 0
     while (this.chars > this.maxChars && drop < this.chunks.length - 1) {
       this.chars -= this.chunks[drop++].data.length
@@ -55,7 +108,6 @@ export class TerminalFeed {
       this.chunks = this.chunks.slice(drop)
       this.trimmed = true
     }
-    for (const listener of this.listeners) listener(fresh)
   }
 
   /** Everything retained, oldest first. */
@@ -67,6 +119,12 @@ export class TerminalFeed {
   subscribe(listener: FeedListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** Be told when the history was replaced ({@link refill}); returns the function that stops. */
+  onReset(listener: () => void): () => void {
+    this.resetListeners.add(listener)
+    return () => this.resetListeners.delete(listener)
   }
 }
 
@@ -115,4 +173,48 @@ export function pruneTerminalFeeds(
   feeds: TerminalFeeds = terminalFeeds,
 ): void {
   for (const id of feeds.ids()) if (!known.has(id)) feeds.delete(id)
+}
+
+/**
+ * While a terminal view is open, keep its feed without holes: whenever the feed has a gap,
+ * fetch the host's newest contiguous output (`fetch`, an `output` call) and refill the feed
+ * with it. One fetch at a time, at most one per {@link TERMINAL_REFILL_INTERVAL_MS}. Returns
+ * the function that stops (the view closed); a fetch still on its way is then ignored.
+ */
+export function keepTerminalWhole(
+  feed: TerminalFeed,
+  fetch: () => Promise<readonly OutputChunk[] | null>,
+): () => void {
+  let stopped = false
+  let busy = false
+  let lastAt = -Infinity
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const check = (): void => {
+    if (stopped || busy || !feed.hasGap) return
+    busy = true
+    const wait = Math.max(0, lastAt + TERMINAL_REFILL_INTERVAL_MS - Date.now())
+    timer = setTimeout(() => {
+      timer = null
+      fetch()
+        .then((chunks) => {
+          if (!stopped && chunks) feed.refill(chunks)
+        })
+        .catch(() => {
+          // The process was removed or the host is unreachable: the view keeps what it has,
+          // and the next chunk with a gap tries again.
+        })
+        .finally(() => {
+          busy = false
+          lastAt = Date.now()
+          check()
+        })
+    }, wait)
+  }
+  const unfollow = feed.subscribe(check)
+  check()
+  return () => {
+    stopped = true
+    unfollow()
+    if (timer !== null) clearTimeout(timer)
+  }
 }
