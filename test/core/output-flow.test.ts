@@ -3,6 +3,7 @@ import {
   FLOW_BACKGROUND_QUIET_MS,
   FLOW_CATCH_UP,
   FLOW_CATCH_UP_SHARE_MIN,
+  FLOW_HIGH_WATER,
   FLOW_QUIET,
   FLOW_WINDOW,
   OutputFlow,
@@ -94,6 +95,56 @@ describe('OutputFlow', () => {
     flows.push(flow)
     for (let i = 0; i < 40; i++) produce(4, 64 * 1024)
     expect(seqs()).toEqual([...Array(160).keys()])
+  })
+
+  it('holds back quiet output too while the transport does not drain, and catches it up once it does', async () => {
+    const buffers = new Map<string, OutputBuffer>()
+    let queued = 0
+    const sent: OutputBatch[] = []
+    const flow = new OutputFlow(
+      {
+        send: (batch) => {
+          sent.push(batch)
+          const size = batch.chunks.reduce((n, c) => n + c.data.length, 0)
+          queued += size
+          return size
+        },
+        size: (c) => c.data.length,
+        queued: () => queued,
+      },
+      (id, afterSeq, maxSize) => buffers.get(id)!.snapshot(afterSeq, maxSize),
+    )
+    flows.push(flow)
+    const ids = Array.from({ length: 40 }, (_, i) => `q${i}`)
+    for (const id of ids) buffers.set(id, new OutputBuffer(id, 8 * MB))
+    // 40 processes, each quiet (well under FLOW_QUIET per rate window), together 40 x 30 KiB
+    // into a transport that sends nothing.
+    const line = 'z'.repeat(1023) + '\n'
+    expect(30 * line.length).toBeLessThan(FLOW_QUIET)
+    for (let round = 0; round < 30; round++) {
+      for (const id of ids) flow.offer({ id, chunks: [buffers.get(id)!.push('stdout', line, 0)] })
+    }
+    // The queue stopped growing at the high-water mark (plus the batch that crossed it).
+    expect(queued).toBeGreaterThanOrEqual(FLOW_HIGH_WATER)
+    expect(queued).toBeLessThanOrEqual(FLOW_HIGH_WATER + line.length)
+    const held = sent.length
+    expect(held).toBeLessThan(30 * ids.length)
+    // The transport drains: every process held back is caught up with its newest line.
+    for (let i = 0; i < 20; i++) {
+      queued = 0
+      await sleep(20)
+    }
+    for (const id of ids) {
+      const last = sent.filter((b) => b.id === id).at(-1)!
+      expect(last.chunks.at(-1)!.seq).toBe(29)
+    }
+    const seqsOf = (id: string) =>
+      sent.filter((b) => b.id === id).flatMap((b) => b.chunks.map((c) => c.seq))
+    for (const id of ids) {
+      const seqs = seqsOf(id)
+      expect(new Set(seqs).size).toBe(seqs.length)
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+    }
   })
 
   it('holds a flood to the window, lets a quiet process through, and catches up with the newest output after an ack', async () => {

@@ -34,7 +34,8 @@ export const FLOW_BACKGROUND_QUIET_MS = 100
  * A process that sent less than this within the last {@link FLOW_RATE_WINDOW_MS} is quiet: its
  * output passes even when the window is full, so an echo typed into one process does not
  * wait behind (or get dropped with) another process's flood. A flood of small batches is
- * still a flood and is held back.
+ * still a flood and is held back. Quiet output is held back too while the transport has more
+ * than {@link FLOW_HIGH_WATER} queued, so that many quiet processes cannot fill its queue.
  */
 export const FLOW_QUIET = 32 * 1024
 /** The window over which a process's sending rate is judged. */
@@ -94,7 +95,11 @@ export class OutputFlow {
     }
     let size = 0
     for (const c of batch.chunks) size += this.transport.size(c)
-    if (this.quiet(batch.id, size)) return this.send(batch)
+    // Quiet output passes the window, but not a transport that is not draining (a stalled or
+    // slow connection): dozens of quiet processes together would queue there without bound.
+    if (this.quiet(batch.id, size) && this.transport.queued() < FLOW_HIGH_WATER) {
+      return this.send(batch)
+    }
     // A flood: send what fits (at least one chunk while there is room), hold back the rest.
     // The window is for the processes the viewer shows: a flood it does not show is held
     // back at once, and catching up sends it only its newest output.
