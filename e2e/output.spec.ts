@@ -60,6 +60,22 @@ test('search counts matches, moves through them with buttons and keys, highlight
   await expect(searchStatus(page)).toHaveText('No results')
 })
 
+test('a long match count fits beside the search toggles', async ({ app }) => {
+  const { page } = app
+  await runCommand(page, { command: 'seq 100000 130000', name: 'numbers' })
+  await expect(output(page)).toContainText('exited with code 0')
+  await searchBox(page).fill('1')
+  await searchBox(page).press('Shift+Enter')
+  await expect(searchStatus(page)).toHaveText(/^[\d,]{6} of [\d,]{6}$/)
+  const status = await searchStatus(page).evaluate((el) => ({
+    overflow: el.scrollWidth - el.clientWidth,
+    right: el.getBoundingClientRect().right,
+  }))
+  const matchCase = await toggle(page, 'Match case').boundingBox()
+  expect(status.overflow).toBeLessThanOrEqual(0)
+  expect(status.right).toBeLessThanOrEqual(matchCase!.x)
+})
+
 test('stdout and stderr filters hide and show each stream', async ({ app }) => {
   const { page } = app
   await runCommand(page, {
