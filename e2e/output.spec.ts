@@ -306,6 +306,8 @@ test('more rows than the browser can lay out scroll with a scaled scrollbar, bot
   await expect(log.getByText('700000', { exact: true })).toBeVisible()
   // Read the whole run back if the host skipped part of it for this (slow) page.
   await loadSkippedOutput(page, 'huge')
+  // Every line whole again, none split where output was skipped: the numbers, started, exited.
+  expect((await processDiagnostics(page, 'huge'))?.lines).toBe(700_002)
   await log.evaluate((el) => (el.scrollTop = 0))
   await expect(log.getByText('1', { exact: true })).toBeVisible()
   await expect(log.getByText('2', { exact: true })).toBeVisible()

@@ -88,6 +88,7 @@ type Op =
   | { op: 'reset'; dt: number }
   | { op: 'drop'; n: number }
   | { op: 'close' }
+  | { op: 'reopen' }
 
 const textArb = fc
   .array(fc.constantFrom('a', 'bc', 'é', '😀', ' ', 'xyz0123456789', '\t'), { maxLength: 6 })
@@ -129,6 +130,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('drop' as const), n: fc.nat(6) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('reopen' as const) }) },
 )
 
 /** Where a sequence of writes is: its clock, and whether the last line was closed. */
@@ -152,6 +154,10 @@ function run(
     if (o.op === 'close') {
       store.close()
       closed = true
+    } else if (o.op === 'reopen') {
+      // The last line goes on after all (a gap after it was loaded): it can be written again.
+      store.reopenLast()
+      closed = false
     } else if (o.op === 'push') {
       time += o.dt
       store.pushLine(o.kind, time, seq)

@@ -461,6 +461,60 @@ export class LineStore {
   }
 
   /**
+   * Make the last line appendable again after {@link close}: it moves from the last sealed
+   * block back into the open block, with its styles. For a line that turns out to go on (the
+   * output skipped after it was loaded); a store is only ever reopened at its end.
+   */
+  reopenLast(): void {
+    if (this.count === 0 || this.total > this.openLine) return
+    const b = this.blocks.length - 1
+    const a = this.total - 1
+    const idx = this.index(b)
+    const j = a - idx.firstLine
+    const start = idx.lines[j]
+    const text = this.blocks[b]
+    const line = text.slice(start, text.length - 1)
+    // The style the line starts in, and its changes, relative to it.
+    let style = idx.entryStyle
+    const pos: number[] = []
+    const styles: number[] = []
+    const kept: [number[], number[]] = [[], []]
+    for (let c = 0; c < idx.changePos.length; c++) {
+      const p = idx.changePos[c]
+      if (p <= start) style = idx.changeStyle[c]
+      if (p < start) {
+        kept[0].push(p)
+        kept[1].push(idx.changeStyle[c])
+      } else if (p > start) {
+        pos.push(p - start)
+        styles.push(idx.changeStyle[c])
+      }
+    }
+    this.forgetBlock(b)
+    this.lastIndex = null
+    const blockStart = this.blockStarts[b]
+    if (start === 0) {
+      // The block held only this line.
+      this.blocks.pop()
+      this.blockStarts.pop()
+      this.blockLines.pop()
+      this.blockStyles.pop()
+      this.blockChanges.pop()
+    } else {
+      this.blocks[b] = text.slice(0, start)
+      this.blockChanges[b] = encodeChanges(kept[0], kept[1])
+    }
+    this.openStart = blockStart + start
+    this.openLine = a
+    this.openStyle = style
+    this.openChangePos = pos
+    this.openChangeStyle = styles
+    this.parts = line.length > 0 ? [line] : []
+    this.openLen = line.length
+    this.openOffsets[0] = 0
+  }
+
+  /**
    * No line will be appended to or redrawn any more (a store left behind a gap, or one filled
    * from disk): the open block is sealed and spare room given back, so a store kept only to
    * be read costs nothing per line. New lines may still be added.

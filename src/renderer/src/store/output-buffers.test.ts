@@ -481,6 +481,134 @@ describe('ProcessOutput clear and gaps', () => {
     expect(rows(buf).at(-1)).toBe('stdout:g')
   })
 
+  it('joins a line cut by a gap back together at both edges once the gap is loaded', () => {
+    const buf = new ProcessOutput()
+    buf.apply(chunk('l1\n\x1b[31mli', 'stdout', 0))
+    buf.markSkipped(3)
+    buf.apply(chunk('ne5\nline6\n', 'stdout', 3))
+    expect(rows(buf)).toEqual([
+      'stdout:l1',
+      'stdout:li',
+      'gap:Some output not shown',
+      'stdout:ne5',
+      'stdout:line6',
+    ])
+    const [gap] = buf.gaps()
+    buf.spliceGap(gap, [chunk('ne2\nline3\nli', 'stdout', 1), chunk('ne4\nli', 'stdout', 2)], null)
+    expect(rows(buf)).toEqual([
+      'stdout:l1',
+      'stdout:line2',
+      'stdout:line3',
+      'stdout:line4',
+      'stdout:line5',
+      'stdout:line6',
+    ])
+    // The part before the gap keeps its colour.
+    expect(styled(buf, 1)).toBe('<1:li>ne2')
+    // Live output goes on after the joined lines.
+    buf.apply(chunk('line7\n', 'stdout', 4))
+    expect(rows(buf).at(-1)).toBe('stdout:line7')
+  })
+
+  it('joins the edges of a gap loaded in two reads, newest first', () => {
+    const buf = new ProcessOutput()
+    buf.apply(chunk('a\nb-', 'stdout', 0))
+    buf.markSkipped(5)
+    buf.apply(chunk('-f\n', 'stdout', 5))
+    const [gap] = buf.gaps()
+    // The newest part first; what is left stays a (smaller) marker.
+    buf.spliceGap(gap, [chunk('-d\ne-', 'stdout', 3), chunk('-e-', 'stdout', 4)], {
+      beforeSeq: 3,
+      chars: 4,
+    })
+    expect(rows(buf)).toEqual([
+      'stdout:a',
+      'stdout:b-',
+      'gap:4 bytes of output not shown',
+      'stdout:-d',
+      'stdout:e--e--f',
+    ])
+    const [rest] = buf.gaps()
+    buf.spliceGap(rest, [chunk('-b\nc-', 'stdout', 1), chunk('-c-', 'stdout', 2)], null)
+    expect(rows(buf)).toEqual(['stdout:a', 'stdout:b--b', 'stdout:c--c--d', 'stdout:e--e--f'])
+  })
+
+  it('joins only what continues: another stream, a newline at the edge; the line still being written goes on', () => {
+    // stderr's line was open before the gap; the loaded output starts on stdout.
+    const a = new ProcessOutput()
+    a.apply(chunk('out\n', 'stdout', 0))
+    a.apply(chunk('err-', 'stderr', 1))
+    a.markSkipped(3)
+    a.apply(chunk('x\n', 'stdout', 3))
+    a.spliceGap(a.gaps()[0], [chunk('loaded\n', 'stdout', 2)], null)
+    expect(rows(a)).toEqual(['stdout:out', 'stderr:err-', 'stdout:loaded', 'stdout:x'])
+    // The loaded output starts with the newline that ended the open line: no empty row.
+    const b = new ProcessOutput()
+    b.apply(chunk('li', 'stdout', 0))
+    b.markSkipped(2)
+    b.apply(chunk('z\n', 'stdout', 2))
+    b.spliceGap(b.gaps()[0], [chunk('\nline2\n', 'stdout', 1)], null)
+    expect(rows(b)).toEqual(['stdout:li', 'stdout:line2', 'stdout:z'])
+    // After the gap, the only line is still being written live: it is joined and goes on.
+    const c = new ProcessOutput()
+    c.apply(chunk('a\n', 'stdout', 0))
+    c.markSkipped(2)
+    c.apply(chunk('ne', 'stdout', 2))
+    c.spliceGap(c.gaps()[0], [chunk('li', 'stdout', 1)], null)
+    c.apply(chunk('w\n', 'stdout', 3))
+    expect(rows(c)).toEqual(['stdout:a', 'stdout:linew'])
+    c.apply(chunk('next\n', 'stdout', 4))
+    expect(rows(c)).toEqual(['stdout:a', 'stdout:linew', 'stdout:next'])
+  })
+
+  it('reads as if nothing had been skipped once every gap is loaded, for random cuts and gaps', () => {
+    let seed = 7
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return (seed >>> 16) % n
+    }
+    for (let round = 0; round < 3000; round++) {
+      // Lines of both streams (stderr now and then), cut into chunks at random places.
+      const chunks: OutputChunk[] = []
+      for (let seq = 0; seq < 16; seq++) {
+        const stream: OutputStream = rand(5) === 0 ? 'stderr' : 'stdout'
+        let data = ''
+        for (let k = rand(3) + 1; k > 0; k--) data += rand(4) === 0 ? '\n' : `w${rand(100)}`
+        chunks.push(chunk(data, stream, seq))
+      }
+      const whole = new ProcessOutput()
+      for (const c of chunks) whole.apply(c)
+      // Skip one or two ranges as a page that fell behind would, then load them back, each
+      // in one read or in two (newest first), in either order.
+      const buf = new ProcessOutput()
+      const from = 1 + rand(4)
+      const to = from + 1 + rand(3)
+      const from2 = to + 1 + rand(2)
+      const to2 = from2 + 1 + rand(2)
+      // Output goes on live while the gaps are loaded (one chunk after each load).
+      const later = chunks.slice(12)
+      for (const c of chunks.slice(0, 12)) {
+        if ((c.seq >= from && c.seq < to) || (c.seq >= from2 && c.seq < to2)) continue
+        if (c.seq === to || c.seq === to2) buf.markSkipped(c.seq)
+        buf.apply(c)
+      }
+      const order = rand(2) === 0 ? buf.gaps() : buf.gaps().reverse()
+      for (const gap of order) {
+        const missing = chunks.filter((c) => c.seq > gap.afterSeq && c.seq < gap.beforeSeq)
+        if (missing.length > 1 && rand(2) === 0) {
+          const cut = 1 + rand(missing.length - 1)
+          buf.spliceGap(gap, missing.slice(cut), { beforeSeq: missing[cut].seq, chars: null })
+          const rest = buf.gaps().find((g) => g.afterSeq === gap.afterSeq)!
+          buf.spliceGap(rest, missing.slice(0, cut), null)
+        } else buf.spliceGap(gap, missing, null)
+        buf.apply(later.shift()!)
+      }
+      for (const c of later) buf.apply(c)
+      expect(buf.gaps()).toEqual([])
+      expect(rows(buf), JSON.stringify(chunks.map((c) => [c.stream, c.data]))).toEqual(rows(whole))
+    }
+  })
+
   it('keeps a smaller marker for what a limited read left out', () => {
     const buf = new ProcessOutput()
     buf.apply(chunk('a\n', 'stdout', 0))

@@ -42,6 +42,11 @@ export interface GapMarker {
   chars: number | null
   /** At the very start of the buffer (output before the first chunk this page saw). */
   leading: boolean
+  /**
+   * Kind of the line before the marker when that line was still open (no newline yet) as the
+   * output was skipped: what is loaded for the marker continues it. -1 (or absent) if none.
+   */
+  openKind?: number
   loading: boolean
   error: string | null
 }
@@ -200,6 +205,36 @@ export class LineWriter {
       i = end + 1
     }
     stylesUpTo(n)
+  }
+
+  /**
+   * Kind of the stream still writing the store's last line (no newline yet, no `\r` pending),
+   * or -1: text that follows on that stream continues that line.
+   */
+  openLastKind(): number {
+    for (const stream of ['stdout', 'stderr', 'system'] as const) {
+      const st = this.streams[stream]
+      if (this.isOpen(st) && !st.pendingCr) return KIND_OF[stream]
+    }
+    return -1
+  }
+
+  /** Whether a stream is still writing absolute line `line` of the store. */
+  writesLine(line: number): boolean {
+    return Object.values(this.streams).some((st) => st.open === line && this.isOpen(st))
+  }
+
+  /**
+   * Go on in `store`, whose last line now holds the line a stream was still writing here (a
+   * loaded gap was joined to it): that stream continues it, styles and a pending `\r` carry on.
+   */
+  continueIn(store: LineStore): void {
+    // The line moved was this store's last (or, the store now empty, the one it had).
+    const last = this.store.dropped + this.store.count - 1
+    for (const st of Object.values(this.streams)) {
+      st.open = st.open === last ? store.dropped + store.count - 1 : -1
+    }
+    this.store = store
   }
 
   private isOpen(st: StreamState): boolean {
@@ -407,11 +442,21 @@ export class ProcessOutput {
     chars: number | null,
     leading: boolean,
   ): void {
-    const gap: GapMarker = { afterSeq, beforeSeq, chars, leading, loading: false, error: null }
+    const openKind = this.writer.openLastKind()
+    const gap: GapMarker = {
+      afterSeq,
+      beforeSeq,
+      chars,
+      leading,
+      openKind,
+      loading: false,
+      error: null,
+    }
     const store = new LineStore(this.lineCap)
     const live = this.segs[this.segs.length - 1]
     if (live.store && live.store.count === 0) this.segs.pop()
-    // Only new output is written from here on, to the new store.
+    // Only new output is written from here on, to the new store (a line left open there is
+    // reopened if what is loaded for the marker continues it).
     else live.store?.close()
     this.segs.push({ gap }, { store })
     this.writer.retarget(store)
@@ -482,16 +527,61 @@ export class ProcessOutput {
         if (next < chunks.length && deadline !== Infinity && now() >= deadline) return false
       }
       done = true
-      this.finishSplice(gap, store, remaining)
+      this.finishSplice(gap, store, writer, remaining)
       return true
     }
     return { step }
   }
 
-  private finishSplice(gap: GapMarker, store: LineStore, remaining: GapRemaining | null): void {
+  private finishSplice(
+    gap: GapMarker,
+    store: LineStore,
+    writer: LineWriter,
+    remaining: GapRemaining | null,
+  ): void {
     const at = this.segs.findIndex((s) => s.gap === gap)
     if (at < 0) return
-    store.close()
+    // Output is skipped at chunk boundaries, which fall mid-line: a line cut by the marker is
+    // joined back together at both edges of what was loaded, so it reads (and is found by a
+    // search) as the program wrote it.
+    const next = this.segs[at + 1]?.store
+    const openKind = writer.openLastKind()
+    /** The loaded store now holds the line still being written: it is the live one now. */
+    let live = false
+    if (
+      openKind >= 0 &&
+      next &&
+      next.dropped === 0 &&
+      next.count > 0 &&
+      next.kind(0) === openKind
+    ) {
+      live = next === this.writer.store && this.writer.writesLine(0)
+      appendLine(store, next, 0, gap.beforeSeq)
+      next.dropFront(1)
+      if (live) {
+        this.segs.splice(at + 1, 1)
+        this.writer.continueIn(store)
+      } else if (next.count === 0 && next !== this.writer.store) this.segs.splice(at + 1, 1)
+    }
+    const prev = this.segs[at - 1]?.store
+    if (
+      !remaining &&
+      (gap.openKind ?? -1) >= 0 &&
+      prev &&
+      prev.count > 0 &&
+      store.count > 0 &&
+      store.kind(0) === gap.openKind
+    ) {
+      prev.reopenLast()
+      appendLine(prev, store, 0, gap.afterSeq + 1)
+      store.dropFront(1)
+      if (prev.maxLen > this.maxLineChars) this.maxLineChars = prev.maxLen
+      if (live && store.count === 0) {
+        // The loaded store was only that line: the one still being written is prev's now.
+        this.writer.continueIn(prev)
+      } else prev.close()
+    }
+    if (!live) store.close()
     const replacement: Segment[] = []
     if (remaining) {
       replacement.push({
@@ -561,6 +651,25 @@ export class ProcessOutput {
       this.droppedLines += drop
       if (store.count === 0 && !last) this.segs.shift()
       else if (drop === 0) break
+    }
+  }
+}
+
+/**
+ * Append the text of line `i` of `src`, with its styles, to the last line of `dst` (which is
+ * still open). `seq` is where the text came from, for a line cut at the cap.
+ */
+function appendLine(dst: LineStore, src: LineStore, i: number, seq: number): void {
+  const text = src.text(i)
+  const runs = src.runs(i)
+  let pos = 0
+  let style = PLAIN_STYLE
+  for (let r = 0; r <= runs.length; r += 2) {
+    const end = r < runs.length ? runs[r] : text.length
+    if (end > pos) dst.append(text, pos, end, style, seq)
+    if (r < runs.length) {
+      pos = Math.max(pos, end)
+      style = runs[r + 1]
     }
   }
 }
