@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import type { OutputChunk, OutputStream } from '../../../shared/contract'
 import { styleOf } from './ansi'
-import { MAX_LINE_CHARS, MAX_LINES, ProcessOutput } from './output-buffers'
+import {
+  MAX_LINE_CHARS,
+  MAX_LINES,
+  ProcessOutput,
+  type GapMarker,
+  type GapRemaining,
+} from './output-buffers'
 
 let nextSeq = 0
 function chunk(data: string, stream: OutputStream = 'stdout', seq = nextSeq++): OutputChunk {
@@ -592,16 +598,28 @@ describe('ProcessOutput clear and gaps', () => {
         if (c.seq === to || c.seq === to2) buf.markSkipped(c.seq)
         buf.apply(c)
       }
+      /** Splice in one go, or a few characters a step with live output between steps. */
+      const splice = (
+        gap: GapMarker,
+        missing: OutputChunk[],
+        remaining: GapRemaining | null,
+      ): void => {
+        if (rand(2) === 0) return buf.spliceGap(gap, missing, remaining)
+        const splicing = buf.beginSplice(gap, missing, remaining, 1 + rand(4))
+        while (!splicing.step(0, () => 1)) {
+          if (later.length > 1 && rand(3) === 0) buf.apply(later.shift()!)
+        }
+      }
       const order = rand(2) === 0 ? buf.gaps() : buf.gaps().reverse()
       for (const gap of order) {
         const missing = chunks.filter((c) => c.seq > gap.afterSeq && c.seq < gap.beforeSeq)
         if (missing.length > 1 && rand(2) === 0) {
           const cut = 1 + rand(missing.length - 1)
-          buf.spliceGap(gap, missing.slice(cut), { beforeSeq: missing[cut].seq, chars: null })
+          splice(gap, missing.slice(cut), { beforeSeq: missing[cut].seq, chars: null })
           const rest = buf.gaps().find((g) => g.afterSeq === gap.afterSeq)!
-          buf.spliceGap(rest, missing.slice(0, cut), null)
-        } else buf.spliceGap(gap, missing, null)
-        buf.apply(later.shift()!)
+          splice(rest, missing.slice(0, cut), null)
+        } else splice(gap, missing, null)
+        if (later.length > 0) buf.apply(later.shift()!)
       }
       for (const c of later) buf.apply(c)
       expect(buf.gaps()).toEqual([])
