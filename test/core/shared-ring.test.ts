@@ -178,7 +178,7 @@ while (Date.now() < until) {
 parentPort.postMessage({ t: 'done', written: at })
 `,
       )
-      const worker = new Worker(path.join(dir, 'writer.mjs'), { workerData: { ms: 1500 } })
+      const worker = new Worker(path.join(dir, 'writer.mjs'), { workerData: { ms: 1000 } })
       let reader: SharedRingReader | null = null
       let done = false
       worker.on(

@@ -151,7 +151,8 @@ describe.each([
     const info = await rec.supervisor.stop(p.id)
     expect(info.state).toBe('stopped')
     await expect(rec.supervisor.write(p.id, 'x')).rejects.toMatchObject({ code: 'NOT_RUNNING' })
-    // Members may linger as zombies until reaped; none is alive.
-    expect(liveGroupMembers(p.pid!)).toEqual([])
+    // Members may linger as zombies until reaped, and one signalled with the leader may take a
+    // moment to go on a busy machine; none stays alive.
+    await expect.poll(() => liveGroupMembers(p.pid!), { timeout: 2000 }).toEqual([])
   })
 })
