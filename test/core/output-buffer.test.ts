@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { OutputBuffer, RetentionBudget } from '../../src/main/core/output-buffer'
+import { OutputBuffer } from '../../src/main/core/output-buffer'
+import { RetentionBudget } from '../../src/main/core/shared-ring'
 import type { OutputChunk } from '../../src/shared/contract'
 
 /** A small deterministic random generator, so a failure reproduces. */

@@ -6,7 +6,7 @@ import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   SEGMENT_BYTES,
-  SharedBudget,
+  RetentionBudget,
   SharedRingReader,
   SharedRingWriter,
 } from '../../src/main/core/shared-ring'
@@ -31,7 +31,7 @@ function mismatch(buf: Uint8Array, from: number): number {
 }
 
 /** A writer and a reader on this thread, the reader told of every segment at once. */
-function ring(maxBytes: number, budget: SharedBudget | null = null) {
+function ring(maxBytes: number, budget: RetentionBudget | null = null) {
   let reader: SharedRingReader | null = null
   const early: [number, SharedArrayBuffer][] = []
   const writer = new SharedRingWriter(maxBytes, budget, (block, memory) => {
@@ -43,10 +43,10 @@ function ring(maxBytes: number, budget: SharedBudget | null = null) {
   return { writer, reader }
 }
 
-describe('SharedBudget', () => {
+describe('RetentionBudget', () => {
   it('grants what is left, can be forced below zero, and is the same counter on both sides', () => {
-    const a = new SharedBudget(100)
-    const b = new SharedBudget(a.memory)
+    const a = new RetentionBudget(100)
+    const b = new RetentionBudget(a.memory)
     expect(a.take(60)).toBe(60)
     expect(b.take(60)).toBe(40)
     expect(a.take(1)).toBe(0)
@@ -109,7 +109,7 @@ describe('SharedRingWriter and SharedRingReader', () => {
   })
 
   it('grows only as far as the shared budget grants, keeps its first segment, gives all back', () => {
-    const budget = new SharedBudget(3 * SEGMENT_BYTES)
+    const budget = new RetentionBudget(3 * SEGMENT_BYTES)
     const a = ring(8 * SEGMENT_BYTES, budget)
     const b = ring(8 * SEGMENT_BYTES, budget)
     let at = 0

@@ -1,4 +1,5 @@
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
+import type { RetentionBudget } from './shared-ring'
 import type { Staging } from './staging'
 import { byteChunk, byteLength, bytesOf, rebindChunkBytes, utf8Tail } from './utf8'
 
@@ -23,37 +24,6 @@ const RING_MIN_BYTES = 64 * 1024
  * however many there are. Older output stays in the run logs on disk.
  */
 export const OUTPUT_RETAIN_TOTAL_BYTES = 64 * 1024 * 1024
-
-/**
- * Memory shared by the rings of all processes. A ring grows only by what the budget grants;
- * a process whose ring cannot grow keeps less of its newest output. Capacity goes back to the
- * budget when a process is removed.
- */
-export class RetentionBudget {
-  constructor(private left: number) {}
-
-  /** Take up to `bytes`; returns how many were granted. */
-  take(bytes: number): number {
-    const granted = Math.max(0, Math.min(bytes, this.left))
-    this.left -= granted
-    return granted
-  }
-
-  /** Take `bytes` even beyond what is left. */
-  force(bytes: number): void {
-    this.left -= bytes
-  }
-
-  /** Give back `bytes` taken earlier. */
-  give(bytes: number): void {
-    this.left += bytes
-  }
-
-  /** Bytes still available. */
-  get available(): number {
-    return this.left
-  }
-}
 
 /** One retained chunk: its bytes live in the ring (`at`), Corral's own text in `text`. */
 interface Entry {

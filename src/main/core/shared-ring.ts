@@ -21,17 +21,20 @@ const START = 0
 const END = 1
 
 /**
- * Bytes of ring memory all processes may hold together, shared by every thread that writes
- * rings: a counter updated with `Atomics`, so that no thread needs to ask another.
+ * Memory shared by the rings of all processes. A ring grows only by what the budget grants;
+ * a process whose ring cannot grow keeps less of its newest output. Capacity goes back to the
+ * budget when a process is removed. The counter is updated with `Atomics`, so rings written on
+ * other threads share it without asking the main thread (hand them {@link memory}).
  */
-export class SharedBudget {
+export class RetentionBudget {
   /** The counter's memory: hand it to another thread to share this budget there. */
   readonly memory: SharedArrayBuffer
   private readonly cell: Int32Array
 
-  /** A new budget of `bytes`, or the one whose memory another thread handed over. */
+  /** A new budget of `bytes` (under 2 GiB), or the one whose memory another thread handed over. */
   constructor(bytesOrMemory: number | SharedArrayBuffer) {
     if (typeof bytesOrMemory === 'number') {
+      if (bytesOrMemory > 0x7fffffff) throw new RangeError('a retention budget is under 2 GiB')
       this.memory = new SharedArrayBuffer(4)
       this.cell = new Int32Array(this.memory)
       Atomics.store(this.cell, 0, bytesOrMemory)
@@ -86,24 +89,14 @@ export class SharedRingWriter {
 
   constructor(
     private readonly maxBytes: number,
-    private readonly budget: SharedBudget | null,
+    private readonly budget: RetentionBudget | null,
     private readonly announce: (block: number, memory: SharedArrayBuffer) => void,
   ) {}
 
-  /** One past the newest byte. */
-  get endOffset(): number {
-    return this.end
-  }
-
-  /** The oldest offset still held. */
-  get startOffset(): number {
-    return this.start
-  }
-
   /**
    * Append `bytes`; returns the running offset of the first. Bytes that do not fit in all the
-   * room the ring can have are not kept: the returned offset is then already before
-   * {@link startOffset}, as for bytes evicted later.
+   * room the ring can have are not kept: the returned offset is then already before the oldest
+   * valid one ({@link SharedRingReader.validFrom}), as for bytes evicted later.
    */
   append(bytes: Uint8Array): number {
     const at = this.end
