@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { corkForTurn, TurnQueue } from '../../src/main/core/web-server'
+import { corkForTurn } from '../../src/main/core/web-server'
 
 let cleanup: (() => void)[] = []
 afterEach(() => {
@@ -61,24 +61,5 @@ describe('corkForTurn', () => {
     }
     expect(counts).toEqual({ writes: 2, pieces: 10 })
     await expect.poll(() => received).toBe('a0;a1;a2;a3;a4;b0;b1;b2;b3;b4;')
-  })
-})
-
-describe('TurnQueue', () => {
-  it('runs one job per turn of the event loop, in order', async () => {
-    const queue = new TurnQueue()
-    const ran: number[] = []
-    for (const i of [1, 2, 3]) queue.push(() => ran.push(i))
-    expect(ran).toEqual([])
-    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-    await turn()
-    expect(ran).toEqual([1])
-    await turn()
-    expect(ran).toEqual([1, 2])
-    queue.push(() => ran.push(4))
-    await turn()
-    expect(ran).toEqual([1, 2, 3])
-    await turn()
-    expect(ran).toEqual([1, 2, 3, 4])
   })
 })

@@ -1,8 +1,8 @@
 /**
- * Hands out turns of the event loop, one per loop iteration, in order. Spawning blocks the
- * loop (fork and exec of a large process take milliseconds); starting 50 processes at once
- * in one turn would stall everyone else's output and input for the whole burst, so each start
- * waits for its turn and the loop handles I/O in between.
+ * Hands out turns of the event loop, one per loop iteration, in order, for work that would
+ * stall everyone else's output and input if a burst of it ran in one turn. Spawning blocks the
+ * loop (fork and exec of a large process take milliseconds), so each start waits for its turn;
+ * the web server sends answers that carry output one per turn the same way.
  */
 export class TurnPacer {
   private readonly waiting: (() => void)[] = []

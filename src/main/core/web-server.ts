@@ -16,6 +16,7 @@ import type {
 import { MAX_CLIENT_MESSAGE_BYTES, TOKEN_PARAM, WS_PATH } from '../../shared/wire'
 import type { Host } from './host'
 import { OutputFlow } from './output-flow'
+import { TurnPacer } from './pacer'
 import { parseFocus } from './schemas'
 import { Staging } from './staging'
 import { byteLength, bytesOf } from './utf8'
@@ -165,7 +166,7 @@ function serveSocket(ws: WebSocket, socket: Duplex, host: Host): void {
   const send = (msg: WireServerMessage): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
   }
-  const bulky = new TurnQueue()
+  const bulky = new TurnPacer()
   const sendOutput = (batch: CorralEvents['output']): number => {
     if (ws.readyState !== ws.OPEN) return 0
     corkForTurn(socket)
@@ -225,7 +226,7 @@ function serveSocket(ws: WebSocket, socket: Duplex, host: Host): void {
     const method = msg.method
     void host.call(method, args).then((result) => {
       const reply = (): void => send({ t: 'result', id, ...result })
-      if (typeof method === 'string' && BULKY_RESULTS.has(method)) bulky.push(reply)
+      if (typeof method === 'string' && BULKY_RESULTS.has(method)) void bulky.turn().then(reply)
       else reply()
     })
   })
@@ -237,27 +238,6 @@ function serveSocket(ws: WebSocket, socket: Duplex, host: Host): void {
  * loop for 0.35–0.7 s with 250 processes (B5 with the UI open), so they leave one per turn.
  */
 const BULKY_RESULTS: ReadonlySet<string> = new Set(['output', 'runOutput'])
-
-/** Runs queued jobs one per turn of the event loop, in order, so that I/O runs in between. */
-export class TurnQueue {
-  private readonly jobs: (() => void)[] = []
-
-  /** Queue `job`; it runs in a later turn, after every job queued before it. */
-  push(job: () => void): void {
-    this.jobs.push(job)
-    if (this.jobs.length === 1) setImmediate(() => this.next())
-  }
-
-  private next(): void {
-    const job = this.jobs[0]
-    try {
-      job()
-    } finally {
-      this.jobs.shift()
-      if (this.jobs.length > 0) setImmediate(() => this.next())
-    }
-  }
-}
 
 const corkedThisTurn = new WeakSet<Duplex>()
 
