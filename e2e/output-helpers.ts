@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test'
+import type { ProcessDiagnostics } from '../src/renderer/src/lib/diagnostics'
 import { output } from './ui'
 
 /** The toolbar above the selected process's output. */
@@ -58,20 +59,8 @@ export async function selectAllRows(page: Page): Promise<void> {
   })
 }
 
-/**
- * What the page's read-only diagnostics (`corralDiagnostics()`, see
- * src/renderer/src/lib/diagnostics.ts) say about a process: sizes and counts only.
- */
-export interface ProcessDiagnostics {
-  name: string | null
-  rows: number
-  lines: number
-  gaps: number
-  firstGaps: { row: number; afterSeq: number; beforeSeq: number; chars: number | null }[]
-  lastSeq: number
-  keptChars: number
-  droppedLines: number
-}
+/** What the page's read-only diagnostics (`corralDiagnostics()`) say about a process. */
+export type { ProcessDiagnostics }
 
 /** The diagnostics of the process named `name`; null when the page does not know it. */
 export function processDiagnostics(page: Page, name: string): Promise<ProcessDiagnostics | null> {

@@ -18,6 +18,13 @@ const chunk = (seq: number, data: string, stream: OutputChunk['stream'] = 'stdou
   time: 0,
 })
 
+/** Everything a feed retains, as one string. */
+const historyText = (feed: TerminalFeed): string =>
+  feed
+    .history()
+    .map((c) => c.data)
+    .join('')
+
 function info(id: string, terminal: boolean): ProcessInfo {
   return {
     id,
@@ -54,12 +61,7 @@ describe('TerminalFeed', () => {
     feed.refill([chunk(1, 'b'), chunk(2, 'c'), chunk(3, 'd'), chunk(4, 'e'), chunk(5, 'f')])
     expect(resets).toBe(1)
     expect(feed.hasGap).toBe(false)
-    expect(
-      feed
-        .history()
-        .map((c) => c.data)
-        .join(''),
-    ).toBe('bcdefg')
+    expect(historyText(feed)).toBe('bcdefg')
     expect(feed.startsMidStream).toBe(true)
     expect(feed.lastSeq).toBe(6)
     // A hole after the snapshot is still a hole; a gap inside a batch counts too.
@@ -68,26 +70,10 @@ describe('TerminalFeed', () => {
     feed.refill([chunk(6, 'g'), chunk(7, 'h')])
     expect(feed.hasGap).toBe(true)
     expect(feed.history().map((c) => c.seq)).toEqual([6, 7, 9])
-    feed.refill([
-      chunk(0, 'a'),
-      chunk(1, 'b'),
-      chunk(2, 'c'),
-      chunk(3, 'd'),
-      chunk(4, 'e'),
-      chunk(5, 'f'),
-      chunk(6, 'g'),
-      chunk(7, 'h'),
-      chunk(8, 'i'),
-      chunk(9, 'j'),
-    ])
+    feed.refill([...'abcdefghij'].map((data, seq) => chunk(seq, data)))
     expect(feed.hasGap).toBe(false)
     expect(feed.startsMidStream).toBe(false)
-    expect(
-      feed
-        .history()
-        .map((c) => c.data)
-        .join(''),
-    ).toBe('abcdefghij')
+    expect(historyText(feed)).toBe('abcdefghij')
   })
 
   it('while a view is open, refills a feed with a gap from the host, one fetch at a time', async () => {
