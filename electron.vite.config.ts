@@ -13,6 +13,8 @@ export default defineConfig({
           // Spawned by both as separate programs; see src/main/watchdog.ts and spawner.ts.
           watchdog: resolve(__dirname, 'src/main/watchdog.ts'),
           spawner: resolve(__dirname, 'src/main/spawner.ts'),
+          // The host's output worker thread; see src/main/output-worker.ts.
+          'output-worker': resolve(__dirname, 'src/main/output-worker.ts'),
         },
       },
     },

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { OutputChunk, ProcessInfo, ProcessSpec } from '../src/shared/contract'
 import { Supervisor, type SupervisorOptions } from '../src/main/core/supervisor'
+import { byteSizeOf, keptTextOf } from '../src/main/core/utf8'
 
 /** Absolute path of a test fixture program. */
 export const fixture = (name: string): string => path.join(__dirname, 'fixtures', name)
@@ -16,11 +17,19 @@ export const nodeFixture = (name: string, ...args: string[]): string =>
  */
 export const SPAWNER = path.join(__dirname, '../out/main/spawner.js')
 
+/**
+ * The output worker as built: tests read children's output through it, as Corral does;
+ * `{ outputWorkerScript: undefined }` (or no spawner) reads it on the test's thread instead.
+ */
+export const OUTPUT_WORKER = path.join(__dirname, '../out/main/output-worker.js')
+
 /** A supervisor plus everything it published, for assertions. */
 export class Recorder {
   readonly supervisor: Supervisor
   readonly statuses: ProcessInfo[] = []
   readonly chunks = new Map<string, OutputChunk[]>()
+  /** Per process: bytes of output chunks that were no longer kept when their event came. */
+  readonly gone = new Map<string, number>()
   /** Every event in order, as [kind, id] pairs, to assert output-before-exit ordering. */
   readonly timeline: { kind: 'status' | 'output'; id: string; state?: string }[] = []
 
@@ -28,7 +37,11 @@ export class Recorder {
     if (!('spawnerScript' in options) && !existsSync(SPAWNER)) {
       throw new Error(`${SPAWNER} is missing: run \`npm run build\` before the tests`)
     }
-    this.supervisor = new Supervisor({ spawnerScript: SPAWNER, ...options })
+    this.supervisor = new Supervisor({
+      spawnerScript: SPAWNER,
+      outputWorkerScript: OUTPUT_WORKER,
+      ...options,
+    })
     this.supervisor.subscribe((event, payload) => {
       if (event === 'status') {
         const info = payload as ProcessInfo
@@ -38,9 +51,14 @@ export class Recorder {
         const batch = payload as { id: string; chunks: OutputChunk[] }
         const list = this.chunks.get(batch.id) ?? []
         // Kept as a transport sends them: a chunk's own bytes are not kept past its event.
-        list.push(
-          ...batch.chunks.map(({ seq, stream, data, time }) => ({ seq, stream, data, time })),
-        )
+        // A chunk whose bytes are gone already (see keptTextOf) is kept empty and counted.
+        for (const chunk of batch.chunks) {
+          const data = keptTextOf(chunk)
+          if (data === null) {
+            this.gone.set(batch.id, (this.gone.get(batch.id) ?? 0) + byteSizeOf(chunk))
+          }
+          list.push({ seq: chunk.seq, stream: chunk.stream, data: data ?? '', time: chunk.time })
+        }
         this.chunks.set(batch.id, list)
         this.timeline.push({ kind: 'output', id: batch.id })
       }

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()),
     watchdogScript: path.join(__dirname, 'watchdog.js'),
     spawnerScript: path.join(__dirname, 'spawner.js'),
+    outputWorkerScript: path.join(__dirname, 'output-worker.js'),
   })
   for (const warning of supervisor.warnings) process.stderr.write(`Warning: ${warning}\n`)
   const host = new Host(supervisor)

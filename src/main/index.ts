@@ -63,6 +63,7 @@ app.whenReady().then(() => {
     dataDir: process.env.CORRAL_DATA_DIR || app.getPath('userData'),
     watchdogScript: path.join(__dirname, 'watchdog.js'),
     spawnerScript: path.join(__dirname, 'spawner.js'),
+    outputWorkerScript: path.join(__dirname, 'output-worker.js'),
   })
   host = new Host(supervisor)
   void supervisor.autostart()

@@ -13,11 +13,14 @@ import {
   type UserSignal,
 } from '../../shared/contract'
 import { describeExit, formatDuration } from '../../shared/describe'
+import type { Readable, Writable } from 'node:stream'
 import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
 import { localLauncher, type LaunchedChild, type Launcher } from './launcher'
-import { OutputBatcher, OutputBuffer } from './output-buffer'
-import type { RetentionBudget } from './shared-ring'
+import { OUTPUT_BUFFER_CHARS, OutputBatcher, OutputBuffer } from './output-buffer'
+import type { TapChunk } from './output-worker-protocol'
+import type { OutputWorkerClient, TappedChild } from './output-worker-client'
+import type { RetentionBudget, SharedRingReader } from './shared-ring'
 import { readBudget, spawnPacer, type TurnReader } from './pacer'
 import { groupAlive, processExists, signalGroup } from './process-group'
 import {
@@ -38,7 +41,7 @@ import {
   type RestartPolicy,
 } from './restart-policy'
 import { readStaging } from './staging'
-import type { RunLog, RunStore } from './run-store'
+import { logFailedLine, type RunLog, type RunStore } from './run-store'
 import { Utf8Splitter } from './utf8'
 
 /** Grace period between the stop signal and SIGKILL. */
@@ -82,6 +85,11 @@ export interface ManagedProcessOptions {
   clock?: Clock
   /** How children are started (default: here, with `child_process.spawn`). */
   launcher?: Launcher
+  /**
+   * The output worker: pipe-mode runs start through it, and it reads their output, so this
+   * thread does no work per byte that no viewer is shown (see `docs/output-worker.md`).
+   */
+  outputWorker?: OutputWorkerClient | null
 }
 
 /**
@@ -101,7 +109,10 @@ export class ManagedProcess {
   private readonly batcher: OutputBatcher
 
   private state: ProcessState = 'stopped'
-  private child: LaunchedChild | null = null
+  /** The current run's child: its stdin, and its output streams when they are read here. */
+  private child: { stdin: Writable; stdout?: Readable; stderr?: Readable } | null = null
+  /** The current run, when the output worker reads its output. */
+  private tapped: TappedChild | null = null
   private pid: number | null = null
   private runCount = 0
   private startedAt: number | null = null
@@ -181,6 +192,7 @@ export class ManagedProcess {
   /** Release what the process holds for others (it was removed). */
   dispose(): void {
     this.buffer.dispose()
+    this.options.outputWorker?.dispose(this.id)
   }
 
   /** The spec the next run uses. */
@@ -289,6 +301,11 @@ export class ManagedProcess {
       this.finish({ kind: 'signal', signal: spec.stopSignal ?? 'SIGTERM', afterGrace: false })
       return
     }
+    const worker = this.options.outputWorker
+    if (worker?.active) {
+      await this.startTapped(worker, plan, spec)
+      return
+    }
 
     let child: LaunchedChild
     try {
@@ -298,14 +315,7 @@ export class ManagedProcess {
       return
     }
     this.child = child
-    this.pid = child.pid
-    this.lastPgid = this.pid
-    this.options.groups?.started(this.pid, this)
-    this.stdinOpen = true
-    this.state = this.stopRequested ? 'stopping' : 'running'
-    this.batcher.add('system', `▶ started ${spec.command} (pid ${this.pid})\n`)
-    this.emitStatus()
-    if (this.stopRequested) this.sendStop()
+    this.began(child.pid, `▶ started ${spec.command} (pid ${child.pid})\n`)
 
     for (const [stream, name] of [
       [child.stdout, 'stdout'],
@@ -327,25 +337,97 @@ export class ManagedProcess {
       })
       stream.on('end', () => this.batcher.addBytes(name, splitter.end()))
     }
-    child.stdin.on('error', () => {
+    this.watchInput(child.stdin)
+    child.onClose((code, signal) => this.closed(code, signal))
+  }
+
+  /**
+   * Start the run through the output worker, which reads, numbers, logs and keeps its output;
+   * this thread keeps its state, stdin and signals, and takes each turn's chunks as metadata.
+   */
+  private async startTapped(
+    worker: OutputWorkerClient,
+    plan: LaunchPlan,
+    spec: ProcessSpec,
+  ): Promise<void> {
+    let child: TappedChild
+    try {
+      child = await worker.launch(this.id, plan, this.options.bufferChars ?? OUTPUT_BUFFER_CHARS, {
+        output: (chunks, logged, ring) => this.takeTapped(chunks, logged, ring),
+      })
+    } catch (err) {
+      this.finish(spawnFailure(err as NodeJS.ErrnoException, plan))
+      return
+    }
+    this.child = { stdin: child.stdin }
+    this.began(child.pid, `▶ started ${spec.command} (pid ${child.pid})\n`)
+    // Numbering goes to the worker after the "started" line, and the log with it.
+    this.batcher.flush()
+    const log = this.runLog
+    log?.handOver(() => worker.settled())
+    this.tapped = child
+    child.attach(this.buffer.seq, log?.file ?? null)
+    this.watchInput(child.stdin)
+    child.onClose((code, signal, seq) => {
+      this.tapped = null
+      this.buffer.resume(seq)
+      this.closed(code, signal)
+    })
+  }
+
+  /** One turn's output of a run the output worker reads. */
+  private takeTapped(chunks: TapChunk[], logged: number, ring: SharedRingReader): void {
+    this.runLog?.written(logged)
+    if (chunks.length === 0) return
+    this.options.onOutput(
+      chunks.map((c) =>
+        c.stream === 'system'
+          ? this.buffer.push('system', c.text, c.time, c.seq)
+          : this.buffer.adopt(ring, c.seq, c.stream, c.time, c.at, c.size),
+      ),
+    )
+  }
+
+  /** The run's child is running with `pid`: the run is under way. */
+  private began(pid: number, line: string): void {
+    this.pid = pid
+    this.lastPgid = pid
+    this.options.groups?.started(pid, this)
+    this.stdinOpen = true
+    this.state = this.stopRequested ? 'stopping' : 'running'
+    this.batcher.add('system', line)
+    this.emitStatus()
+    if (this.stopRequested) this.sendStop()
+  }
+
+  private watchInput(stdin: Writable): void {
+    stdin.on('error', () => {
       // EPIPE/ECONNRESET when the child closed its input: the write that caused it reports
       // the failure to its caller; here it only must not crash the host.
       this.setStdinOpen(false)
     })
-    child.stdin.on('close', () => this.setStdinOpen(false))
+    stdin.on('close', () => this.setStdinOpen(false))
     // A quick child can have closed its input already (sockets handed over by the spawner).
-    if (child.stdin.closed) this.setStdinOpen(false)
-    child.onClose((code, signal) => {
-      if (signal) {
-        this.finish({ kind: 'signal', signal, afterGrace: this.escalated && signal === 'SIGKILL' })
-      } else if (code === null) {
-        // Only when the spawner that started it ended first (see SpawnerClient).
-        this.batcher.add('system', '⚠ exit status unknown: Corral lost its process spawner\n')
-        this.finish({ kind: 'code', code: -1 })
-      } else {
-        this.finish({ kind: 'code', code })
-      }
-    })
+    if (stdin.closed) this.setStdinOpen(false)
+  }
+
+  /** The run's process exited and its output is all in. */
+  private closed(code: number | null, signal: NodeJS.Signals | null): void {
+    if (signal) {
+      this.finish({ kind: 'signal', signal, afterGrace: this.escalated && signal === 'SIGKILL' })
+    } else if (code === null) {
+      // Only when the spawner that started it (or the output worker) ended first.
+      this.batcher.add('system', '⚠ exit status unknown: Corral lost its process spawner\n')
+      this.finish({ kind: 'code', code: -1 })
+    } else {
+      this.finish({ kind: 'code', code })
+    }
+  }
+
+  /** One of Corral's own lines in the output; during a worker's run, numbered there. */
+  private say(text: string): void {
+    if (this.tapped) this.tapped.say(text)
+    else this.batcher.add('system', text)
   }
 
   /**
@@ -642,7 +724,7 @@ export class ManagedProcess {
         this.escalated = true
         this.killDeadline = null
       } else {
-        this.batcher.add('system', `■ sent SIGKILL to processes left in group ${pgid}\n`)
+        this.say(`■ sent SIGKILL to processes left in group ${pgid}\n`)
       }
     }, grace)
   }
@@ -652,10 +734,7 @@ export class ManagedProcess {
     if (!store || this.startedAt === null) return
     try {
       this.runLog = store.startRun(this.id, this.runCount, reason, this.startedAt, (err) =>
-        this.batcher.add(
-          'system',
-          `⚠ writing this run's log failed (${err.message}); later output is shown but not saved\n`,
-        ),
+        this.say(logFailedLine(err)),
       )
     } catch (err) {
       // A full or read-only disk must not stop the process from running; say so in its output.

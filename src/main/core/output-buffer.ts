@@ -1,7 +1,7 @@
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
-import type { RetentionBudget } from './shared-ring'
+import type { RetentionBudget, SharedRingReader } from './shared-ring'
 import type { Staging } from './staging'
-import { byteChunk, byteLength, bytesOf, rebindChunkBytes, utf8Tail } from './utf8'
+import { byteChunk, byteLength, bytesOf, rebindChunkBytes, sharedChunk, utf8Tail } from './utf8'
 
 /**
  * Default bound on retained output per process: bytes of program output plus characters of
@@ -25,7 +25,10 @@ const RING_MIN_BYTES = 64 * 1024
  */
 export const OUTPUT_RETAIN_TOTAL_BYTES = 64 * 1024 * 1024
 
-/** One retained chunk: its bytes live in the ring (`at`), Corral's own text in `text`. */
+/**
+ * One retained chunk: its bytes live in the ring (`at`), or in the output worker's shared
+ * ring (`shared`), Corral's own text in `text`.
+ */
 interface Entry {
   seq: number
   stream: OutputStream
@@ -34,6 +37,7 @@ interface Entry {
   /** Position of the bytes in the ring's running offsets; -1 for text. */
   at: number
   text: string | null
+  shared: boolean
 }
 
 /**
@@ -52,6 +56,8 @@ export class OutputBuffer {
   private dropped = 0
   private nextSeq = 0
   private readonly ring: ByteRing
+  /** The output worker's ring of this process, once a run used it. */
+  private shared: SharedRingReader | null = null
 
   constructor(
     readonly id: ProcessId,
@@ -66,15 +72,42 @@ export class OutputBuffer {
     this.ring.dispose()
   }
 
-  /** Number a new chunk of text and retain it; returns the numbered chunk. */
-  push(stream: OutputStream, data: string, time: number): OutputChunk {
+  /**
+   * Number a new chunk of text and retain it; returns the numbered chunk. `seq`: the number
+   * the output worker gave it (see {@link adopt}).
+   */
+  push(stream: OutputStream, data: string, time: number, seq = this.nextSeq): OutputChunk {
     // A single chunk larger than the whole buffer keeps only its tail.
     const text = data.length > this.maxChars ? data.slice(data.length - this.maxChars) : data
     this.dropped += data.length - text.length
-    const seq = this.nextSeq++
+    this.nextSeq = seq + 1
     this.makeRoom(text.length)
-    this.add({ seq, stream, time, size: text.length, at: -1, text })
+    this.add({ seq, stream, time, size: text.length, at: -1, text, shared: false })
     return { seq, stream, data: text, time }
+  }
+
+  /**
+   * Retain a chunk the output worker numbered, whose `size` bytes are at running offset `at`
+   * of `ring` (the process's shared ring); returns the chunk, which reads them from there.
+   */
+  adopt(
+    ring: SharedRingReader,
+    seq: number,
+    stream: OutputStream,
+    time: number,
+    at: number,
+    size: number,
+  ): OutputChunk {
+    this.shared = ring
+    this.nextSeq = seq + 1
+    this.makeRoom(size)
+    this.add({ seq, stream, time, size, at, text: null, shared: true })
+    return sharedChunk(seq, stream, time, size, () => ring.read(at, size))
+  }
+
+  /** Numbering comes back from the output worker: the next chunk gets `seq` (or later). */
+  resume(seq: number): void {
+    this.nextSeq = Math.max(this.nextSeq, seq)
   }
 
   /**
@@ -97,7 +130,15 @@ export class OutputBuffer {
       size = kept
     }
     this.makeRoom(size, size)
-    this.add({ seq: chunk.seq, stream, time, size, at: this.ring.append(bytes), text: null })
+    this.add({
+      seq: chunk.seq,
+      stream,
+      time,
+      size,
+      at: this.ring.append(bytes),
+      text: null,
+      shared: false,
+    })
     return chunk
   }
 
@@ -112,7 +153,9 @@ export class OutputBuffer {
     const whole = this.entryOf(seq)?.size === byteLength(bytesOf(chunk))
     rebindChunkBytes(chunk, () => {
       const e = whole ? this.entryOf(seq) : null
-      return e && e.at >= 0 && this.ring.capacity > 0 ? this.ring.read(e.at, e.size) : null
+      return e && e.at >= 0 && !e.shared && this.ring.capacity > 0
+        ? this.ring.read(e.at, e.size)
+        : null
     })
   }
 
@@ -127,17 +170,22 @@ export class OutputBuffer {
 
   /**
    * Drop the oldest entries until `size` more fits within the bound and `ringBytes` more
-   * within the ring's capacity.
+   * within the ring's capacity, and those the output worker's ring no longer holds.
    */
   private makeRoom(size: number, ringBytes = 0): void {
-    while (
-      (this.total + size > this.maxChars || this.ring.live + ringBytes > this.ring.capacity) &&
-      this.head < this.entries.length
-    ) {
-      const old = this.entries[this.head++]
+    const validFrom = this.shared?.validFrom ?? 0
+    while (this.head < this.entries.length) {
+      const old = this.entries[this.head]
+      if (
+        this.total + size <= this.maxChars &&
+        this.ring.live + ringBytes <= this.ring.capacity &&
+        !(old.shared && old.at < validFrom)
+      )
+        break
+      this.head++
       this.total -= old.size
       this.dropped += old.size
-      if (old.at >= 0) this.ring.release(old.at + old.size)
+      if (old.at >= 0 && !old.shared) this.ring.release(old.at + old.size)
     }
     // Compact once the dead prefix dominates, keeping push amortised O(1).
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
@@ -189,12 +237,22 @@ export class OutputBuffer {
         from = first
       }
     }
-    const chunks = entries.slice(from).map((e) =>
-      e.text !== null
-        ? { seq: e.seq, stream: e.stream, data: e.text, time: e.time }
-        : // A copy: the ring is overwritten as output goes on.
-          byteChunk(e.seq, e.stream, e.time, [this.ring.read(e.at, e.size)]),
-    )
+    const chunks: OutputChunk[] = []
+    for (let i = from; i < entries.length; i++) {
+      const e = entries[i]
+      if (e.text !== null) {
+        chunks.push({ seq: e.seq, stream: e.stream, data: e.text, time: e.time })
+        continue
+      }
+      // A copy: the ring is overwritten as output goes on.
+      const bytes = e.shared ? this.shared!.read(e.at, e.size) : this.ring.read(e.at, e.size)
+      if (bytes) chunks.push(byteChunk(e.seq, e.stream, e.time, [bytes]))
+      else {
+        // The output worker reused its memory meanwhile: dropped, as if it had been earlier.
+        dropped += e.size
+        if (chunks.length === 0) firstSeq = e.seq + 1
+      }
+    }
     return { id: this.id, chunks, firstSeq, droppedChars: dropped }
   }
 }

@@ -85,6 +85,8 @@ export class RunLog {
   private writableWaiters: (() => void)[] = []
   /** Why writing stopped, if it did (disk full, I/O error); later output is not logged. */
   error: Error | null = null
+  /** Set when another thread writes the run's output (see {@link handOver}). */
+  private elsewhere: (() => Promise<void>) | null = null
 
   constructor(
     readonly info: RunInfo,
@@ -99,6 +101,10 @@ export class RunLog {
     void dirReady.then(
       () =>
         fs.open(file, 'a', 0o600, (err, fd) => {
+          if (this.elsewhere) {
+            if (!err) fs.close(fd, () => {})
+            return
+          }
           if (err) return this.fail(err)
           this.fd = fd
           this.pump()
@@ -146,6 +152,7 @@ export class RunLog {
 
   /** Resolves once everything appended so far is written (or writing failed). */
   settled(): Promise<void> {
+    if (this.elsewhere && !this.done) return this.elsewhere()
     if (this.backlog === 0) return Promise.resolve()
     return new Promise((resolve) => this.settledWaiters.push(resolve))
   }
@@ -158,12 +165,38 @@ export class RunLog {
   /** Record how the run ended; the file is closed once everything appended is written. */
   end(exit: ExitInfo, endReason: EndReason, endedAt: number): void {
     if (this.ended) return
-    this.ended = true
     this.info.exit = exit
     this.info.endReason = endReason
     this.info.endedAt = endedAt
     this.onEnd(this)
-    this.pump()
+    this.close()
+  }
+
+  /** Nothing more will be appended: close the file once everything appended is written. */
+  close(): void {
+    if (this.ended) return
+    this.ended = true
+    if (this.elsewhere) {
+      this.done = true
+      this.onClosed(this)
+    } else this.pump()
+  }
+
+  /**
+   * The run's output is written to this log by another thread (the output worker), which
+   * opens the file itself: this object keeps only the run's record, closes its own handle on
+   * the file, and waits for the writer through `settle`. The writer adds to {@link info}'s
+   * byte count through {@link written}.
+   */
+  handOver(settle: () => Promise<void>): void {
+    this.elsewhere = settle
+    if (this.fd !== null) fs.close(this.fd, () => {})
+    this.fd = null
+  }
+
+  /** `bytes` more of the run's output were written by the log's writer elsewhere. */
+  written(bytes: number): void {
+    this.info.bytes += bytes
   }
 
   private pump(): void {
@@ -223,6 +256,11 @@ export class RunLog {
     this.onError(err)
     this.onClosed(this)
   }
+}
+
+/** Corral's line in a run's output when writing its log failed. */
+export function logFailedLine(err: Error): string {
+  return `⚠ writing this run's log failed (${err.message}); later output is shown but not saved\n`
 }
 
 function runAll(fns: (() => void)[]): void {

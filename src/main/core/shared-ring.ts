@@ -6,7 +6,8 @@
  *
  * The ring is a list of {@link SEGMENT_BYTES} segments, each its own `SharedArrayBuffer`,
  * addressed by running offsets (they only grow; offset `p` lives in segment `p / SEGMENT_BYTES`).
- * The writer frees whole segments from the front when it needs room, and publishes the oldest
+ * The writer drops the oldest bytes when it needs room (and frees a segment once all of it is
+ * dropped, so a ring's memory is its capacity plus at most one segment), and publishes the oldest
  * offset still valid before it reuses their memory. A reader copies a range and then checks
  * that offset again (a sequence lock): a copy that raced an eviction is discarded, so a reader
  * gets the exact bytes or nothing.
@@ -93,6 +94,11 @@ export class SharedRingWriter {
     private readonly announce: (block: number, memory: SharedArrayBuffer) => void,
   ) {}
 
+  /** Bytes of room the ring has now (it grows on demand, as the budget allows). */
+  get room(): number {
+    return this.capacity
+  }
+
   /**
    * Append `bytes`; returns the running offset of the first. Bytes that do not fit in all the
    * room the ring can have are not kept: the returned offset is then already before the oldest
@@ -110,10 +116,9 @@ export class SharedRingWriter {
       Atomics.store(this.words, END, BigInt(this.end))
       return at
     }
-    if (this.end + n - this.start > this.capacity) {
-      const need = this.end + n - this.capacity
-      this.evictTo(Math.ceil(need / SEGMENT_BYTES) * SEGMENT_BYTES)
-    }
+    // Exactly as many of the oldest bytes as needed go (a chunk up to the capacity is always
+    // kept whole); segments are freed once wholly before the oldest byte kept.
+    if (this.end + n - this.start > this.capacity) this.evictTo(this.end + n - this.capacity)
     let pos = at
     let done = 0
     while (done < n) {

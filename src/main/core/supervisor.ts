@@ -25,6 +25,7 @@ import { groupAlive } from './process-group'
 import { RunStore } from './run-store'
 import { WatchdogClient } from './watchdog-client'
 import { SpawnerClient } from './spawner-client'
+import { OutputWorkerClient } from './output-worker-client'
 
 /** Options of a {@link Supervisor}. */
 export interface SupervisorOptions {
@@ -40,6 +41,11 @@ export interface SupervisorOptions {
    * blocks this event loop; without it (or where it cannot run) children start here.
    */
   spawnerScript?: string
+  /**
+   * The output worker (see `main/output-worker.ts`): with a spawner, pipe-mode runs start and
+   * are read on this worker thread. Off when omitted, or with CORRAL_OUTPUT_WORKER=0.
+   */
+  outputWorkerScript?: string
   /** Default grace period between the stop signal and SIGKILL. */
   stopGraceMs?: number
   /** Bound on retained output per process, in characters. */
@@ -67,6 +73,7 @@ export class Supervisor {
   private orphanGroups: OrphanGroup[] = []
   private closing = false
   private readonly spawner: SpawnerClient | null
+  private readonly outputWorker: OutputWorkerClient | null
   /** Problems found at startup, for the UI. */
   readonly warnings: string[] = []
 
@@ -91,7 +98,14 @@ export class Supervisor {
     const watchdog = options.watchdogScript ? WatchdogClient.start(options.watchdogScript) : null
     this.groups = new GroupRegistry(groupsFile, watchdog)
     this.spawner = options.spawnerScript ? new SpawnerClient(options.spawnerScript) : null
-    this.spawner?.warmUp()
+    this.outputWorker =
+      options.spawnerScript &&
+      options.outputWorkerScript &&
+      process.env.CORRAL_OUTPUT_WORKER !== '0'
+        ? new OutputWorkerClient(options.outputWorkerScript, options.spawnerScript, this.retention)
+        : null
+    // The worker has a spawner of its own; this one is then for when the worker is gone.
+    if (!this.outputWorker?.active) this.spawner?.warmUp()
     if (this.definitions) {
       const loaded = this.definitions.load()
       this.warnings.push(...loaded.warnings)
@@ -294,6 +308,7 @@ export class Supervisor {
     for (const p of all) p.reapGroup()
     await this.groups.flush()
     this.spawner?.close()
+    this.outputWorker?.close()
     // Every byte shown is on disk before Corral goes.
     await this.logsWritten()
   }
@@ -309,6 +324,7 @@ export class Supervisor {
       clock: this.options.clock,
       runStore: this.runStore,
       launcher: this.spawner ?? undefined,
+      outputWorker: this.outputWorker,
       groups: {
         started: (pgid, p) =>
           this.groups.add({ pgid, name: p.name, command: p.spec.command, startedAt: Date.now() }),

@@ -51,6 +51,8 @@ interface ChunkBytes {
   bytes: readonly Buffer[] | null
   reread: (() => Buffer | null) | null
   text: string | undefined
+  /** Length of the UTF-8. */
+  size: number
 }
 const chunkBytes = new WeakMap<OutputChunk, ChunkBytes>()
 
@@ -68,12 +70,36 @@ export function byteChunk(
   parts: readonly Buffer[],
 ): OutputChunk {
   const valid = parts.every((p) => isUtf8(p))
-  const state: ChunkBytes = { bytes: parts, reread: null, text: undefined }
+  const state: ChunkBytes = { bytes: parts, reread: null, text: undefined, size: 0 }
   if (!valid) {
     state.text = Buffer.concat(parts).toString('utf8')
     state.bytes = [Buffer.from(state.text, 'utf8')]
   }
-  const chunk = { seq, stream, time } as OutputChunk
+  state.size = byteLength(state.bytes!)
+  return withBytes({ seq, stream, time } as OutputChunk, state)
+}
+
+/**
+ * A chunk of program output whose `size` bytes (valid UTF-8) are kept elsewhere, read by
+ * `reread` when a transport or a snapshot needs them: null once they are no longer kept (the
+ * output worker's shared ring evicted them). See {@link keptBytesOf}.
+ */
+export function sharedChunk(
+  seq: number,
+  stream: OutputStream,
+  time: number,
+  size: number,
+  reread: () => Buffer | null,
+): OutputChunk {
+  return withBytes({ seq, stream, time } as OutputChunk, {
+    bytes: null,
+    reread,
+    text: undefined,
+    size,
+  })
+}
+
+function withBytes(chunk: OutputChunk, state: ChunkBytes): OutputChunk {
   Object.defineProperty(chunk, 'data', {
     enumerable: true,
     get: () => {
@@ -100,15 +126,38 @@ export function rebindChunkBytes(chunk: OutputChunk, reread: () => Buffer | null
 
 /** The UTF-8 of a chunk's text, in pieces. */
 export function bytesOf(chunk: OutputChunk): readonly Buffer[] {
+  const bytes = keptBytesOf(chunk)
+  if (bytes) return bytes
+  throw new Error(
+    `output ${chunk.seq} is no longer kept in memory: keep its text or bytes while the output event is handled`,
+  )
+}
+
+/**
+ * The UTF-8 of a chunk's text, or null when its bytes are no longer kept: a chunk of the
+ * output worker whose memory was reused before anything read it. A transport leaves such a
+ * chunk out; the viewer sees the jump in sequence numbers and offers to load it from disk.
+ */
+export function keptBytesOf(chunk: OutputChunk): readonly Buffer[] | null {
   const state = chunkBytes.get(chunk)
   if (!state) return [Buffer.from(chunk.data, 'utf8')]
   if (state.bytes) return state.bytes
   const copy = state.reread?.() ?? null
   if (copy) return (state.bytes = [copy])
   if (state.text !== undefined) return (state.bytes = [Buffer.from(state.text, 'utf8')])
-  throw new Error(
-    `output ${chunk.seq} is no longer kept in memory: keep its text or bytes while the output event is handled`,
-  )
+  return null
+}
+
+/** A chunk's text, or null when its bytes are no longer kept (see {@link keptBytesOf}). */
+export function keptTextOf(chunk: OutputChunk): string | null {
+  const state = chunkBytes.get(chunk)
+  if (!state || state.text !== undefined || keptBytesOf(chunk)) return chunk.data
+  return null
+}
+
+/** Length of a chunk's UTF-8, without reading it where it is kept elsewhere. */
+export function byteSizeOf(chunk: OutputChunk): number {
+  return chunkBytes.get(chunk)?.size ?? Buffer.byteLength(chunk.data, 'utf8')
 }
 
 /** Total length of some buffers. */
