@@ -16,6 +16,7 @@ import {
 import type { Host } from './core/host'
 import { OutputFlow } from './core/output-flow'
 import { MAX_ACK_BYTES, parseFocus } from './core/schemas'
+import { byteSizeOf, keptChunks } from './core/utf8'
 import { isAppUrl } from './core/window-policy'
 
 /** Whether a frame is the window's own top frame showing the app's own page. */
@@ -53,10 +54,14 @@ export function bindIpc(host: Host, win: BrowserWindow, appOrigin: string): () =
   const flow = new OutputFlow(
     {
       send: (batch) => {
-        send('output', batch)
-        return outputChars(batch.chunks)
+        // Chunks the output worker reused the memory of first are left out (see keptChunks).
+        const chunks = keptChunks(batch.chunks)
+        if (chunks.length === 0) return 0
+        send('output', { id: batch.id, chunks })
+        return outputChars(chunks)
       },
-      size: (chunk) => chunk.data.length,
+      // Bytes, known without reading the chunk: never fewer than its characters.
+      size: byteSizeOf,
       queued: () => 0,
     },
     (id, afterSeq, maxBytes) => host.outputSince(id, afterSeq, maxBytes),

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { OutputBuffer } from '../../src/main/core/output-buffer'
-import { RetentionBudget } from '../../src/main/core/shared-ring'
+import {
+  RetentionBudget,
+  SEGMENT_BYTES,
+  SharedRingReader,
+  SharedRingWriter,
+} from '../../src/main/core/shared-ring'
 import type { OutputChunk } from '../../src/shared/contract'
 
 /** A small deterministic random generator, so a failure reproduces. */
@@ -120,5 +125,44 @@ describe('OutputBuffer with a shared retention budget', () => {
         .chunks.map((c) => c.data)
         .join('').length,
     ).toBeGreaterThan(64 * 1024)
+  })
+})
+
+describe('OutputBuffer holding chunks of the output worker', () => {
+  it('reads them from the shared ring, and counts those it no longer holds as dropped', () => {
+    const reader = { current: null as SharedRingReader | null }
+    const writer = new SharedRingWriter(2 * SEGMENT_BYTES, null, (block, memory) =>
+      reader.current!.addSegment(block, memory),
+    )
+    reader.current = new SharedRingReader(writer.control)
+    const buffer = new OutputBuffer('p', 1024 * 1024)
+    buffer.push('system', 'started\n', 0)
+    const line = (i: number): Buffer =>
+      Buffer.from(`${String(i).padStart(9, '0')}${'x'.repeat(90)}\n`)
+    const chunks: OutputChunk[] = []
+    // Numbered by the worker from 1 on: its own line first, then program output.
+    for (let i = 0; i < 3000; i++) {
+      const bytes = line(i)
+      const at = writer.append(bytes)
+      chunks.push(buffer.adopt(reader.current, i + 1, 'stdout', i, at, bytes.length))
+    }
+    // The newest read back from the ring; the oldest were reused (the ring holds 128 KiB).
+    expect(chunks[2999].data).toBe(line(2999).toString())
+    expect(() => chunks[0].data).toThrow(/no longer kept/)
+    const snap = buffer.snapshot()
+    const kept = snap.chunks.filter((c) => c.stream === 'stdout')
+    expect(kept.length).toBeGreaterThan(1000)
+    expect(kept.length).toBeLessThan(1400)
+    expect(kept.map((c) => c.data).join('')).toBe(
+      Array.from({ length: kept.length }, (_, k) => line(3000 - kept.length + k)).join(''),
+    )
+    // Corral's own line is still held; the chunks after it that are gone leave a hole, which
+    // a viewer shows as output not shown (loadable from the run log).
+    expect(snap.chunks[0]).toMatchObject({ seq: 0, data: 'started\n' })
+    expect(snap.chunks[1].seq).toBe(3001 - kept.length)
+    expect(snap.droppedChars).toBe((3000 - kept.length) * 100)
+    // Numbering comes back after the run.
+    buffer.resume(3001)
+    expect(buffer.push('system', 'exited\n', 1).seq).toBe(3001)
   })
 })

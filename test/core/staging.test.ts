@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { OutputBatcher, OutputBuffer } from '../../src/main/core/output-buffer'
 import { Staging } from '../../src/main/core/staging'
-import { byteChunk, bytesOf } from '../../src/main/core/utf8'
+import { byteChunk, bytesOf, byteSizeOf, keptChunks, sharedChunk } from '../../src/main/core/utf8'
 import { encodeOutputFrame } from '../../src/main/core/web-server'
 import { decodeOutputFrame } from '../../src/shared/wire'
 import type { OutputChunk } from '../../src/shared/contract'
@@ -129,7 +129,7 @@ describe('output frames in reused memory', () => {
         byteChunk(8, 'stderr', 2, [read('oops\n')]),
       ],
     }
-    const frame = encodeOutputFrame(batch, (n) => staging.alloc(n))
+    const frame = encodeOutputFrame(batch, (n) => staging.alloc(n))!
     expect(staging.holds(frame)).toBe(true)
     const decoded = decodeOutputFrame(new Uint8Array(frame))
     expect(decoded).toEqual({
@@ -141,8 +141,24 @@ describe('output frames in reused memory', () => {
     })
     // Released once written: the next frame reuses the memory.
     staging.release(frame)
-    const next = encodeOutputFrame(batch, (n) => staging.alloc(n))
+    const next = encodeOutputFrame(batch, (n) => staging.alloc(n))!
     expect(next.buffer).toBe(frame.buffer)
     expect(next.byteOffset).toBe(frame.byteOffset)
+  })
+
+  it('leaves out chunks whose bytes are no longer kept, and sends nothing when none is', () => {
+    const gone = sharedChunk(3, 'stdout', 1, 5, () => null)
+    const kept = sharedChunk(4, 'stdout', 2, 6, () => Buffer.from('still\n'))
+    const frame = encodeOutputFrame({ id: 'p', chunks: [gone, kept] }, (n) => Buffer.alloc(n))!
+    expect(decodeOutputFrame(new Uint8Array(frame))).toEqual({
+      id: 'p',
+      chunks: [{ seq: 4, stream: 'stdout', time: 2, data: 'still\n' }],
+    })
+    expect(encodeOutputFrame({ id: 'p', chunks: [gone] }, (n) => Buffer.alloc(n))).toBeNull()
+    // Their sizes are known without reading them; text transports leave them out too.
+    expect(byteSizeOf(gone)).toBe(5)
+    expect(keptChunks([gone, kept])).toEqual([
+      { seq: 4, stream: 'stdout', time: 2, data: 'still\n' },
+    ])
   })
 })

@@ -11,7 +11,7 @@ import type {
   ToOutputWorker,
 } from './output-worker-protocol'
 import { logFailedLine, RunLog } from './run-store'
-import type { RetentionBudget} from './shared-ring';
+import type { RetentionBudget } from './shared-ring'
 import { SEGMENT_BYTES, SharedRingWriter } from './shared-ring'
 import { readStaging } from './staging'
 import { Utf8Splitter } from './utf8'

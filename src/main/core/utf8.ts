@@ -155,6 +155,20 @@ export function keptTextOf(chunk: OutputChunk): string | null {
   return null
 }
 
+/**
+ * The chunks whose bytes are still kept, as plain objects with their text (what a transport
+ * that sends text, such as Electron IPC, sends); the others are left out (see
+ * {@link keptBytesOf}).
+ */
+export function keptChunks(chunks: readonly OutputChunk[]): OutputChunk[] {
+  const kept: OutputChunk[] = []
+  for (const chunk of chunks) {
+    const data = keptTextOf(chunk)
+    if (data !== null) kept.push({ seq: chunk.seq, stream: chunk.stream, data, time: chunk.time })
+  }
+  return kept
+}
+
 /** Length of a chunk's UTF-8, without reading it where it is kept elsewhere. */
 export function byteSizeOf(chunk: OutputChunk): number {
   return chunkBytes.get(chunk)?.size ?? Buffer.byteLength(chunk.data, 'utf8')

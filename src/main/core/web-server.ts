@@ -19,7 +19,7 @@ import { OutputFlow } from './output-flow'
 import { TurnPacer } from './pacer'
 import { parseFocus } from './schemas'
 import { Staging } from './staging'
-import { byteLength, bytesOf } from './utf8'
+import { byteLength, byteSizeOf, keptBytesOf } from './utf8'
 
 /** Options of {@link startWebServer}. */
 export interface WebServerOptions {
@@ -169,8 +169,9 @@ function serveSocket(ws: WebSocket, socket: Duplex, host: Host): void {
   const bulky = new TurnPacer()
   const sendOutput = (batch: CorralEvents['output']): number => {
     if (ws.readyState !== ws.OPEN) return 0
-    corkForTurn(socket)
     const frame = encodeOutputFrame(batch, (n) => frameStaging.alloc(n))
+    if (!frame) return 0
+    corkForTurn(socket)
     // The socket may keep the frame until it is written; then its memory is reused.
     ws.send(frame, { binary: true }, () => frameStaging.release(frame))
     return frame.length
@@ -179,7 +180,7 @@ function serveSocket(ws: WebSocket, socket: Duplex, host: Host): void {
   const flow = new OutputFlow(
     {
       send: sendOutput,
-      size: (chunk) => byteLength(bytesOf(chunk)),
+      size: byteSizeOf,
       queued: () => ws.bufferedAmount,
     },
     (id, afterSeq, maxBytes) => host.outputSince(id, afterSeq, maxBytes),
@@ -267,16 +268,21 @@ const frameStaging = new Staging()
 /**
  * Encode an output batch as one binary message (layout in shared/wire.ts) in memory from
  * `alloc`: the header, then each chunk's bytes. The bytes are copied: the socket may hold the
- * message long after the memory they were read into is reused (see Staging).
+ * message long after the memory they were read into is reused (see Staging). Chunks whose
+ * bytes are no longer kept (the output worker reused their memory first) are left out, and
+ * the viewer sees the jump in sequence numbers; null when none is left.
  */
 export function encodeOutputFrame(
   batch: CorralEvents['output'],
   alloc: (n: number) => Buffer,
-): Buffer {
-  const bodies = batch.chunks.map(bytesOf)
+): Buffer | null {
+  const kept = batch.chunks.map(keptBytesOf)
+  const chunks = batch.chunks.filter((_, i) => kept[i] !== null)
+  if (chunks.length === 0) return null
+  const bodies = kept.filter((b) => b !== null)
   const header: OutputFrameHeader = {
     id: batch.id,
-    chunks: batch.chunks.map((c, i) => ({
+    chunks: chunks.map((c, i) => ({
       seq: c.seq,
       stream: c.stream,
       time: c.time,
