@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { OutputBatcher, OutputBuffer } from '../../src/main/core/output-buffer'
 import { Staging } from '../../src/main/core/staging'
-import { byteChunk, bytesOf, byteSizeOf, keptChunks, sharedChunk } from '../../src/main/core/utf8'
+import {
+  byteChunk,
+  bytesOf,
+  byteSizeOf,
+  keptChunks,
+  sharedChunk,
+  type SharedBytes,
+} from '../../src/main/core/utf8'
 import { encodeOutputFrame } from '../../src/main/core/web-server'
 import { decodeOutputFrame } from '../../src/shared/wire'
 import type { OutputChunk } from '../../src/shared/contract'
@@ -147,8 +154,22 @@ describe('output frames in reused memory', () => {
   })
 
   it('leaves out chunks whose bytes are no longer kept, and sends nothing when none is', () => {
-    const gone = sharedChunk(3, 'stdout', 1, 5, () => null)
-    const kept = sharedChunk(4, 'stdout', 2, 6, () => Buffer.from('still\n'))
+    const elsewhere = (bytes: Buffer | null): SharedBytes => ({
+      read: () => bytes && Buffer.from(bytes),
+      copyInto: (target, offset) => (bytes ? (target.set(bytes, offset), true) : false),
+      held: () => bytes !== null,
+    })
+    const gone = sharedChunk(3, 'stdout', 1, 5, elsewhere(null))
+    const kept = sharedChunk(4, 'stdout', 2, 6, elsewhere(Buffer.from('still\n')))
+    // Held when the frame began, gone by the time it was copied: the frame is built without.
+    let copies = 0
+    const raced = sharedChunk(5, 'stderr', 3, 4, {
+      ...elsewhere(Buffer.from('lost')),
+      copyInto: () => false,
+      held: () => copies++ === 0,
+    })
+    const rebuilt = encodeOutputFrame({ id: 'p', chunks: [kept, raced] }, (n) => Buffer.alloc(n))!
+    expect(decodeOutputFrame(new Uint8Array(rebuilt)).chunks.map((c) => c.seq)).toEqual([4])
     const frame = encodeOutputFrame({ id: 'p', chunks: [gone, kept] }, (n) => Buffer.alloc(n))!
     expect(decodeOutputFrame(new Uint8Array(frame))).toEqual({
       id: 'p',

@@ -102,7 +102,11 @@ export class OutputBuffer {
     this.nextSeq = seq + 1
     this.makeRoom(size)
     this.add({ seq, stream, time, size, at, text: null, shared: true })
-    return sharedChunk(seq, stream, time, size, () => ring.read(at, size))
+    return sharedChunk(seq, stream, time, size, {
+      read: () => ring.read(at, size),
+      copyInto: (target, offset) => ring.readInto(at, size, target, offset),
+      held: () => ring.holds(at),
+    })
   }
 
   /** Numbering comes back from the output worker: the next chunk gets `seq` (or later). */

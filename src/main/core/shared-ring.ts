@@ -218,14 +218,23 @@ export class SharedRingReader {
    * held (evicted before or while they were copied) or not written yet.
    */
   read(at: number, size: number): Buffer | null {
-    if (at < this.validFrom || at + size > this.end) return null
     const out = Buffer.allocUnsafe(size)
+    return this.readInto(at, size, out, 0) ? out : null
+  }
+
+  /**
+   * Copy `size` bytes from running offset `at` into `target` at `offset`; false (and the
+   * target's bytes there are garbage) when any of them is no longer held or not written yet.
+   */
+  readInto(at: number, size: number, target: Uint8Array, offset: number): boolean {
+    if (at < this.validFrom || at + size > this.end) return false
+    const out = target.subarray(offset, offset + size)
     let pos = at
     let done = 0
     while (done < size) {
       const block = Math.floor(pos / SEGMENT_BYTES)
       const memory = this.segments.get(block)
-      if (!memory) return null
+      if (!memory) return false
       const within = pos - block * SEGMENT_BYTES
       const take = Math.min(size - done, SEGMENT_BYTES - within)
       out.set(memory.subarray(within, within + take), done)
@@ -235,7 +244,12 @@ export class SharedRingReader {
     // The check after the copy: a read-modify-write, which orders the copy's loads before it
     // on every platform (a plain atomic load need not on weakly ordered CPUs).
     const start = Number(Atomics.add(this.words, START, 0n))
-    return at >= start ? out : null
+    return at >= start
+  }
+
+  /** Whether the bytes from running offset `at` on are still held (they may go any moment). */
+  holds(at: number): boolean {
+    return at >= this.validFrom
   }
 
   /** Drop the segments wholly before the oldest valid offset (their memory is reused). */

@@ -53,6 +53,18 @@ interface ChunkBytes {
   text: string | undefined
   /** Length of the UTF-8. */
   size: number
+  /** Where the bytes are kept when another thread keeps them (see {@link sharedChunk}). */
+  shared: SharedBytes | null
+}
+
+/** Bytes of a chunk kept in the output worker's shared ring. */
+export interface SharedBytes {
+  /** A copy, or null when they are no longer kept. */
+  read(): Buffer | null
+  /** Copy them into `target` at `offset`; false when they are no longer kept. */
+  copyInto(target: Uint8Array, offset: number): boolean
+  /** Whether they are still kept (they may go any moment). */
+  held(): boolean
 }
 const chunkBytes = new WeakMap<OutputChunk, ChunkBytes>()
 
@@ -70,7 +82,13 @@ export function byteChunk(
   parts: readonly Buffer[],
 ): OutputChunk {
   const valid = parts.every((p) => isUtf8(p))
-  const state: ChunkBytes = { bytes: parts, reread: null, text: undefined, size: 0 }
+  const state: ChunkBytes = {
+    bytes: parts,
+    reread: null,
+    text: undefined,
+    size: 0,
+    shared: null,
+  }
   if (!valid) {
     state.text = Buffer.concat(parts).toString('utf8')
     state.bytes = [Buffer.from(state.text, 'utf8')]
@@ -80,23 +98,46 @@ export function byteChunk(
 }
 
 /**
- * A chunk of program output whose `size` bytes (valid UTF-8) are kept elsewhere, read by
- * `reread` when a transport or a snapshot needs them: null once they are no longer kept (the
- * output worker's shared ring evicted them). See {@link keptBytesOf}.
+ * A chunk of program output whose `size` bytes (valid UTF-8) are kept elsewhere (the output
+ * worker's shared ring), copied out when a transport or a snapshot needs them, as long as
+ * they are kept. See {@link keptBytesOf} and {@link copyBytesInto}.
  */
 export function sharedChunk(
   seq: number,
   stream: OutputStream,
   time: number,
   size: number,
-  reread: () => Buffer | null,
+  shared: SharedBytes,
 ): OutputChunk {
   return withBytes({ seq, stream, time } as OutputChunk, {
     bytes: null,
-    reread,
+    reread: () => shared.read(),
     text: undefined,
     size,
+    shared,
   })
+}
+
+/** Whether a chunk's bytes can still be had (see {@link keptBytesOf}). */
+export function stillKept(chunk: OutputChunk): boolean {
+  const state = chunkBytes.get(chunk)
+  if (state?.shared && !state.bytes) return state.shared.held()
+  return keptBytesOf(chunk) !== null
+}
+
+/**
+ * Copy a chunk's UTF-8 into `target` at `offset` (room for {@link byteSizeOf} bytes); bytes
+ * kept in shared memory go straight there, with no copy in between. False when they are no
+ * longer kept.
+ */
+export function copyBytesInto(chunk: OutputChunk, target: Buffer, offset: number): boolean {
+  const state = chunkBytes.get(chunk)
+  if (state?.shared && !state.bytes) return state.shared.copyInto(target, offset)
+  const parts = keptBytesOf(chunk)
+  if (!parts) return false
+  let at = offset
+  for (const part of parts) at += part.copy(target, at)
+  return true
 }
 
 function withBytes(chunk: OutputChunk, state: ChunkBytes): OutputChunk {

@@ -19,7 +19,7 @@ import { OutputFlow } from './output-flow'
 import { TurnPacer } from './pacer'
 import { parseFocus } from './schemas'
 import { Staging } from './staging'
-import { byteLength, byteSizeOf, keptBytesOf } from './utf8'
+import { byteSizeOf, copyBytesInto, stillKept } from './utf8'
 
 /** Options of {@link startWebServer}. */
 export interface WebServerOptions {
@@ -276,27 +276,26 @@ export function encodeOutputFrame(
   batch: CorralEvents['output'],
   alloc: (n: number) => Buffer,
 ): Buffer | null {
-  const kept = batch.chunks.map(keptBytesOf)
-  const chunks = batch.chunks.filter((_, i) => kept[i] !== null)
+  const chunks = batch.chunks.filter(stillKept)
   if (chunks.length === 0) return null
-  const bodies = kept.filter((b) => b !== null)
+  const sizes = chunks.map(byteSizeOf)
   const header: OutputFrameHeader = {
     id: batch.id,
-    chunks: chunks.map((c, i) => ({
-      seq: c.seq,
-      stream: c.stream,
-      time: c.time,
-      bytes: byteLength(bodies[i]),
-    })),
+    chunks: chunks.map((c, i) => ({ seq: c.seq, stream: c.stream, time: c.time, bytes: sizes[i] })),
   }
   const json = JSON.stringify(header)
   const headBytes = Buffer.byteLength(json)
   let total = 4 + headBytes
-  for (const parts of bodies) total += byteLength(parts)
+  for (const size of sizes) total += size
   const frame = alloc(total)
   frame.writeUInt32LE(headBytes, 0)
   let at = 4 + frame.write(json, 4, 'utf8')
-  for (const parts of bodies) for (const part of parts) at += part.copy(frame, at)
+  for (let i = 0; i < chunks.length; i++) {
+    // Gone while this frame was built (the worker reused its memory): build it without.
+    if (!copyBytesInto(chunks[i], frame, at))
+      return encodeOutputFrame({ id: batch.id, chunks }, alloc)
+    at += sizes[i]
+  }
   return frame
 }
 
