@@ -17,10 +17,7 @@ export const nodeFixture = (name: string, ...args: string[]): string =>
  */
 export const SPAWNER = path.join(__dirname, '../out/main/spawner.js')
 
-/**
- * The output worker as built: tests read children's output through it, as Corral does;
- * `{ outputWorkerScript: undefined }` (or no spawner) reads it on the test's thread instead.
- */
+/** The output worker as built: `{ outputWorkerScript: OUTPUT_WORKER }` reads output there. */
 export const OUTPUT_WORKER = path.join(__dirname, '../out/main/output-worker.js')
 
 /** A supervisor plus everything it published, for assertions. */
@@ -37,11 +34,7 @@ export class Recorder {
     if (!('spawnerScript' in options) && !existsSync(SPAWNER)) {
       throw new Error(`${SPAWNER} is missing: run \`npm run build\` before the tests`)
     }
-    this.supervisor = new Supervisor({
-      spawnerScript: SPAWNER,
-      outputWorkerScript: OUTPUT_WORKER,
-      ...options,
-    })
+    this.supervisor = new Supervisor({ spawnerScript: SPAWNER, ...options })
     this.supervisor.subscribe((event, payload) => {
       if (event === 'status') {
         const info = payload as ProcessInfo

@@ -62,7 +62,11 @@ async function main(): Promise<void> {
     dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()),
     watchdogScript: path.join(__dirname, 'watchdog.js'),
     spawnerScript: path.join(__dirname, 'spawner.js'),
-    outputWorkerScript: path.join(__dirname, 'output-worker.js'),
+    // Opt-in for now (see docs/output-worker.md): CORRAL_OUTPUT_WORKER=1.
+    outputWorkerScript:
+      process.env.CORRAL_OUTPUT_WORKER === '1'
+        ? path.join(__dirname, 'output-worker.js')
+        : undefined,
   })
   for (const warning of supervisor.warnings) process.stderr.write(`Warning: ${warning}\n`)
   const host = new Host(supervisor)

@@ -63,7 +63,11 @@ app.whenReady().then(() => {
     dataDir: process.env.CORRAL_DATA_DIR || app.getPath('userData'),
     watchdogScript: path.join(__dirname, 'watchdog.js'),
     spawnerScript: path.join(__dirname, 'spawner.js'),
-    outputWorkerScript: path.join(__dirname, 'output-worker.js'),
+    // Opt-in for now (see docs/output-worker.md): CORRAL_OUTPUT_WORKER=1.
+    outputWorkerScript:
+      process.env.CORRAL_OUTPUT_WORKER === '1'
+        ? path.join(__dirname, 'output-worker.js')
+        : undefined,
   })
   host = new Host(supervisor)
   void supervisor.autostart()

@@ -5,16 +5,19 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ManagedProcess } from '../../src/main/core/managed-process'
 import type { OutputChunk } from '../../src/shared/contract'
 import { describeStatus } from '../../src/shared/describe'
-import { liveGroupMembers, nodeFixture, Recorder, sleep } from '../helpers'
+import { liveGroupMembers, nodeFixture, OUTPUT_WORKER, Recorder, sleep } from '../helpers'
 
 let rec: Recorder
 afterEach(async () => {
   await rec?.supervisor.shutdown()
 })
 
-describe('output', () => {
+describe.each([
+  ['read on this thread', {}],
+  ['read by the output worker', { outputWorkerScript: OUTPUT_WORKER }],
+])('output (%s)', (_mode, mode) => {
   it('keeps the order of writes across stdout and stderr', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: nodeFixture('interleave.mjs', '30') })
     await rec.ended(p.id)
     const lines = rec.text(p.id).trimEnd().split('\n')
@@ -29,7 +32,7 @@ describe('output', () => {
   })
 
   it('decodes UTF-8 split across reads and replaces invalid bytes with U+FFFD', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: nodeFixture('utf8-split.mjs') })
     await rec.ended(p.id)
     const out = rec.text(p.id, 'stdout')
@@ -40,7 +43,7 @@ describe('output', () => {
   })
 
   it('reports the exit only after output written by a grandchild just before the end', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: nodeFixture('late-grandchild.mjs') })
     const end = await rec.ended(p.id)
     expect(end.exit).toEqual({ kind: 'code', code: 0 })
@@ -53,7 +56,7 @@ describe('output', () => {
   })
 
   it('serves a snapshot for reloads: dense sequence numbers, tail after a given seq', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: nodeFixture('interleave.mjs', '10') })
     await rec.ended(p.id)
     const snap = rec.supervisor.output(p.id)
@@ -66,11 +69,8 @@ describe('output', () => {
     expect(tail.chunks).toEqual(snap.chunks.slice(4))
   })
 
-  it.each([
-    ['read on this thread', { outputWorkerScript: undefined }],
-    ['read by the output worker', {}],
-  ])('bounds the retained output and says how much was dropped (%s)', async (_, options) => {
-    rec = new Recorder({ bufferChars: 64 * 1024, ...options })
+  it('bounds the retained output and says how much was dropped', async () => {
+    rec = new Recorder({ bufferChars: 64 * 1024, ...mode })
     const p = await rec.start({ command: nodeFixture('flood.mjs', '1000000') })
     await rec.ended(p.id)
     const snap = rec.supervisor.output(p.id)
@@ -88,37 +88,63 @@ describe('output', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i))
   })
 
-  it('delivers every byte of many processes flooding at once, in order, while the read budget pauses them all each turn', async () => {
-    // Output read on this thread (the read budget is this thread's; the worker reads its own).
-    rec = new Recorder({ outputWorkerScript: undefined })
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-flood-'))
-    const file = path.join(dir, 'lines.txt')
-    const content = Array.from(
-      { length: 40_000 },
-      (_, i) => `${String(i).padStart(10, '0')} ${'x'.repeat(88)}\n`,
-    ).join('')
-    writeFileSync(file, content)
-    // `cat` writes as fast as the pipe takes it: twelve of them read far more than a turn's
-    // budget (1 MiB) each turn, so every process is paused and resumed again and again.
-    const proto = ManagedProcess.prototype as unknown as { hold(reason: string, on: boolean): void }
-    const hold = vi.spyOn(proto, 'hold')
+  // The read budget is this thread's (the worker reads as fast as its log allows).
+  it.skipIf('outputWorkerScript' in mode)(
+    'delivers every byte of many processes flooding at once, in order, while the read budget pauses them all each turn',
+    async () => {
+      rec = new Recorder({ ...mode })
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-flood-'))
+      const file = path.join(dir, 'lines.txt')
+      const content = Array.from(
+        { length: 40_000 },
+        (_, i) => `${String(i).padStart(10, '0')} ${'x'.repeat(88)}\n`,
+      ).join('')
+      writeFileSync(file, content)
+      // `cat` writes as fast as the pipe takes it: twelve of them read far more than a turn's
+      // budget (1 MiB) each turn, so every process is paused and resumed again and again.
+      const proto = ManagedProcess.prototype as unknown as {
+        hold(reason: string, on: boolean): void
+      }
+      const hold = vi.spyOn(proto, 'hold')
+      try {
+        const ps = await Promise.all(
+          Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
+        )
+        await Promise.all(ps.map((p) => rec.ended(p.id, 60_000)))
+        for (const p of ps) expect(rec.text(p.id, 'stdout') === content).toBe(true)
+        // The budget did pause them: more turn pauses than processes, so not only one each.
+        const pauses = hold.mock.calls.filter(([reason, on]) => reason === 'turn' && on)
+        expect(pauses.length).toBeGreaterThan(ps.length)
+      } finally {
+        hold.mockRestore()
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
+
+  it("logs every byte to the run's log: read back, it equals what was shown", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-log-'))
     try {
-      const ps = await Promise.all(
-        Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
-      )
-      await Promise.all(ps.map((p) => rec.ended(p.id, 60_000)))
-      for (const p of ps) expect(rec.text(p.id, 'stdout') === content).toBe(true)
-      // The budget did pause them: more turn pauses than processes, so not only one each.
-      const pauses = hold.mock.calls.filter(([reason, on]) => reason === 'turn' && on)
-      expect(pauses.length).toBeGreaterThan(ps.length)
+      rec = new Recorder({ ...mode, dataDir })
+      const p = await rec.start({ command: nodeFixture('interleave.mjs', '40') })
+      const end = await rec.ended(p.id)
+      const [run] = rec.supervisor.runs(p.id)
+      expect(run.runId).toBe(end.runId)
+      const shown = rec.text(p.id)
+      expect(run.bytes).toBe(Buffer.byteLength(shown))
+      const back = await rec.supervisor.runOutput(p.id, run.runId)
+      expect(back.chunks.map((c) => c.data).join('')).toBe(shown)
+      // The same numbering as the live events.
+      const live = rec.chunks.get(p.id)!.filter((c) => c.stream !== 'system')
+      expect(back.chunks.map((c) => c.seq)).toEqual(live.map((c) => c.seq))
     } finally {
-      hold.mockRestore()
-      rmSync(dir, { recursive: true, force: true })
+      await rec.supervisor.shutdown()
+      rmSync(dataDir, { recursive: true, force: true })
     }
   })
 
   it('limits a snapshot to the newest output within a byte budget and counts the rest', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: nodeFixture('flood.mjs', '1000000') })
     await rec.ended(p.id)
     const all = rec.supervisor.output(p.id)
@@ -149,9 +175,12 @@ describe('output', () => {
   })
 })
 
-describe('stdin', () => {
+describe.each([
+  ['read on this thread', {}],
+  ['read by the output worker', { outputWorkerScript: OUTPUT_WORKER }],
+])('stdin (%s)', (_mode, mode) => {
   it('writes lines and closes input (EOF)', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: 'cat' })
     await rec.supervisor.write(p.id, 'hello\n')
     await rec.waitForText(p.id, 'hello\n')
@@ -161,7 +190,7 @@ describe('stdin', () => {
   })
 
   it('survives EPIPE when the child closed its input', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     // The shell closes its stdin and keeps running.
     const p = await rec.start({ command: 'exec 0<&-; echo closed; sleep 2', shell: true })
     await rec.waitForText(p.id, 'closed')
@@ -175,7 +204,7 @@ describe('stdin', () => {
   })
 
   it('refuses to write to a process that has ended, with a clear message', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: 'true' })
     await rec.ended(p.id)
     await expect(rec.supervisor.write(p.id, 'x\n')).rejects.toMatchObject({
@@ -187,9 +216,12 @@ describe('stdin', () => {
   })
 })
 
-describe('signals and stop', () => {
+describe.each([
+  ['read on this thread', {}],
+  ['read by the output worker', { outputWorkerScript: OUTPUT_WORKER }],
+])('signals and stop (%s)', (_mode, mode) => {
   it('Stop reaches the whole process group: nothing is left behind', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: 'sleep 300 & sleep 301', shell: true })
     const pid = p.pid!
     await sleep(200)
@@ -202,7 +234,7 @@ describe('signals and stop', () => {
   })
 
   it('escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
-    rec = new Recorder({ stopGraceMs: 400 })
+    rec = new Recorder({ ...mode, stopGraceMs: 400 })
     const p = await rec.start({ command: "trap '' TERM; echo ready; sleep 300", shell: true })
     await rec.waitForText(p.id, 'ready')
     const stopping = rec.supervisor.stop(p.id)
@@ -217,7 +249,7 @@ describe('signals and stop', () => {
   })
 
   it('Kill sends SIGKILL at once; Interrupt sends SIGINT', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const a = await rec.start({ command: 'sleep 300' })
     const killed = await rec.supervisor.kill(a.id)
     expect(killed.exit).toEqual({ kind: 'signal', signal: 'SIGKILL', afterGrace: false })
@@ -229,7 +261,7 @@ describe('signals and stop', () => {
   })
 
   it('restarts a finished process with a new run, keeping sequence numbers increasing', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command: 'echo once' })
     await rec.ended(p.id)
     const before = rec.supervisor.output(p.id).chunks.at(-1)!.seq
@@ -242,7 +274,7 @@ describe('signals and stop', () => {
   })
 
   it('shutdown stops every child', async () => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const a = await rec.start({ command: 'sleep 300' })
     const b = await rec.start({ command: 'sleep 5 & sleep 6; wait', shell: true })
     await rec.supervisor.shutdown()
@@ -253,7 +285,10 @@ describe('signals and stop', () => {
   })
 })
 
-describe('bad input', () => {
+describe.each([
+  ['read on this thread', {}],
+  ['read by the output worker', { outputWorkerScript: OUTPUT_WORKER }],
+])('bad input (%s)', (_mode, mode) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-bad-'))
   const notExec = path.join(dir, 'script.sh')
   writeFileSync(notExec, '#!/bin/sh\necho hi\n')
@@ -270,7 +305,7 @@ describe('bad input', () => {
     [dir, undefined, `failed: not executable: ${dir} is a directory`],
     ['./missing.sh', dir, `failed: program not found: ${path.join(dir, 'missing.sh')}`],
   ])('%s (cwd %s) -> %s', async (command, cwd, message) => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     const p = await rec.start({ command, cwd })
     const end = await rec.ended(p.id)
     expect(end.state).toBe('fatal')
@@ -283,7 +318,7 @@ describe('bad input', () => {
     ['   ', 'EMPTY_COMMAND', 'Enter a command to run.'],
     ["echo 'oops", 'BAD_COMMAND_LINE', 'The command line has an unterminated single quote.'],
   ])('rejects the command line %j', async (command, code, message) => {
-    rec = new Recorder()
+    rec = new Recorder({ ...mode })
     await expect(rec.start({ command })).rejects.toMatchObject({ code, message })
     expect(rec.supervisor.list()).toEqual([])
   })

@@ -43,7 +43,7 @@ export interface SupervisorOptions {
   spawnerScript?: string
   /**
    * The output worker (see `main/output-worker.ts`): with a spawner, pipe-mode runs start and
-   * are read on this worker thread. Off when omitted, or with CORRAL_OUTPUT_WORKER=0.
+   * are read on this worker thread. Off when omitted.
    */
   outputWorkerScript?: string
   /** Default grace period between the stop signal and SIGKILL. */
@@ -99,9 +99,7 @@ export class Supervisor {
     this.groups = new GroupRegistry(groupsFile, watchdog)
     this.spawner = options.spawnerScript ? new SpawnerClient(options.spawnerScript) : null
     this.outputWorker =
-      options.spawnerScript &&
-      options.outputWorkerScript &&
-      process.env.CORRAL_OUTPUT_WORKER !== '0'
+      options.spawnerScript && options.outputWorkerScript
         ? new OutputWorkerClient(options.outputWorkerScript, options.spawnerScript, this.retention)
         : null
     // The worker has a spawner of its own; this one is then for when the worker is gone.
