@@ -6,15 +6,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { OutputTap } from './core/output-tap'
-import type { ToOutputWorker } from './core/output-worker-protocol'
+import type { OutputWorkerData, ToOutputWorker } from './core/output-worker-protocol'
 import { RetentionBudget } from './core/shared-ring'
 import { SpawnerClient } from './core/spawner-client'
-
-/** What the host hands the worker when it starts it. */
-export interface OutputWorkerData {
-  spawnerScript: string
-  budget: SharedArrayBuffer
-}
 
 const port = parentPort
 if (port) {

@@ -472,19 +472,13 @@ export class ManagedProcess {
       return
     }
     this.pty = pty
-    this.pid = pty.pid
-    this.lastPgid = this.pid
-    this.options.groups?.started(this.pid, this)
-    this.stdinOpen = true
-    this.state = this.stopRequested ? 'stopping' : 'running'
-    this.batcher.add('system', `▶ started ${spec.command} (pid ${this.pid}, in a terminal)\n`)
 
     let exitPoll: NodeJS.Timeout | null = null
     const stopPolling = (): void => {
       if (exitPoll) clearInterval(exitPoll)
       exitPoll = null
     }
-    const pid = this.pid
+    const pid = pty.pid
     const flow = new FlowControl(
       () => {
         this.hold('viewer', true)
@@ -498,8 +492,7 @@ export class ManagedProcess {
       },
     )
     this.flow = flow
-    this.emitStatus()
-    if (this.stopRequested) this.sendStop()
+    this.began(pty.pid, `▶ started ${spec.command} (pid ${pty.pid}, in a terminal)\n`)
 
     const splitter = new Utf8Splitter()
     const onBytes = (bytes: Buffer): void => {

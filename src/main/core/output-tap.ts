@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { ProcessId, RunInfo } from '../../shared/contract'
+import type { ProcessId } from '../../shared/contract'
+import type { LaunchPlan } from './launch'
 import type { LaunchedChild, Launcher } from './launcher'
 import { MAX_CHUNK_CHARS } from './output-buffer'
 import type {
@@ -10,7 +11,7 @@ import type {
   TapRunOutput,
   ToOutputWorker,
 } from './output-worker-protocol'
-import { logFailedLine, RunLog } from './run-store'
+import { logFailedLine, newRunInfo, RunLog } from './run-store'
 import type { RetentionBudget } from './shared-ring'
 import { SEGMENT_BYTES, SharedRingWriter } from './shared-ring'
 import { readStaging } from './staging'
@@ -96,7 +97,7 @@ export class OutputTap {
   private async launch(
     id: number,
     proc: ProcessId,
-    plan: Parameters<Launcher['launch']>[0],
+    plan: LaunchPlan,
     ringMax: number,
   ): Promise<void> {
     let child: LaunchedChild
@@ -157,17 +158,8 @@ export class OutputTap {
     if (!run || run.seq !== null) return
     run.seq = seq
     if (logFile) {
-      const info: RunInfo = {
-        runId: path.basename(logFile),
-        processId: run.proc,
-        number: 0,
-        startedAt: 0,
-        endedAt: null,
-        exit: null,
-        startReason: 'user',
-        endReason: null,
-        bytes: 0,
-      }
+      // The worker's copy of the run's record; the main thread keeps the real one.
+      const info = newRunInfo(run.proc, path.basename(logFile, '.log'), 0, 'user', 0)
       run.log = new RunLog(
         info,
         logFile,

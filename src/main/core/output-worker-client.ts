@@ -3,7 +3,12 @@ import { Writable } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import type { ProcessId } from '../../shared/contract'
 import type { LaunchPlan } from './launch'
-import type { FromOutputWorker, TapChunk, ToOutputWorker } from './output-worker-protocol'
+import type {
+  FromOutputWorker,
+  OutputWorkerData,
+  TapChunk,
+  ToOutputWorker,
+} from './output-worker-protocol'
 import { SharedRingReader, type RetentionBudget } from './shared-ring'
 
 /** Where a tapped run's output goes on the main thread. */
@@ -65,7 +70,7 @@ export class OutputWorkerClient {
       return
     }
     const worker = new Worker(script, {
-      workerData: { spawnerScript, budget: budget.memory },
+      workerData: { spawnerScript, budget: budget.memory } satisfies OutputWorkerData,
       // In Electron the worker runs Node's own loop; nothing of the renderer's.
       stdout: false,
       stderr: false,

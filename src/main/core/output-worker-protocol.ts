@@ -8,6 +8,14 @@
 import type { OutputStream, ProcessId } from '../../shared/contract'
 import type { LaunchPlan } from './launch'
 
+/** What the main thread hands the worker when it starts it (`workerData`). */
+export interface OutputWorkerData {
+  /** The spawner program the worker starts children through. */
+  spawnerScript: string
+  /** The memory of the retention budget shared with the main thread. */
+  budget: SharedArrayBuffer
+}
+
 /** Main -> worker. `id` names one run (one launch). */
 export type ToOutputWorker =
   /** Start `plan`; its output is retained in the ring of `proc`, at most `ringMax` bytes. */

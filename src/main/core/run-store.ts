@@ -258,6 +258,27 @@ export class RunLog {
   }
 }
 
+/** The record of a run just started. */
+export function newRunInfo(
+  processId: ProcessId,
+  runId: string,
+  number: number,
+  startReason: StartReason,
+  startedAt: number,
+): RunInfo {
+  return {
+    runId,
+    processId,
+    number,
+    startedAt,
+    endedAt: null,
+    exit: null,
+    startReason,
+    endReason: null,
+    bytes: 0,
+  }
+}
+
 /** Corral's line in a run's output when writing its log failed. */
 export function logFailedLine(err: Error): string {
   return `⚠ writing this run's log failed (${err.message}); later output is shown but not saved\n`
@@ -299,17 +320,7 @@ export class RunStore {
   ): RunLog {
     const runs = this.index(processId)
     const runId = `${startedAt.toString(36).padStart(9, '0')}-${number}`
-    const info: RunInfo = {
-      runId,
-      processId,
-      number,
-      startedAt,
-      endedAt: null,
-      exit: null,
-      startReason,
-      endReason: null,
-      bytes: 0,
-    }
+    const info = newRunInfo(processId, runId, number, startReason, startedAt)
     const key = this.key(processId, runId)
     const log = new RunLog(
       info,
