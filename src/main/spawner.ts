@@ -10,6 +10,7 @@
  * closes (Corral is gone), the spawner exits; the children it started are not affected.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import {
@@ -18,6 +19,7 @@ import {
   type LaunchRequest,
   type SpawnerMessage,
 } from './core/spawner-protocol'
+import { openForChild } from './core/spool'
 
 process.title = 'corral-spawner'
 
@@ -43,6 +45,7 @@ function fail(id: number, err: unknown): void {
  * creates the socket, and the loop has not polled yet, so stopping now means nothing was read.
  */
 function stopReading(stream: Readable | null): void {
+  if (!stream) return
   const handle = (stream as unknown as { _handle?: { reading?: boolean; readStop?: () => number } })
     ?._handle
   if (typeof handle?.readStop !== 'function') {
@@ -56,11 +59,14 @@ function stopReading(stream: Readable | null): void {
 
 function launch(req: LaunchRequest): void {
   let child: ChildProcess
+  let fds: [number, number] | null = null
   try {
+    // Spooled output: the child appends to the files Corral follows (see core/spool.ts).
+    if (req.spool) fds = openForChild(req.spool)
     child = spawn(req.file, req.args, {
       cwd: req.cwd,
       env: req.env,
-      stdio: 'pipe',
+      stdio: fds ? ['pipe', fds[0], fds[1]] : 'pipe',
       // Own process group (and session), so Corral's signals reach the whole tree.
       detached: true,
     })
@@ -68,6 +74,9 @@ function launch(req: LaunchRequest): void {
     // Invalid arguments (e.g. a NUL byte in argv) throw at once.
     fail(req.id, err)
     return
+  } finally {
+    // The child has its own copies (or none, if it could not start).
+    for (const fd of fds ?? []) closeSync(fd)
   }
   const pid = child.pid
   if (pid === undefined) {
@@ -88,7 +97,7 @@ function launch(req: LaunchRequest): void {
   // The sockets leave with the messages below; until then, the child object must not touch
   // them (at exit it destroys stdin and resumes the outputs, which would lose a quick
   // child's input and output).
-  const stdio = [child.stdin, child.stdout, child.stderr] as Socket[]
+  const stdio = (fds ? [child.stdin] : [child.stdin, child.stdout, child.stderr]) as Socket[]
   const detached = child as unknown as { stdin: null; stdout: null; stderr: null; stdio: null[] }
   detached.stdin = detached.stdout = detached.stderr = null
   detached.stdio = [null, null, null]

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { ManagedProcess } from '../../src/main/core/managed-process'
 import type { OutputChunk } from '../../src/shared/contract'
 import { describeStatus } from '../../src/shared/describe'
@@ -12,9 +12,26 @@ afterEach(async () => {
   await rec?.supervisor.shutdown()
 })
 
+/**
+ * With a data directory, runs have logs, and on Linux their output is spooled to files next
+ * to them (see spool.ts) rather than read through pipes. Each supervisor gets a fresh one.
+ */
+const SPOOLED = {
+  get dataDir(): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-spool-'))
+    spoolDirs.push(dir)
+    return dir
+  },
+}
+const spoolDirs: string[] = []
+afterAll(() => {
+  for (const dir of spoolDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
 describe.each([
   ['read on this thread', {}],
   ['read by the output worker', { outputWorkerScript: OUTPUT_WORKER }],
+  ['spooled to files next to the run log', SPOOLED],
 ])('output (%s)', (_mode, mode) => {
   it('keeps the order of writes across stdout and stderr', async () => {
     rec = new Recorder({ ...mode })
@@ -88,8 +105,9 @@ describe.each([
     expect(seqs).toEqual(seqs.map((_, i) => i))
   })
 
-  // The read budget is this thread's (the worker reads as fast as its log allows).
-  it.skipIf('outputWorkerScript' in mode)(
+  // The read budget is this thread's pipes' (the worker reads as fast as its log allows;
+  // spool files have their own budget, tested in spool.test.ts).
+  it.skipIf('outputWorkerScript' in mode || 'dataDir' in mode)(
     'delivers every byte of many processes flooding at once, in order, while the read budget pauses them all each turn',
     async () => {
       rec = new Recorder({ ...mode })
@@ -178,6 +196,7 @@ describe.each([
 describe.each([
   ['read on this thread', {}],
   ['read by the output worker', { outputWorkerScript: OUTPUT_WORKER }],
+  ['spooled to files next to the run log', SPOOLED],
 ])('stdin (%s)', (_mode, mode) => {
   it('writes lines and closes input (EOF)', async () => {
     rec = new Recorder({ ...mode })
@@ -219,6 +238,7 @@ describe.each([
 describe.each([
   ['read on this thread', {}],
   ['read by the output worker', { outputWorkerScript: OUTPUT_WORKER }],
+  ['spooled to files next to the run log', SPOOLED],
 ])('signals and stop (%s)', (_mode, mode) => {
   it('Stop reaches the whole process group: nothing is left behind', async () => {
     rec = new Recorder({ ...mode })
@@ -288,6 +308,7 @@ describe.each([
 describe.each([
   ['read on this thread', {}],
   ['read by the output worker', { outputWorkerScript: OUTPUT_WORKER }],
+  ['spooled to files next to the run log', SPOOLED],
 ])('bad input (%s)', (_mode, mode) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-bad-'))
   const notExec = path.join(dir, 'script.sh')

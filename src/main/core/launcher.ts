@@ -1,13 +1,26 @@
-import { spawn } from 'node:child_process'
-import type { Readable, Writable } from 'node:stream'
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import type { Writable } from 'node:stream'
 import type { LaunchPlan } from './launch'
+import { openForChild, SpoolTail, type Spool } from './spool'
 
-/** A child started with pipes for its stdio, in its own process group on POSIX. */
+/** A child's stdout or stderr as Corral reads it: a pipe, or a spool file followed (see spool.ts). */
+export interface OutputSource {
+  on(event: 'data', listener: (buf: Buffer) => void): unknown
+  on(event: 'end' | 'close', listener: () => void): unknown
+  once(event: 'close', listener: () => void): unknown
+  pause(): unknown
+  resume(): unknown
+  readonly closed: boolean
+}
+
+/** A child started with a pipe for its stdin, in its own process group on POSIX. */
 export interface LaunchedChild {
   readonly pid: number
   readonly stdin: Writable
-  readonly stdout: Readable
-  readonly stderr: Readable
+  /** Its output: pipes, or the tails of the spool files it was given. */
+  readonly stdout: OutputSource
+  readonly stderr: OutputSource
   /**
    * Call `listener` once the process has exited and its output streams have closed (output
    * can still arrive after the exit). Both null: the exit status could not be learnt.
@@ -22,33 +35,64 @@ export interface Launcher {
    * turns, see `TurnPacer`).
    */
   readonly blocksLoop: boolean
-  /** Start `plan`; rejects with Node's spawn error (with its `code`) when it cannot start. */
-  launch(plan: LaunchPlan): Promise<LaunchedChild>
+  /**
+   * Start `plan`; rejects with Node's spawn error (with its `code`) when it cannot start. With
+   * `spool`, the child writes its output into the spool's files, which the returned child's
+   * stdout and stderr follow; the caller discards the spool if the launch fails.
+   */
+  launch(plan: LaunchPlan, spool?: Spool | null): Promise<LaunchedChild>
+}
+
+/**
+ * Once the child has exited, tell its spool tails (if any) that its group may still write,
+ * and end them when no one does.
+ */
+export function finishSpooled(outputs: OutputSource[], pgid: number): void {
+  for (const o of outputs) if (o instanceof SpoolTail) o.finish(pgid)
 }
 
 /** Launching with `child_process.spawn` in this process. */
 export const localLauncher: Launcher = {
   blocksLoop: true,
-  launch(plan) {
+  launch(plan, spool) {
     return new Promise((resolve, reject) => {
-      const child = spawn(plan.file, plan.args, {
-        cwd: plan.cwd,
-        env: plan.env,
-        stdio: 'pipe',
-        // Own process group (and session) on POSIX, so signals reach the whole tree.
-        detached: process.platform !== 'win32',
-        windowsHide: true,
-      })
-      child.once('spawn', () =>
+      const fds = spool
+        ? openForChild({ stdout: spool.stdout.file, stderr: spool.stderr.file })
+        : null
+      let child
+      try {
+        child = spawn(plan.file, plan.args, {
+          cwd: plan.cwd,
+          env: plan.env,
+          stdio: fds ? ['pipe', fds[0], fds[1]] : 'pipe',
+          // Own process group (and session) on POSIX, so signals reach the whole tree.
+          detached: process.platform !== 'win32',
+          windowsHide: true,
+        })
+      } finally {
+        // The child has its own copies (or none, if it could not start).
+        for (const fd of fds ?? []) fs.closeSync(fd)
+      }
+      child.once('spawn', () => {
+        const pid = child.pid as number
+        const stdout = spool?.stdout ?? (child.stdout as OutputSource)
+        const stderr = spool?.stderr ?? (child.stderr as OutputSource)
+        if (spool) {
+          spool.stdout.start()
+          spool.stderr.start()
+          child.once('exit', () => finishSpooled([stdout, stderr], pid))
+        }
         resolve({
-          pid: child.pid as number,
+          pid,
           stdin: child.stdin as Writable,
-          stdout: child.stdout as Readable,
-          stderr: child.stderr as Readable,
+          stdout,
+          stderr,
           // 'close', not 'exit': output can still arrive after the process exited.
-          onClose: (listener) => child.once('close', listener),
-        }),
-      )
+          onClose: spool
+            ? (listener) => whenClosed([stdout, stderr], child, listener)
+            : (listener) => child.once('close', listener),
+        })
+      })
       child.on('error', (err) => {
         // Before 'spawn' an error means the program could not be started (ENOENT arrives
         // asynchronously); after it, errors come from kill() on a dead child and are moot.
@@ -56,4 +100,21 @@ export const localLauncher: Launcher = {
       })
     })
   },
+}
+
+/** Call `listener` with the child's exit once it has exited and `outputs` have closed. */
+function whenClosed(
+  outputs: OutputSource[],
+  child: ChildProcess,
+  listener: (code: number | null, signal: NodeJS.Signals | null) => void,
+): void {
+  let exit: [number | null, NodeJS.Signals | null] | null =
+    child.exitCode !== null || child.signalCode !== null ? [child.exitCode, child.signalCode] : null
+  let open = outputs.filter((o) => !o.closed).length
+  const maybe = (): void => {
+    if (exit && open === 0) listener(...exit)
+  }
+  for (const o of outputs) if (!o.closed) o.once('close', () => (open--, maybe()))
+  if (!exit) child.once('exit', (code, signal) => ((exit = [code, signal]), maybe()))
+  maybe()
 }

@@ -13,10 +13,11 @@ import {
   type UserSignal,
 } from '../../shared/contract'
 import { describeExit, formatDuration } from '../../shared/describe'
-import type { Readable, Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
 import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
-import { localLauncher, type LaunchedChild, type Launcher } from './launcher'
+import { localLauncher, type LaunchedChild, type Launcher, type OutputSource } from './launcher'
+import { openSpool, spoolAvailable, SpoolTail, type Spool } from './spool'
 import { OUTPUT_BUFFER_CHARS, OutputBatcher, OutputBuffer } from './output-buffer'
 import type { TapChunk } from './output-worker-protocol'
 import type { OutputWorkerClient, TappedChild } from './output-worker-client'
@@ -110,7 +111,7 @@ export class ManagedProcess {
 
   private state: ProcessState = 'stopped'
   /** The current run's child: its stdin, and its output streams when they are read here. */
-  private child: { stdin: Writable; stdout?: Readable; stderr?: Readable } | null = null
+  private child: { stdin: Writable; stdout?: OutputSource; stderr?: OutputSource } | null = null
   /** The current run, when the output worker reads its output. */
   private tapped: TappedChild | null = null
   private pid: number | null = null
@@ -297,11 +298,13 @@ export class ManagedProcess {
       await this.startInTerminal(plan, spec)
       return
     }
+    const worker = this.options.outputWorker
+    const spool = worker?.active ? null : await this.openSpool()
     if (this.stopRequested) {
+      discard(spool)
       this.finish({ kind: 'signal', signal: spec.stopSignal ?? 'SIGTERM', afterGrace: false })
       return
     }
-    const worker = this.options.outputWorker
     if (worker?.active) {
       await this.startTapped(worker, plan, spec)
       return
@@ -309,8 +312,9 @@ export class ManagedProcess {
 
     let child: LaunchedChild
     try {
-      child = await launcher.launch(plan)
+      child = await launcher.launch(plan, spool)
     } catch (err) {
+      discard(spool)
       this.finish(spawnFailure(err as NodeJS.ErrnoException, plan))
       return
     }
@@ -332,13 +336,33 @@ export class ManagedProcess {
         // with a character split across reads, it is a copy and the read is done with now.
         if (bytes.length === 0 || bytes.buffer !== buf.buffer) readStaging.release(buf)
         this.batcher.addBytes(name, bytes)
-        // Over this turn's read budget, every process pauses until the next (see ReadBudget).
-        readBudget.spend(buf.length, this.turnReader)
+        // Over this turn's read budget, every process pauses until the next (see ReadBudget);
+        // spool files are read within a budget of their own (see SpoolReader).
+        if (!(stream instanceof SpoolTail)) readBudget.spend(buf.length, this.turnReader)
       })
       stream.on('end', () => this.batcher.addBytes(name, splitter.end()))
     }
     this.watchInput(child.stdin)
     child.onClose((code, signal) => this.closed(code, signal))
+  }
+
+  /**
+   * Spool files for this run's output (see spool.ts), or null to read it through pipes: when
+   * spooling is not available here, or the run has no log to keep them next to.
+   */
+  private async openSpool(): Promise<Spool | null> {
+    const log = this.runLog
+    if (!spoolAvailable || !log || log.error) return null
+    try {
+      await log.ready
+      const spool = openSpool(log.spoolFiles)
+      log.spooled()
+      return spool
+    } catch {
+      // The directory or the files could not be made: the log reports its own failure, and
+      // the output goes through pipes.
+      return null
+    }
   }
 
   /**
@@ -821,4 +845,10 @@ export class ManagedProcess {
   private emitStatus(): void {
     this.options.onStatus(this.info())
   }
+}
+
+/** Give up a spool whose child never started. */
+function discard(spool: Spool | null): void {
+  spool?.stdout.discard()
+  spool?.stderr.discard()
 }

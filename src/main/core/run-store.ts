@@ -14,6 +14,7 @@ import {
 } from '../../shared/contract'
 import { AtomicFileWriter } from './atomic-file'
 import { releaseStaged, retainStaged, Staging } from './staging'
+import type { SpoolFiles } from './spool'
 import { byteLength } from './utf8'
 
 /** Runs kept per process. */
@@ -28,10 +29,16 @@ const MAX_INDEXED_RECORDS = 1_000_000
 
 /**
  * Record layout of a run log: a 24-byte header, then the bytes exactly as the child wrote
- * them. Header: stream (u8: 0 stdout, 1 stderr), 3 reserved bytes, payload length (u32 LE),
- * arrival time (f64 LE, epoch ms), the chunk's sequence number (f64 LE, an integer).
+ * them. Header: stream (u8: 0 stdout, 1 stderr), flags (u8), 2 reserved bytes, payload
+ * length (u32 LE), arrival time (f64 LE, epoch ms), the chunk's sequence number (f64 LE, an
+ * integer). With flag {@link SPOOLED} the bytes are not in the log: they are in the run's
+ * spool file of that stream (see spool.ts), at the offset (f64 LE) that follows the header.
  */
 export const RECORD_HEADER_BYTES = 24
+/** Record flag: the payload is in the stream's spool file. */
+const SPOOLED = 1
+/** Bytes after the header of a spooled record: where its payload is in the spool file. */
+const SPOOL_REF_BYTES = 8
 
 const STREAM_CODES = { stdout: 0, stderr: 1 } as const
 type LogStream = keyof typeof STREAM_CODES
@@ -87,6 +94,12 @@ export class RunLog {
   error: Error | null = null
   /** Set when another thread writes the run's output (see {@link handOver}). */
   private elsewhere: (() => Promise<void>) | null = null
+  /**
+   * Bytes of each stream recorded so far while the run's output is spooled (see
+   * {@link spooled}): the offset in its spool file of the next chunk's bytes. Null: the
+   * log holds the bytes itself.
+   */
+  private spoolAt: Record<LogStream, number> | null = null
 
   constructor(
     readonly info: RunInfo,
@@ -95,7 +108,7 @@ export class RunLog {
     private readonly onClosed: (log: RunLog) => void = () => {},
     private readonly onError: (err: Error) => void = () => {},
     /** Resolves once the log's directory exists. */
-    dirReady: Promise<unknown> = Promise.resolve(),
+    private readonly dirReady: Promise<unknown> = Promise.resolve(),
   ) {
     // Opened on the thread pool too; what is appended meanwhile waits in the queue.
     void dirReady.then(
@@ -126,22 +139,50 @@ export class RunLog {
     // between two writes of Corral's own. Pieces in staging memory (what children's output
     // was read into) are held until written rather than copied; any other buffer is copied,
     // since its owner may reuse it as soon as this returns.
-    const header = recordStaging.alloc(RECORD_HEADER_BYTES)
+    const spool = this.spoolAt
+    const header = recordStaging.alloc(RECORD_HEADER_BYTES + (spool ? SPOOL_REF_BYTES : 0))
     header.fill(0, 0, 4)
     header.writeUInt8(STREAM_CODES[stream], 0)
     header.writeUInt32LE(length, 4)
     header.writeDoubleLE(time, 8)
     header.writeDoubleLE(seq, 16)
     this.queue.push(header)
-    for (const part of parts) {
-      if (part.length > 0)
-        this.queue.push(retainStaged(part) ? part : recordStaging.copy(part, part.length))
+    if (spool) {
+      // The bytes are on disk already, in the spool file, in the order they are recorded.
+      header.writeUInt8(SPOOLED, 1)
+      header.writeDoubleLE(spool[stream], RECORD_HEADER_BYTES)
+      spool[stream] += length
+    } else {
+      for (const part of parts) {
+        if (part.length > 0)
+          this.queue.push(retainStaged(part) ? part : recordStaging.copy(part, part.length))
+      }
     }
-    this.queuedBytes += RECORD_HEADER_BYTES + length
-    this.backlog += RECORD_HEADER_BYTES + length
+    const stored = header.length + (spool ? 0 : length)
+    this.queuedBytes += stored
+    this.backlog += stored
     this.info.bytes += length
     this.pump()
     return this.backlog <= LOG_HIGH_WATER_BYTES
+  }
+
+  /**
+   * The run's output goes to its spool files (see spool.ts), which the child writes itself:
+   * from now on records say where their bytes are in them instead of holding the bytes.
+   * Call before anything is appended.
+   */
+  spooled(): void {
+    this.spoolAt = { stdout: 0, stderr: 0 }
+  }
+
+  /** The spool files of this run. */
+  get spoolFiles(): SpoolFiles {
+    return spoolFilesOf(this.file)
+  }
+
+  /** Resolves once the log's directory exists (rejects if it cannot be made). */
+  get ready(): Promise<unknown> {
+    return this.dirReady
   }
 
   /** Calls `fn` once the backlog is at or below the low-water mark (at once if it is). */
@@ -277,6 +318,12 @@ export function newRunInfo(
     endReason: null,
     bytes: 0,
   }
+}
+
+/** The spool files that go with the run log `file`. */
+export function spoolFilesOf(file: string): SpoolFiles {
+  const base = file.replace(/\.log$/, '')
+  return { stdout: `${base}.stdout`, stderr: `${base}.stderr` }
 }
 
 /** Corral's line in a run's output when writing its log failed. */
@@ -427,7 +474,8 @@ export class RunStore {
       if (this.live.has(this.key(processId, old.runId))) continue
       const file = this.logFile(processId, old.runId)
       this.logIndexes.delete(file)
-      fs.rm(file, { force: true }, () => {})
+      const spool = spoolFilesOf(file)
+      for (const f of [file, spool.stdout, spool.stderr]) fs.rm(f, { force: true }, () => {})
     }
   }
 
@@ -514,6 +562,8 @@ export class LogIndex {
   offset = new Float64Array(64)
   length = new Uint32Array(64)
   stream = new Uint8Array(64)
+  /** 1 where the record's bytes are in its stream's spool file (offset is there), else 0. */
+  spooled = new Uint8Array(64)
   /**
    * Whether sequence numbers grow through the file, as Corral writes them; then a range of
    * them is a range of records, found by binary search. A file that breaks this (edited by
@@ -541,7 +591,11 @@ export class LogIndex {
     let blockLength = 0
     while (this.scanned + RECORD_HEADER_BYTES <= size) {
       let at = this.scanned - blockAt
-      if (at + RECORD_HEADER_BYTES > blockLength) {
+      // A header and what may follow it (a spooled record's offset) must be in the block.
+      if (
+        at + RECORD_HEADER_BYTES + SPOOL_REF_BYTES > blockLength &&
+        blockAt + blockLength < size
+      ) {
         // The next header is not in the block read last: read the block that starts with it
         // (small records come many headers to a block; a large record costs one read).
         blockAt = this.scanned
@@ -551,8 +605,10 @@ export class LogIndex {
         at = 0
       }
       const length = block.readUInt32LE(at + 4)
+      const spooled = (block.readUInt8(at + 1) & SPOOLED) !== 0
+      const stored = spooled ? SPOOL_REF_BYTES : length
       // A truncated last record (Corral died mid-write, or the write is in flight) waits.
-      if (this.scanned + RECORD_HEADER_BYTES + length > size) break
+      if (this.scanned + RECORD_HEADER_BYTES + stored > size) break
       if (this.count === this.seq.length) this.grow()
       const i = this.count++
       this.stream[i] = block.readUInt8(at)
@@ -560,8 +616,11 @@ export class LogIndex {
       this.time[i] = block.readDoubleLE(at + 8)
       this.seq[i] = block.readDoubleLE(at + 16)
       if (i > 0 && !(this.seq[i] > this.seq[i - 1])) this.ascending = false
-      this.offset[i] = this.scanned + RECORD_HEADER_BYTES
-      this.scanned += RECORD_HEADER_BYTES + length
+      this.spooled[i] = spooled ? 1 : 0
+      this.offset[i] = spooled
+        ? block.readDoubleLE(at + RECORD_HEADER_BYTES)
+        : this.scanned + RECORD_HEADER_BYTES
+      this.scanned += RECORD_HEADER_BYTES + stored
     }
   }
 
@@ -580,6 +639,7 @@ export class LogIndex {
     this.offset = more(this.offset, Float64Array)
     this.length = more(this.length, Uint32Array)
     this.stream = more(this.stream, Uint8Array)
+    this.spooled = more(this.spooled, Uint8Array)
   }
 }
 
@@ -600,6 +660,22 @@ export async function readLog(
   } catch {
     return { records: [], skippedBytes: 0 }
   }
+  // Where bytes are read from: the log itself, or the spool file of stdout or stderr (opened
+  // when first needed; one that is missing reads as empty).
+  const spool = spoolFilesOf(file)
+  const sources: (Promise<fs.promises.FileHandle | null> | null)[] = [
+    Promise.resolve(handle),
+    null,
+    null,
+  ]
+  const sourceOf = (i: number): number => (index.spooled[i] ? 1 + index.stream[i] : 0)
+  const open = (source: number): Promise<fs.promises.FileHandle | null> =>
+    (sources[source] ??= fs.promises
+      .open(source === 1 ? spool.stdout : spool.stderr, 'r')
+      .catch(() => null))
+  // Whether record `b` follows record `a` directly in the file its bytes are in.
+  const follows = (a: number, b: number): boolean =>
+    index.spooled[a] ? index.offset[b] === index.offset[a] + index.length[a] : b === a + 1
   try {
     await index.extend(handle, (await handle.stat()).size)
     const inRange = recordsBetween(index, afterSeq, beforeSeq)
@@ -611,23 +687,26 @@ export async function readLog(
     for (let k = 0; k < first; k++) skippedBytes += index.length[inRange[k]]
     const records: LogRecord[] = []
     for (let k = first; k < inRange.length;) {
-      // One read for this record and the next ones that follow it in the file, up to a span.
-      const from = index.offset[inRange[k]] - RECORD_HEADER_BYTES
+      // One read for this record and the next ones that follow it in the same file, up to a span.
+      const source = sourceOf(inRange[k])
+      const from = index.offset[inRange[k]]
       let end = k + 1
       while (
         end < inRange.length &&
-        inRange[end] === inRange[end - 1] + 1 &&
+        sourceOf(inRange[end]) === source &&
+        follows(inRange[end - 1], inRange[end]) &&
         index.offset[inRange[end]] + index.length[inRange[end]] - from <= READ_SPAN_BYTES
       )
         end++
       const last = inRange[end - 1]
       const span = Buffer.allocUnsafe(index.offset[last] + index.length[last] - from)
-      const { bytesRead } = await handle.read(span, 0, span.length, from)
+      const reader = await open(source)
+      const bytesRead = reader ? (await reader.read(span, 0, span.length, from)).bytesRead : 0
       for (; k < end; k++) {
         const i = inRange[k]
         const at = index.offset[i] - from
         // Every byte of a whole record was indexed, so it is there unless the file shrank.
-        const data = span.subarray(at, Math.min(at + index.length[i], bytesRead))
+        const data = span.subarray(at, Math.max(at, Math.min(at + index.length[i], bytesRead)))
         const stream: LogStream = index.stream[i] === 1 ? 'stderr' : 'stdout'
         records.push({ stream, seq: index.seq[i], time: index.time[i], data })
       }
@@ -635,6 +714,7 @@ export async function readLog(
     return { records, skippedBytes }
   } finally {
     await handle.close()
+    for (const other of sources.slice(1)) await (await other)?.close()
   }
 }
 

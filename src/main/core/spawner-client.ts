@@ -1,11 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { localLauncher, type LaunchedChild, type Launcher } from './launcher'
+import {
+  finishSpooled,
+  localLauncher,
+  type LaunchedChild,
+  type Launcher,
+  type OutputSource,
+} from './launcher'
 import type { LaunchPlan } from './launch'
 import { readIntoStaging, startReading } from './staging'
 import { processExists, signalGroup } from './process-group'
 import type { SpawnerMessage } from './spawner-protocol'
+import { SpoolTail, type Spool } from './spool'
 
 /** After the spawner is lost, how often to look whether its children have ended. */
 const LOST_POLL_MS = 100
@@ -21,9 +28,14 @@ interface Pending {
   /** The child's pid once its first socket arrived (it runs), else 0. */
   pid: number
   sockets: (Socket | null)[]
+  /** The spool files the child writes its output to, when it does. */
+  spool: Spool | null
 }
 
-/** A child started by the spawner: its sockets are read here, its exit is reported there. */
+/**
+ * A child started by the spawner: its sockets (or spool files) are read here, its exit is
+ * reported there.
+ */
 class RemoteChild implements LaunchedChild {
   private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null
   private openStreams = 2
@@ -34,8 +46,8 @@ class RemoteChild implements LaunchedChild {
   constructor(
     readonly pid: number,
     readonly stdin: Socket,
-    readonly stdout: Socket,
-    readonly stderr: Socket,
+    readonly stdout: OutputSource,
+    readonly stderr: OutputSource,
     private readonly done: () => void,
   ) {
     for (const s of [stdout, stderr]) {
@@ -43,7 +55,8 @@ class RemoteChild implements LaunchedChild {
       if (s.closed) this.openStreams--
       else s.once('close', () => this.streamClosed())
       // Whoever launched it listens from the moment the launch resolves, before the next read.
-      startReading(s)
+      if (s instanceof SpoolTail) s.start()
+      else startReading(s as Socket)
     }
     // The sockets go both ways: the child's stdin is never read here, but reading it is how
     // its end (the child closed it, or exited) shows up without a failed write; anything the
@@ -59,6 +72,7 @@ class RemoteChild implements LaunchedChild {
 
   exited(code: number | null, signal: NodeJS.Signals | null): void {
     this.exit ??= { code, signal }
+    finishSpooled([this.stdout, this.stderr], this.pid)
     this.maybeClose()
   }
 
@@ -114,15 +128,23 @@ export class SpawnerClient implements Launcher {
     if (this.active) this.ensure()
   }
 
-  launch(plan: LaunchPlan): Promise<LaunchedChild> {
-    if (!this.active) return localLauncher.launch(plan)
+  launch(plan: LaunchPlan, spool?: Spool | null): Promise<LaunchedChild> {
+    if (!this.active) return localLauncher.launch(plan, spool)
     const proc = this.ensure()
     const id = this.nextId++
     return new Promise<LaunchedChild>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, pid: 0, sockets: [null, null, null] })
+      this.pending.set(id, {
+        resolve,
+        reject,
+        pid: 0,
+        sockets: [null, null, null],
+        spool: spool ?? null,
+      })
       this.updateRef()
+      const { file, args, cwd, env } = plan
+      const files = spool ? { stdout: spool.stdout.file, stderr: spool.stderr.file } : undefined
       proc.send(
-        { t: 'launch', id, file: plan.file, args: plan.args, cwd: plan.cwd, env: plan.env },
+        { t: 'launch', id, file, args, cwd, env, ...(files ? { spool: files } : {}) },
         (err) => {
           if (err) this.settleFailed(id, err)
         },
@@ -131,7 +153,7 @@ export class SpawnerClient implements Launcher {
       // The spawner cannot hand over sockets in this runtime: launch here from now on.
       if (err.code === 'ESPAWNER') {
         this.fallback = true
-        return localLauncher.launch(plan)
+        return localLauncher.launch(plan, spool)
       }
       throw err
     })
@@ -188,7 +210,9 @@ export class SpawnerClient implements Launcher {
       }
       // Output is read into reused memory (see Staging), before anything reads it.
       p.sockets[msg.fd] = msg.fd === 0 ? handle : readIntoStaging(handle)
-      const [stdin, stdout, stderr] = p.sockets
+      const [stdin, piped, pipedErr] = p.sockets
+      const stdout = p.spool?.stdout ?? piped
+      const stderr = p.spool?.stderr ?? pipedErr
       if (!stdin || !stdout || !stderr) return
       this.pending.delete(msg.id)
       const child = new RemoteChild(msg.pid, stdin, stdout, stderr, () => {

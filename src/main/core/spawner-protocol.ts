@@ -1,8 +1,9 @@
 /**
  * Messages between Corral and its spawner (see `main/spawner.ts`) over a Node IPC channel.
- * Corral asks for a launch; the spawner answers with the pid and the child's three stdio
- * sockets (one per message, each carrying the socket as the message's handle), or with the
- * error that stopped it; later it reports the exit.
+ * Corral asks for a launch; the spawner answers with the pid and the child's stdio sockets
+ * (one per message, each carrying the socket as the message's handle: all three, or only
+ * stdin when the output is spooled to files), or with the error that stopped it; later it
+ * reports the exit.
  */
 
 /** Corral -> spawner: start a program. */
@@ -13,6 +14,8 @@ export interface LaunchRequest {
   args: string[]
   cwd: string
   env: Record<string, string>
+  /** Files to append the child's stdout and stderr to (spooled output), instead of pipes. */
+  spool?: { stdout: string; stderr: string }
 }
 
 /** Why a launch failed, as the fields of Node's spawn error that Corral looks at. */
@@ -38,5 +41,9 @@ export function parseLaunchRequest(msg: unknown): LaunchRequest | null {
   if (!Array.isArray(m.args) || !m.args.every((a) => typeof a === 'string')) return null
   if (typeof m.env !== 'object' || m.env === null) return null
   if (!Object.values(m.env).every((v) => typeof v === 'string')) return null
+  if (m.spool !== undefined) {
+    const spool = m.spool as Record<string, unknown> | null
+    if (typeof spool?.stdout !== 'string' || typeof spool.stderr !== 'string') return null
+  }
   return m as unknown as LaunchRequest
 }

@@ -61,6 +61,20 @@ export class Staging {
     return piece
   }
 
+  /**
+   * Keep only the first `n` bytes of `piece`, the latest piece handed out, and give the rest
+   * back for the next {@link alloc} (a read into staging that brought less than it asked
+   * for). Returns the shortened piece.
+   */
+  trim(piece: Buffer, n: number): Buffer {
+    const block = this.current
+    if (block && block.buf.buffer === piece.buffer) {
+      const end = piece.byteOffset - block.buf.byteOffset + piece.length
+      if (end === block.used) block.used -= piece.length - n
+    }
+    return piece.subarray(0, n)
+  }
+
   /** `piece` (or a part of one) is no longer referred to. Other buffers are ignored. */
   release(piece: Buffer): void {
     releaseStaged(piece)

@@ -1,0 +1,324 @@
+import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import { groupAlive } from './process-group'
+import { readStaging } from './staging'
+
+/**
+ * Spooled output: a pipe-mode child writes its stdout and stderr straight into files next to
+ * its run log (opened for appending), and Corral follows the files as they grow, woken by
+ * inotify (`fs.watch`). The child then never waits for Corral: its writes go at the speed of
+ * the page cache, however busy Corral's event loop or its viewers are, and every byte is on
+ * disk before Corral has read it, so a crash of Corral loses none of the run's output. Corral
+ * reads only what it needs into memory (its ring and the viewers), and the run log records
+ * only where each chunk is in the spool files, not the bytes again.
+ *
+ * Linux only: a pipe tells its reader when the last writer is gone (end of file); a file
+ * does not, so after the child exits Corral asks /proc whether anything left in its process
+ * group still holds the file open (a grandchild writing late), as a pipe's end would have.
+ * Elsewhere, and with `CORRAL_SPOOL=0`, output goes through pipes as before.
+ */
+
+/** Whether output can be spooled here. */
+export const spoolAvailable = process.platform === 'linux' && process.env.CORRAL_SPOOL !== '0'
+
+/** The two spool files of a run. */
+export interface SpoolFiles {
+  stdout: string
+  stderr: string
+}
+
+/** Most bytes one read of a spool file brings. */
+const READ_BYTES = 256 * 1024
+/** Bytes all spool files together are read per turn of the event loop. */
+export const SPOOL_BYTES_PER_TURN = 1024 * 1024
+/** After the child exited, how soon to look again whether its group still holds the file. */
+const HOLDER_POLL_FIRST_MS = 20
+const HOLDER_POLL_MAX_MS = 1000
+
+/**
+ * Reads every spool file that has new bytes, in turns of the event loop: each turn reads at
+ * most {@link SPOOL_BYTES_PER_TURN} in all, round-robin, so one turn's work (numbering,
+ * keeping and sending what was read) stays bounded however many processes flood at once, and
+ * the rest waits in the files, not in memory.
+ */
+class SpoolReader {
+  private readonly ready = new Set<SpoolTail>()
+  private scheduled: NodeJS.Immediate | null = null
+
+  /** `tail` may have bytes to read. */
+  wake(tail: SpoolTail): void {
+    this.ready.add(tail)
+    this.scheduled ??= setImmediate(() => this.turn())
+  }
+
+  /** `tail` is paused or done: no reading until woken again. */
+  sleep(tail: SpoolTail): void {
+    this.ready.delete(tail)
+  }
+
+  private turn(): void {
+    this.scheduled = null
+    let budget = SPOOL_BYTES_PER_TURN
+    for (const tail of [...this.ready]) {
+      if (budget <= 0) break
+      // Taken out and, if it filled its read, put back at the end: round-robin across turns.
+      this.ready.delete(tail)
+      const want = Math.min(READ_BYTES, budget)
+      const got = tail.readSome(want)
+      budget -= got
+      if (got === want) this.ready.add(tail)
+    }
+    if (this.ready.size > 0) this.scheduled = setImmediate(() => this.turn())
+  }
+}
+
+const reader = new SpoolReader()
+
+/**
+ * One spool file followed as it grows. Emits what `child.stdout` would: 'data' with pieces of
+ * {@link readStaging} (released by whoever consumes them), then 'end' and 'close' once the
+ * child has exited and nothing in its group holds the file open any more. Pauses and resumes
+ * like a stream.
+ */
+export class SpoolTail extends EventEmitter {
+  private fd: number | null
+  private readonly watcher: fs.FSWatcher | null
+  private readonly dev: number
+  private readonly ino: number
+  private pos = 0
+  private paused = false
+  /** Reading starts once whoever launched the child listens (see {@link start}). */
+  private started = false
+  /** The child's group once the child has exited: from then on, end when no one writes. */
+  private exitedGroup: number | null = null
+  private checking = false
+  private holderPoll: NodeJS.Timeout | null = null
+  private holderDelay = HOLDER_POLL_FIRST_MS
+  /** The holder check found no one: read to the end of the file once more, then end. */
+  private lastRead = false
+  closed = false
+
+  /** Create `file` (it must not exist) and follow it. */
+  constructor(readonly file: string) {
+    super()
+    const fd = fs.openSync(
+      file,
+      fs.constants.O_RDONLY | fs.constants.O_CREAT | fs.constants.O_EXCL,
+      0o600,
+    )
+    this.fd = fd
+    try {
+      const st = fs.fstatSync(fd)
+      this.dev = st.dev
+      this.ino = st.ino
+      this.watcher = fs.watch(file, { persistent: false }, () => this.wakeUp())
+      // The watch can fail later (the file removed): then look at the file on a timer.
+      this.watcher.on('error', () => this.pollInstead())
+    } catch (err) {
+      fs.closeSync(fd)
+      fs.rmSync(file, { force: true })
+      throw err
+    }
+  }
+
+  private poll: NodeJS.Timeout | null = null
+  private pollInstead(): void {
+    this.poll ??= setInterval(() => this.wakeUp(), 20)
+  }
+
+  /** Bytes read so far. */
+  get position(): number {
+    return this.pos
+  }
+
+  pause(): this {
+    this.paused = true
+    reader.sleep(this)
+    return this
+  }
+
+  resume(): this {
+    if (!this.paused) return this
+    this.paused = false
+    this.wakeUp()
+    return this
+  }
+
+  /** The child has exited; `pgid` is its process group, which may still write. */
+  finish(pgid: number): void {
+    if (this.closed || this.exitedGroup !== null) return
+    this.exitedGroup = pgid
+    this.wakeUp()
+  }
+
+  /** Stop following without ending (the launch failed); removes the file. */
+  discard(): void {
+    this.shut()
+    fs.rm(this.file, { force: true }, () => {})
+  }
+
+  private wakeUp(): void {
+    if (this.started && !this.closed && !this.paused) reader.wake(this)
+  }
+
+  /**
+   * Begin reading (the launch has resolved): reads come in later turns of the loop, so the
+   * listeners attached when the launch resolves see every byte.
+   */
+  start(): void {
+    this.started = true
+    this.wakeUp()
+  }
+
+  /**
+   * Read up to `want` bytes at the end of what was read; called by the reader. Returns how
+   * many came. A read that reached the end of the file waits for it to change, or ends the
+   * tail once the child is gone and no one holds the file.
+   */
+  readSome(want: number): number {
+    if (this.fd === null || this.paused) return 0
+    const piece = readStaging.alloc(want)
+    let n: number
+    try {
+      n = fs.readSync(this.fd, piece, 0, want, this.pos)
+    } catch {
+      readStaging.release(piece)
+      // The file cannot be read (it should not happen: Corral made it): end what was read.
+      this.end()
+      return 0
+    }
+    if (n > 0) {
+      this.pos += n
+      this.emit('data', readStaging.trim(piece, n))
+    } else readStaging.release(piece)
+    // Less than asked for: the end of what was written so far.
+    if (n < want) this.caughtUp()
+    return n
+  }
+
+  /** Everything written so far is read. */
+  private caughtUp(): void {
+    if (this.exitedGroup === null) return
+    if (this.lastRead) {
+      this.end()
+      return
+    }
+    if (this.checking) return
+    this.checking = true
+    void groupHoldsFile(this.exitedGroup, this.dev, this.ino).then((held) => {
+      this.checking = false
+      if (this.closed) return
+      if (!held) {
+        this.lastRead = true
+        this.wakeUp()
+        return
+      }
+      // Someone in the group can still write: look again later (writes wake it meanwhile).
+      this.holderPoll = setTimeout(() => {
+        this.holderPoll = null
+        this.wakeUp()
+      }, this.holderDelay)
+      this.holderDelay = Math.min(this.holderDelay * 2, HOLDER_POLL_MAX_MS)
+    })
+  }
+
+  private end(): void {
+    if (this.closed) return
+    this.shut()
+    this.emit('end')
+    this.emit('close')
+  }
+
+  private shut(): void {
+    this.closed = true
+    reader.sleep(this)
+    this.watcher?.close()
+    if (this.poll) clearInterval(this.poll)
+    if (this.holderPoll) clearTimeout(this.holderPoll)
+    if (this.fd !== null) fs.close(this.fd, () => {})
+    this.fd = null
+  }
+}
+
+/** The spool tails of one run. */
+export interface Spool {
+  stdout: SpoolTail
+  stderr: SpoolTail
+}
+
+/** Create and follow a run's spool files; throws (and leaves nothing) when it cannot. */
+export function openSpool(files: SpoolFiles): Spool {
+  const stdout = new SpoolTail(files.stdout)
+  try {
+    return { stdout, stderr: new SpoolTail(files.stderr) }
+  } catch (err) {
+    stdout.discard()
+    throw err
+  }
+}
+
+/** Open the spool files for the child's writing (appending): stdout's fd, then stderr's. */
+export function openForChild(files: SpoolFiles): [number, number] {
+  const out = fs.openSync(files.stdout, 'a')
+  try {
+    return [out, fs.openSync(files.stderr, 'a')]
+  } catch (err) {
+    fs.closeSync(out)
+    throw err
+  }
+}
+
+/** Checks in flight, per group: the two tails of a run ask at the same moment. */
+const holderChecks = new Map<number, Promise<Set<string>>>()
+
+/**
+ * Whether a process in group `pgid` has the file (`dev`, `ino`) open, from /proc: what a
+ * pipe's reader learns from the end of file. A group that is gone holds nothing.
+ */
+async function groupHoldsFile(pgid: number, dev: number, ino: number): Promise<boolean> {
+  if (!groupAlive(pgid)) return false
+  let check = holderChecks.get(pgid)
+  if (!check) {
+    check = filesHeldByGroup(pgid).finally(() => holderChecks.delete(pgid))
+    holderChecks.set(pgid, check)
+  }
+  return (await check).has(`${dev}:${ino}`)
+}
+
+/** `dev:ino` of every file that a process in group `pgid` has open. */
+async function filesHeldByGroup(pgid: number): Promise<Set<string>> {
+  const held = new Set<string>()
+  let pids: string[]
+  try {
+    pids = await fs.promises.readdir('/proc')
+  } catch {
+    return held
+  }
+  for (const pid of pids) {
+    if (!/^\d+$/.test(pid)) continue
+    let stat: string
+    try {
+      stat = await fs.promises.readFile(`/proc/${pid}/stat`, 'latin1')
+    } catch {
+      continue
+    }
+    // After the command name (in parentheses, which may hold anything): state, ppid, pgrp.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(fields[2]) !== pgid) continue
+    let fds: string[]
+    try {
+      fds = await fs.promises.readdir(`/proc/${pid}/fd`)
+    } catch {
+      continue
+    }
+    for (const fd of fds) {
+      try {
+        const st = await fs.promises.stat(`/proc/${pid}/fd/${fd}`)
+        held.add(`${st.dev}:${st.ino}`)
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  }
+  return held
+}

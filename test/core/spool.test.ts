@@ -1,0 +1,144 @@
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { RECORD_HEADER_BYTES } from '../../src/main/core/run-store'
+import { SPOOL_BYTES_PER_TURN, spoolAvailable, SpoolTail } from '../../src/main/core/spool'
+import { Recorder } from '../helpers'
+
+// Spooled output: the child writes its output into files next to its run log, which Corral
+// follows (see spool.ts). Linux only.
+describe.skipIf(!spoolAvailable)('spooled output', () => {
+  let dataDir: string
+  let rec: Recorder
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-spool-'))
+  })
+  afterEach(async () => {
+    await rec?.supervisor.shutdown()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  /** The files of the one run of process `id`. */
+  function runFiles(id: string): { log: string; stdout: string; stderr: string } {
+    const dir = path.join(dataDir, 'runs', id)
+    const log = readdirSync(dir).find((f) => f.endsWith('.log'))!
+    const base = path.join(dir, log.replace(/\.log$/, ''))
+    return { log: `${base}.log`, stdout: `${base}.stdout`, stderr: `${base}.stderr` }
+  }
+
+  it('the child writes its output to spool files; the run log records only where it is', async () => {
+    rec = new Recorder({ dataDir })
+    const script = 'for i in $(seq 1 2000); do echo "out $i"; echo "err $i" >&2; done'
+    const p = await rec.start({ command: script, shell: true })
+    await rec.ended(p.id)
+    const files = runFiles(p.id)
+    const out = rec.text(p.id, 'stdout')
+    const err = rec.text(p.id, 'stderr')
+    expect(out.split('\n')[1999]).toBe('out 2000')
+    expect(err.split('\n')[1999]).toBe('err 2000')
+    // Every byte shown is in the spool file of its stream, and the log holds no copy of it.
+    expect(statSync(files.stdout).size).toBe(Buffer.byteLength(out))
+    expect(statSync(files.stderr).size).toBe(Buffer.byteLength(err))
+    const records = rec.chunks.get(p.id)!.filter((c) => c.stream !== 'system').length
+    expect(statSync(files.log).size).toBe(records * (RECORD_HEADER_BYTES + 8))
+    // Read back through the log, it is what was shown, chunk for chunk.
+    const back = await rec.supervisor.runOutput(p.id, rec.supervisor.runs(p.id)[0].runId)
+    expect(
+      back.chunks
+        .filter((c) => c.stream === 'stdout')
+        .map((c) => c.data)
+        .join(''),
+    ).toBe(out)
+    expect(
+      back.chunks
+        .filter((c) => c.stream === 'stderr')
+        .map((c) => c.data)
+        .join(''),
+    ).toBe(err)
+    // A range of it, as the view loads what it skipped.
+    const mid = back.chunks[Math.floor(back.chunks.length / 2)].seq
+    const part = await rec.supervisor.runOutput(p.id, back.run.runId, { afterSeq: mid })
+    expect(part.chunks.map((c) => c.seq)).toEqual(
+      back.chunks.filter((c) => c.seq > mid).map((c) => c.seq),
+    )
+  })
+
+  it('many floods at once: every byte in order, at most the turn budget read per turn', async () => {
+    rec = new Recorder({ dataDir })
+    const file = path.join(dataDir, 'lines.txt')
+    const content = Array.from(
+      { length: 40_000 },
+      (_, i) => `${String(i).padStart(10, '0')} ${'x'.repeat(88)}\n`,
+    ).join('')
+    writeFileSync(file, content)
+    // Reads that happen in the same turn of the reader share one macrotask: a microtask
+    // queued by the first of them runs only after the last.
+    const turns: number[] = []
+    let open = false
+    const original = SpoolTail.prototype.readSome
+    const read = vi.spyOn(SpoolTail.prototype, 'readSome')
+    read.mockImplementation(function (this: SpoolTail, want: number) {
+      if (!open) {
+        open = true
+        turns.push(0)
+        queueMicrotask(() => (open = false))
+      }
+      const n = original.call(this, want)
+      turns[turns.length - 1] += n
+      return n
+    })
+    try {
+      const ps = await Promise.all(
+        Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
+      )
+      await Promise.all(ps.map((p) => rec.ended(p.id, 60_000)))
+      for (const p of ps) expect(rec.text(p.id, 'stdout') === content).toBe(true)
+      expect(turns.reduce((a, b) => a + b, 0)).toBe(12 * content.length)
+      expect(Math.max(...turns)).toBeLessThanOrEqual(SPOOL_BYTES_PER_TURN)
+      // The budget bit: some turns read all of it (twelve floods have more than that ready).
+      expect(turns.filter((t) => t === SPOOL_BYTES_PER_TURN).length).toBeGreaterThan(0)
+    } finally {
+      read.mockRestore()
+    }
+  })
+
+  it('a run ends when its leader exits and what is left of its group does not hold the output', async () => {
+    rec = new Recorder({ dataDir })
+    const p = await rec.start({ command: 'sleep 30 >/dev/null 2>&1 & echo started', shell: true })
+    const end = await rec.ended(p.id, 5000)
+    expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    expect(rec.text(p.id)).toBe('started\n')
+  })
+
+  it('a run waits for a background member of its group that still writes, as with a pipe', async () => {
+    rec = new Recorder({ dataDir })
+    const p = await rec.start({
+      command: '(sleep 0.6; echo late) & echo early',
+      shell: true,
+    })
+    const end = await rec.ended(p.id, 10_000)
+    expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    expect(rec.text(p.id)).toBe('early\nlate\n')
+  })
+
+  it('removes the spool files of runs beyond retention with their logs', async () => {
+    rec = new Recorder({ dataDir })
+    const p = await rec.start({ command: 'echo run', shell: true })
+    await rec.ended(p.id)
+    for (let i = 0; i < 21; i++) {
+      await rec.supervisor.restart(p.id)
+      await rec.until(p.id, (s) => s.runCount === i + 2 && s.state === 'exited')
+    }
+    await rec.supervisor.shutdown()
+    const names = readdirSync(path.join(dataDir, 'runs', p.id))
+    const logs = names.filter((n) => n.endsWith('.log'))
+    expect(logs.length).toBe(20)
+    for (const log of logs) {
+      const base = log.replace(/\.log$/, '')
+      expect(names).toContain(`${base}.stdout`)
+      expect(names).toContain(`${base}.stderr`)
+    }
+    expect(names.length).toBe(20 * 3 + 1)
+  })
+})
