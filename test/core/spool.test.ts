@@ -3,7 +3,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { RECORD_HEADER_BYTES } from '../../src/main/core/run-store'
-import { SPOOL_BYTES_PER_TURN, spoolAvailable, SpoolTail } from '../../src/main/core/spool'
+import {
+  SPOOL_BYTES_PER_TURN,
+  SPOOL_SKIP_BEHIND_BYTES,
+  spoolAvailable,
+  SpoolTail,
+} from '../../src/main/core/spool'
 import { Recorder } from '../helpers'
 
 // Spooled output: the child writes its output into files next to its run log, which Corral
@@ -100,6 +105,42 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       expect(turns.filter((t) => t === SPOOL_BYTES_PER_TURN).length).toBeGreaterThan(0)
     } finally {
       read.mockRestore()
+    }
+  })
+
+  it('far behind a flood, skips the middle unread: on disk and in the log, loadable by record', async () => {
+    rec = new Recorder({ dataDir })
+    const file = path.join(dataDir, 'flood.txt')
+    // 48 MB of lines with two- to four-byte characters, so cuts can fall inside one.
+    const line = (i: number): string => `${String(i).padStart(8, '0')} é€😀 ${'x'.repeat(80)}\n`
+    const content = Array.from({ length: 480_000 }, (_, i) => line(i)).join('')
+    writeFileSync(file, content)
+    const size = Buffer.byteLength(content)
+    const p = await rec.start({ command: `cat ${file}`, shell: true })
+    const end = await rec.ended(p.id, 60_000)
+    expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    // `cat` writes far faster than one turn's reading: most of it was skipped, not read.
+    const gone = rec.gone.get(p.id) ?? 0
+    expect(gone).toBeGreaterThan(SPOOL_SKIP_BEHIND_BYTES)
+    const shown = rec.text(p.id, 'stdout')
+    expect(Buffer.byteLength(shown) + gone).toBe(size)
+    expect(shown.endsWith(line(479_999))).toBe(true)
+    expect(shown).not.toContain('\uFFFD')
+    // The log has all of it, in order, and every skipped record decodes on its own.
+    const runId = rec.supervisor.runs(p.id)[0].runId
+    const back = await rec.supervisor.runOutput(p.id, runId, { limitBytes: 2 * size })
+    expect(back.skippedBytes).toBe(0)
+    expect(back.chunks.map((c) => c.data).join('') === content).toBe(true)
+    const skipped = rec.chunks.get(p.id)!.filter((c) => c.stream === 'stdout' && c.data === '')
+    expect(skipped.length).toBeGreaterThan(8)
+    for (const c of skipped.slice(0, 20)) {
+      const one = await rec.supervisor.runOutput(p.id, runId, {
+        afterSeq: c.seq - 1,
+        beforeSeq: c.seq + 1,
+      })
+      expect(one.chunks.length).toBe(1)
+      expect(one.chunks[0].data.length).toBeGreaterThan(0)
+      expect(one.chunks[0].data).not.toContain('\uFFFD')
     }
   })
 

@@ -158,11 +158,12 @@ export class ManagedProcess {
       this.buffer,
       options.onOutput,
       () => this.clock.now(),
-      (chunk, raw) => {
+      (chunk, raw, length) => {
         const log = this.runLog
         if (chunk.stream === 'system' || !log) return
         // A disk slower than the child: stop reading until the log catches up.
-        if (!log.append(chunk.stream, chunk.seq, chunk.time, raw) && !this.holds.has('log')) {
+        const room = log.append(chunk.stream, chunk.seq, chunk.time, raw, length)
+        if (!room && !this.holds.has('log')) {
           this.hold('log', true)
           log.whenWritable(() => this.hold('log', false))
         }
@@ -341,6 +342,13 @@ export class ManagedProcess {
         if (!(stream instanceof SpoolTail)) readBudget.spend(buf.length, this.turnReader)
       })
       stream.on('end', () => this.batcher.addBytes(name, splitter.end()))
+      // Far behind a spooling child: a stretch skipped unread, on disk and in the log.
+      if (stream instanceof SpoolTail) {
+        stream.on('skip', (sizes: number[]) => {
+          this.batcher.addBytes(name, splitter.end())
+          for (const size of sizes) this.batcher.addSkipped(name, size)
+        })
+      }
     }
     this.watchInput(child.stdin)
     child.onClose((code, signal) => this.closed(code, signal))

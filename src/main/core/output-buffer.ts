@@ -15,6 +15,9 @@ export const OUTPUT_BUFFER_CHARS = 8 * 1024 * 1024
  */
 export const MAX_CHUNK_CHARS = 256 * 1024
 
+/** Where the bytes of output that was skipped unread are: not in memory. */
+const NOT_KEPT = { read: () => null, copyInto: () => false, held: () => false }
+
 /** Smallest ring a process's retained bytes start in; it doubles as needed up to the bound. */
 const RING_MIN_BYTES = 64 * 1024
 
@@ -107,6 +110,24 @@ export class OutputBuffer {
       copyInto: (target, offset) => ring.readInto(at, size, target, offset),
       held: () => ring.holds(at),
     })
+  }
+
+  /**
+   * Number a stretch of `size` bytes of program output that was never read (see spool.ts:
+   * it is on disk, in the run log): returns its chunk, whose bytes are not kept. Everything
+   * retained before it is dropped too, so what is retained stays one unbroken stretch.
+   */
+  skip(stream: OutputStream, time: number, size: number): OutputChunk {
+    while (this.head < this.entries.length) {
+      const old = this.entries[this.head++]
+      this.total -= old.size
+      this.dropped += old.size
+      if (old.at >= 0 && !old.shared) this.ring.release(old.at + old.size)
+    }
+    this.entries = []
+    this.head = 0
+    this.dropped += size
+    return sharedChunk(this.nextSeq++, stream, time, size, NOT_KEPT)
   }
 
   /** Numbering comes back from the output worker: the next chunk gets `seq` (or later). */
@@ -382,7 +403,8 @@ export class OutputBatcher {
     private readonly buffer: OutputBuffer,
     private readonly emit: (chunks: OutputChunk[]) => void,
     private readonly now: () => number = Date.now,
-    private readonly onRaw?: (chunk: OutputChunk, raw: readonly Buffer[]) => void,
+    /** Each chunk of program output as read: its pieces and their length (none, if skipped). */
+    private readonly onRaw?: (chunk: OutputChunk, raw: readonly Buffer[], length: number) => void,
     /** Where program output was read into: its pieces go back there once flushed. */
     private readonly staging: Staging | null = null,
   ) {}
@@ -390,6 +412,12 @@ export class OutputBatcher {
   /** Queue text Corral itself writes (the `system` stream). */
   add(stream: OutputStream, text: string): void {
     if (text.length > 0) this.queue({ kind: 'text', stream, parts: [text], size: text.length })
+  }
+
+  /** Queue a stretch of `size` bytes of program output skipped unread (see OutputBuffer.skip). */
+  addSkipped(stream: OutputStream, size: number): void {
+    if (size > 0) this.pending.push({ kind: 'skipped', stream, parts: [], size, time: this.now() })
+    this.schedule()
   }
 
   /** Queue program output: bytes that end on a character boundary. */
@@ -425,8 +453,13 @@ export class OutputBatcher {
     this.pending = []
     const chunks = batch.map((p) => {
       if (p.kind === 'text') return this.buffer.push(p.stream, p.parts.join(''), p.time)
+      if (p.kind === 'skipped') {
+        const skipped = this.buffer.skip(p.stream, p.time, p.size)
+        this.onRaw?.(skipped, [], p.size)
+        return skipped
+      }
       const chunk = this.buffer.pushBytes(p.stream, p.time, p.parts)
-      this.onRaw?.(chunk, p.parts)
+      this.onRaw?.(chunk, p.parts, byteLength(p.parts))
       return chunk
     })
     this.emit(chunks)
@@ -450,3 +483,4 @@ export class OutputBatcher {
 type Pending =
   | { kind: 'text'; stream: OutputStream; parts: string[]; size: number; time: number }
   | { kind: 'bytes'; stream: OutputStream; parts: Buffer[]; size: number; time: number }
+  | { kind: 'skipped'; stream: OutputStream; parts: never[]; size: number; time: number }

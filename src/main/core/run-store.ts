@@ -127,13 +127,19 @@ export class RunLog {
   }
 
   /**
-   * Append the raw bytes of one output chunk (the reads it was made of). Returns false when
-   * the unwritten backlog is above the high-water mark: the caller should pause its source
-   * until {@link whenWritable}.
+   * Append the raw bytes of one output chunk (the reads it was made of; none for a stretch
+   * of a spool file skipped unread, then `length` says how long). Returns false when the
+   * unwritten backlog is above the high-water mark: the caller should pause its source until
+   * {@link whenWritable}.
    */
-  append(stream: LogStream, seq: number, time: number, parts: readonly Buffer[]): boolean {
+  append(
+    stream: LogStream,
+    seq: number,
+    time: number,
+    parts: readonly Buffer[],
+    length = byteLength(parts),
+  ): boolean {
     if (this.done || this.ended) return true
-    const length = byteLength(parts)
     if (length === 0) return true
     // Header and payload go out in the same writev, so a record is never split by a crash
     // between two writes of Corral's own. Pieces in staging memory (what children's output

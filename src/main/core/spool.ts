@@ -31,6 +31,29 @@ export interface SpoolFiles {
 const READ_BYTES = 256 * 1024
 /** Bytes all spool files together are read per turn of the event loop. */
 export const SPOOL_BYTES_PER_TURN = 1024 * 1024
+/**
+ * How far reading may fall behind the child before the middle is skipped: the bytes between
+ * stay on disk, recorded in the run log (where a view loads them from), and reading goes on
+ * near the end of the file. This is the default ring a process keeps in memory: what is
+ * further behind would be dropped from memory before anyone saw it anyway.
+ */
+export const SPOOL_SKIP_BEHIND_BYTES = 8 * 1024 * 1024
+/**
+ * Most bytes per second read of one running child's spool file, after a burst of
+ * {@link SPOOL_READ_BURST_BYTES}: a child that floods faster is followed by skipping (see
+ * {@link SPOOL_SKIP_BEHIND_BYTES}), so a flood costs Corral's event loop a bounded share of a
+ * core however fast the child writes, and the child a core of its own. Far more than a view
+ * shows (its window is 256 KiB per acknowledgement).
+ */
+export const SPOOL_READ_BYTES_PER_SECOND = 64 * 1024 * 1024
+/** Bytes a child's spool file can be read at once before the rate applies: a burst is read whole. */
+export const SPOOL_READ_BURST_BYTES = 8 * 1024 * 1024
+
+/** After a skip, how much of the newest output is read (and shown). */
+const SPOOL_READ_AFTER_SKIP_BYTES = 2 * 1024 * 1024
+/** Largest record a skipped stretch is cut into (a view loads skipped output by records). */
+const SKIP_RECORD_BYTES = 1024 * 1024
+
 /** After the child exited, how soon to look again whether its group still holds the file. */
 const HOLDER_POLL_FIRST_MS = 20
 const HOLDER_POLL_MAX_MS = 1000
@@ -73,12 +96,14 @@ class SpoolReader {
 }
 
 const reader = new SpoolReader()
+/** Room for a few bytes looked at before a skip. */
+const peek = Buffer.alloc(4)
 
 /**
  * One spool file followed as it grows. Emits what `child.stdout` would: 'data' with pieces of
  * {@link readStaging} (released by whoever consumes them), then 'end' and 'close' once the
- * child has exited and nothing in its group holds the file open any more. Pauses and resumes
- * like a stream.
+ * child has exited and nothing in its group holds the file open any more; and 'skip' (see
+ * {@link skipIfFarBehind}) when it fell far behind. Pauses and resumes like a stream.
  */
 export class SpoolTail extends EventEmitter {
   private fd: number | null
@@ -96,6 +121,10 @@ export class SpoolTail extends EventEmitter {
   private holderDelay = HOLDER_POLL_FIRST_MS
   /** The holder check found no one: read to the end of the file once more, then end. */
   private lastRead = false
+  /** Bytes that may be read now (see {@link SPOOL_READ_BYTES_PER_SECOND}), and when counted. */
+  private tokens = SPOOL_READ_BURST_BYTES
+  private countedAt = performance.now()
+  private rateWait: NodeJS.Timeout | null = null
   closed = false
 
   /** Create `file` (it must not exist) and follow it. */
@@ -177,8 +206,27 @@ export class SpoolTail extends EventEmitter {
    */
   readSome(want: number): number {
     if (this.fd === null || this.paused) return 0
-    const piece = readStaging.alloc(want)
     let n: number
+    try {
+      this.skipIfFarBehind(this.fd)
+    } catch {
+      this.end()
+      return 0
+    }
+    // While the child runs, read within the rate; once it has exited, read to the end.
+    if (this.exitedGroup === null) {
+      const now = performance.now()
+      this.tokens = Math.min(
+        SPOOL_READ_BURST_BYTES,
+        this.tokens + ((now - this.countedAt) / 1000) * SPOOL_READ_BYTES_PER_SECOND,
+      )
+      this.countedAt = now
+      if (this.tokens < want) {
+        this.waitForTokens(want)
+        return 0
+      }
+    }
+    const piece = readStaging.alloc(want)
     try {
       n = fs.readSync(this.fd, piece, 0, want, this.pos)
     } catch {
@@ -188,12 +236,64 @@ export class SpoolTail extends EventEmitter {
       return 0
     }
     if (n > 0) {
+      this.tokens -= n
       this.pos += n
       this.emit('data', readStaging.trim(piece, n))
     } else readStaging.release(piece)
     // Less than asked for: the end of what was written so far.
     if (n < want) this.caughtUp()
     return n
+  }
+
+  /**
+   * When the child has written more than {@link SPOOL_SKIP_BEHIND_BYTES} beyond what was read,
+   * skip to near the end: emit 'skip' with the sizes of the stretch skipped (records of at
+   * most {@link SKIP_RECORD_BYTES}, cut at UTF-8 character boundaries, so each loads and
+   * decodes on its own), which stays in the file.
+   */
+  private skipIfFarBehind(fd: number): void {
+    const size = fs.fstatSync(fd).size
+    if (size - this.pos <= SPOOL_SKIP_BEHIND_BYTES) return
+    const target = size - SPOOL_READ_AFTER_SKIP_BYTES
+    // Finish a character that the last read cut, so the skip starts on a boundary.
+    const lead = this.continuationBytesAt(fd, this.pos)
+    if (lead > 0) {
+      const piece = readStaging.alloc(lead)
+      const n = fs.readSync(fd, piece, 0, lead, this.pos)
+      this.pos += n
+      this.emit('data', readStaging.trim(piece, n))
+    }
+    const sizes: number[] = []
+    let from = this.pos
+    while (from < target) {
+      let end = Math.min(from + SKIP_RECORD_BYTES, target)
+      end += this.continuationBytesAt(fd, end)
+      sizes.push(end - from)
+      from = end
+    }
+    this.pos = from
+    this.emit('skip', sizes)
+  }
+
+  /** How many UTF-8 continuation bytes (of a character begun earlier) start at `at`. */
+  private continuationBytesAt(fd: number, at: number): number {
+    const n = fs.readSync(fd, peek, 0, 3, at)
+    let k = 0
+    while (k < n && (peek[k] & 0xc0) === 0x80) k++
+    return k
+  }
+
+  /** Come back once `want` bytes may be read. */
+  private waitForTokens(want: number): void {
+    if (this.rateWait) return
+    const ms = ((want - this.tokens) / SPOOL_READ_BYTES_PER_SECOND) * 1000
+    this.rateWait = setTimeout(
+      () => {
+        this.rateWait = null
+        this.wakeUp()
+      },
+      Math.max(1, Math.ceil(ms)),
+    )
   }
 
   /** Everything written so far is read. */
@@ -235,6 +335,7 @@ export class SpoolTail extends EventEmitter {
     this.watcher?.close()
     if (this.poll) clearInterval(this.poll)
     if (this.holderPoll) clearTimeout(this.holderPoll)
+    if (this.rateWait) clearTimeout(this.rateWait)
     if (this.fd !== null) fs.close(this.fd, () => {})
     this.fd = null
   }
