@@ -148,12 +148,18 @@ async function client(url) {
   const waiting = new Map()
   const statusListeners = new Set()
   let n = 1
+  // The latest status of each process, so that waiting for a state it already reached (a
+  // quick child can end before its start is even answered) resolves at once.
+  const latest = new Map()
   ws.on('message', (d, isBinary) => {
     // Output arrives as binary frames; this client only needs results and statuses.
     if (isBinary) return
     const msg = JSON.parse(d.toString())
     if (msg.t === 'result') waiting.get(msg.id)?.(msg)
-    else if (msg.name === 'status') for (const l of statusListeners) l(msg.payload)
+    else if (msg.name === 'status') {
+      latest.set(msg.payload.id, msg.payload)
+      for (const l of statusListeners) l(msg.payload)
+    }
   })
   const call = (method, callArgs) =>
     new Promise((resolve, reject) => {
@@ -163,6 +169,11 @@ async function client(url) {
     })
   const untilState = (id, states) =>
     new Promise((resolve) => {
+      const now = latest.get(id)
+      if (now && states.includes(now.state)) {
+        resolve(now)
+        return
+      }
       const l = (info) => {
         if (info.id === id && states.includes(info.state)) {
           statusListeners.delete(l)

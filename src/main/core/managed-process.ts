@@ -363,7 +363,7 @@ export class ManagedProcess {
     if (!spoolAvailable || !log || log.error) return null
     try {
       await log.ready
-      const spool = openSpool(log.spoolFiles)
+      const spool = await openSpool(log.spoolFiles)
       log.spooled()
       return spool
     } catch {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
+import { promisify } from 'node:util'
 import { groupAlive } from './process-group'
 import { readStaging } from './staging'
 
@@ -107,7 +108,8 @@ const peek = Buffer.alloc(4)
  */
 export class SpoolTail extends EventEmitter {
   private fd: number | null
-  private readonly watcher: fs.FSWatcher | null
+  /** Watching the file for changes: only while caught up with it (see {@link watch}). */
+  private watcher: fs.FSWatcher | null = null
   private readonly dev: number
   private readonly ino: number
   private pos = 0
@@ -127,27 +129,54 @@ export class SpoolTail extends EventEmitter {
   private rateWait: NodeJS.Timeout | null = null
   closed = false
 
-  /** Create `file` (it must not exist) and follow it. */
-  constructor(readonly file: string) {
-    super()
-    const fd = fs.openSync(
-      file,
-      fs.constants.O_RDONLY | fs.constants.O_CREAT | fs.constants.O_EXCL,
-      0o600,
-    )
-    this.fd = fd
+  /**
+   * Create `file` (it must not exist) and follow it. Made on the thread pool: creating a file
+   * can wait for the file system's journal, which under heavy writing takes hundreds of ms.
+   */
+  static async create(file: string): Promise<SpoolTail> {
+    const { O_RDONLY, O_CREAT, O_EXCL } = fs.constants
+    const fd = await promisify(fs.open)(file, O_RDONLY | O_CREAT | O_EXCL, 0o600)
     try {
-      const st = fs.fstatSync(fd)
-      this.dev = st.dev
-      this.ino = st.ino
-      this.watcher = fs.watch(file, { persistent: false }, () => this.wakeUp())
-      // The watch can fail later (the file removed): then look at the file on a timer.
-      this.watcher.on('error', () => this.pollInstead())
+      return new SpoolTail(file, fd, await promisify(fs.fstat)(fd))
     } catch (err) {
-      fs.closeSync(fd)
-      fs.rmSync(file, { force: true })
+      fs.close(fd, () => {})
+      fs.rm(file, { force: true }, () => {})
       throw err
     }
+  }
+
+  private constructor(
+    readonly file: string,
+    fd: number,
+    st: fs.Stats,
+  ) {
+    super()
+    this.fd = fd
+    this.dev = st.dev
+    this.ino = st.ino
+    this.watch()
+  }
+
+  /**
+   * Be woken when the file changes. Only while caught up with it: a flooding child makes an
+   * inotify event per write (50 of them writing 4 KiB blocks: over 100,000 events, handled in
+   * one long turn of the loop), and while its reads come back full it is read anyway.
+   */
+  private watch(): boolean {
+    if (this.watcher || this.closed) return false
+    try {
+      this.watcher = fs.watch(this.file, { persistent: false }, () => this.wakeUp())
+      // The watch can fail later (the file removed): then look at the file on a timer.
+      this.watcher.on('error', () => this.pollInstead())
+    } catch {
+      this.pollInstead()
+    }
+    return true
+  }
+
+  private unwatch(): void {
+    this.watcher?.close()
+    this.watcher = null
   }
 
   private poll: NodeJS.Timeout | null = null
@@ -240,8 +269,16 @@ export class SpoolTail extends EventEmitter {
       this.pos += n
       this.emit('data', readStaging.trim(piece, n))
     } else readStaging.release(piece)
-    // Less than asked for: the end of what was written so far.
-    if (n < want) this.caughtUp()
+    if (n === want) {
+      // More is likely there: read on (see SpoolReader) rather than be woken per write.
+      this.unwatch()
+    } else if (this.watch()) {
+      // Caught up, and watching again: what was written before the watch began is read now.
+      this.wakeUp()
+    } else {
+      // Less than asked for: the end of what was written so far.
+      this.caughtUp()
+    }
     return n
   }
 
@@ -332,7 +369,7 @@ export class SpoolTail extends EventEmitter {
   private shut(): void {
     this.closed = true
     reader.sleep(this)
-    this.watcher?.close()
+    this.unwatch()
     if (this.poll) clearInterval(this.poll)
     if (this.holderPoll) clearTimeout(this.holderPoll)
     if (this.rateWait) clearTimeout(this.rateWait)
@@ -348,14 +385,16 @@ export interface Spool {
 }
 
 /** Create and follow a run's spool files; throws (and leaves nothing) when it cannot. */
-export function openSpool(files: SpoolFiles): Spool {
-  const stdout = new SpoolTail(files.stdout)
-  try {
-    return { stdout, stderr: new SpoolTail(files.stderr) }
-  } catch (err) {
-    stdout.discard()
-    throw err
+export async function openSpool(files: SpoolFiles): Promise<Spool> {
+  const [stdout, stderr] = await Promise.allSettled([
+    SpoolTail.create(files.stdout),
+    SpoolTail.create(files.stderr),
+  ])
+  if (stdout.status === 'fulfilled' && stderr.status === 'fulfilled') {
+    return { stdout: stdout.value, stderr: stderr.value }
   }
+  for (const made of [stdout, stderr]) if (made.status === 'fulfilled') made.value.discard()
+  throw stdout.status === 'rejected' ? stdout.reason : (stderr as PromiseRejectedResult).reason
 }
 
 /** Open the spool files for the child's writing (appending): stdout's fd, then stderr's. */
