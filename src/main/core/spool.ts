@@ -184,11 +184,6 @@ export class SpoolTail extends EventEmitter {
     this.poll ??= setInterval(() => this.wakeUp(), 20)
   }
 
-  /** Bytes read so far. */
-  get position(): number {
-    return this.pos
-  }
-
   pause(): this {
     this.paused = true
     reader.sleep(this)
