@@ -111,6 +111,13 @@ export class Recorder {
   }
 }
 
+/** `count` numbered 100-byte lines, the content of the flood fixtures written to files. */
+export const numberedLines = (count: number): string =>
+  Array.from(
+    { length: count },
+    (_, i) => `${String(i).padStart(10, '0')} ${'x'.repeat(88)}\n`,
+  ).join('')
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** Pids of live (non-zombie) processes whose process group is `pgid`, read from /proc. */

@@ -5,7 +5,14 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { ManagedProcess } from '../../src/main/core/managed-process'
 import type { OutputChunk } from '../../src/shared/contract'
 import { describeStatus } from '../../src/shared/describe'
-import { liveGroupMembers, nodeFixture, OUTPUT_WORKER, Recorder, sleep } from '../helpers'
+import {
+  liveGroupMembers,
+  nodeFixture,
+  numberedLines,
+  OUTPUT_WORKER,
+  Recorder,
+  sleep,
+} from '../helpers'
 
 let rec: Recorder
 afterEach(async () => {
@@ -113,10 +120,7 @@ describe.each([
       rec = new Recorder({ ...mode })
       const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-flood-'))
       const file = path.join(dir, 'lines.txt')
-      const content = Array.from(
-        { length: 40_000 },
-        (_, i) => `${String(i).padStart(10, '0')} ${'x'.repeat(88)}\n`,
-      ).join('')
+      const content = numberedLines(40_000)
       writeFileSync(file, content)
       // `cat` writes as fast as the pipe takes it: twelve of them read far more than a turn's
       // budget (1 MiB) each turn, so every process is paused and resumed again and again.

@@ -9,7 +9,7 @@ import {
   spoolAvailable,
   SpoolTail,
 } from '../../src/main/core/spool'
-import { Recorder } from '../helpers'
+import { numberedLines, Recorder } from '../helpers'
 
 // Spooled output: the child writes its output into files next to its run log, which Corral
 // follows (see spool.ts). Linux only.
@@ -72,10 +72,7 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
   it('many floods at once: every byte in order, at most the turn budget read per turn', async () => {
     rec = new Recorder({ dataDir })
     const file = path.join(dataDir, 'lines.txt')
-    const content = Array.from(
-      { length: 40_000 },
-      (_, i) => `${String(i).padStart(10, '0')} ${'x'.repeat(88)}\n`,
-    ).join('')
+    const content = numberedLines(40_000)
     writeFileSync(file, content)
     // Reads that happen in the same turn of the reader share one macrotask: a microtask
     // queued by the first of them runs only after the last.

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { LaunchPlan } from './launch'
-import { openForChild, SpoolTail, type Spool } from './spool'
+import { openForChild, spoolFiles, SpoolTail, type Spool } from './spool'
 
 /** A child's stdout or stderr as Corral reads it: a pipe, or a spool file followed (see spool.ts). */
 export interface OutputSource {
@@ -56,9 +56,7 @@ export const localLauncher: Launcher = {
   blocksLoop: true,
   launch(plan, spool) {
     return new Promise((resolve, reject) => {
-      const fds = spool
-        ? openForChild({ stdout: spool.stdout.file, stderr: spool.stderr.file })
-        : null
+      const fds = spool ? openForChild(spoolFiles(spool)) : null
       let child
       try {
         child = spawn(plan.file, plan.args, {

@@ -118,12 +118,7 @@ export class OutputBuffer {
    * retained before it is dropped too, so what is retained stays one unbroken stretch.
    */
   skip(stream: OutputStream, time: number, size: number): OutputChunk {
-    while (this.head < this.entries.length) {
-      const old = this.entries[this.head++]
-      this.total -= old.size
-      this.dropped += old.size
-      if (old.at >= 0 && !old.shared) this.ring.release(old.at + old.size)
-    }
+    while (this.head < this.entries.length) this.dropOldest()
     this.entries = []
     this.head = 0
     this.dropped += size
@@ -207,16 +202,21 @@ export class OutputBuffer {
         !(old.shared && old.at < validFrom)
       )
         break
-      this.head++
-      this.total -= old.size
-      this.dropped += old.size
-      if (old.at >= 0 && !old.shared) this.ring.release(old.at + old.size)
+      this.dropOldest()
     }
     // Compact once the dead prefix dominates, keeping push amortised O(1).
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head)
       this.head = 0
     }
+  }
+
+  /** Drop the oldest retained entry, counting it as dropped. */
+  private dropOldest(): void {
+    const old = this.entries[this.head++]
+    this.total -= old.size
+    this.dropped += old.size
+    if (old.at >= 0 && !old.shared) this.ring.release(old.at + old.size)
   }
 
   private add(entry: Entry): void {
@@ -459,7 +459,7 @@ export class OutputBatcher {
         return skipped
       }
       const chunk = this.buffer.pushBytes(p.stream, p.time, p.parts)
-      this.onRaw?.(chunk, p.parts, byteLength(p.parts))
+      this.onRaw?.(chunk, p.parts, p.size)
       return chunk
     })
     this.emit(chunks)

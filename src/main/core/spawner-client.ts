@@ -12,7 +12,7 @@ import type { LaunchPlan } from './launch'
 import { readIntoStaging, startReading } from './staging'
 import { processExists, signalGroup } from './process-group'
 import type { SpawnerMessage } from './spawner-protocol'
-import { SpoolTail, type Spool } from './spool'
+import { spoolFiles, SpoolTail, type Spool } from './spool'
 
 /** After the spawner is lost, how often to look whether its children have ended. */
 const LOST_POLL_MS = 100
@@ -142,9 +142,8 @@ export class SpawnerClient implements Launcher {
       })
       this.updateRef()
       const { file, args, cwd, env } = plan
-      const files = spool ? { stdout: spool.stdout.file, stderr: spool.stderr.file } : undefined
       proc.send(
-        { t: 'launch', id, file, args, cwd, env, ...(files ? { spool: files } : {}) },
+        { t: 'launch', id, file, args, cwd, env, ...(spool ? { spool: spoolFiles(spool) } : {}) },
         (err) => {
           if (err) this.settleFailed(id, err)
         },

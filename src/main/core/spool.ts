@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import { promisify } from 'node:util'
+import { groupMembers } from './group-registry'
 import { groupAlive } from './process-group'
 import { readStaging } from './staging'
 
@@ -127,6 +128,8 @@ export class SpoolTail extends EventEmitter {
   private tokens = SPOOL_READ_BURST_BYTES
   private countedAt = performance.now()
   private rateWait: NodeJS.Timeout | null = null
+  /** Looking at the file on a timer, when it cannot be watched. */
+  private poll: NodeJS.Timeout | null = null
   closed = false
 
   /**
@@ -179,7 +182,6 @@ export class SpoolTail extends EventEmitter {
     this.watcher = null
   }
 
-  private poll: NodeJS.Timeout | null = null
   private pollInstead(): void {
     this.poll ??= setInterval(() => this.wakeUp(), 20)
   }
@@ -379,6 +381,11 @@ export interface Spool {
   stderr: SpoolTail
 }
 
+/** The paths of a spool's files. */
+export function spoolFiles(spool: Spool): SpoolFiles {
+  return { stdout: spool.stdout.file, stderr: spool.stderr.file }
+}
+
 /** Create and follow a run's spool files; throws (and leaves nothing) when it cannot. */
 export async function openSpool(files: SpoolFiles): Promise<Spool> {
   const [stdout, stderr] = await Promise.allSettled([
@@ -420,26 +427,10 @@ async function groupHoldsFile(pgid: number, dev: number, ino: number): Promise<b
   return (await check).has(`${dev}:${ino}`)
 }
 
-/** `dev:ino` of every file that a process in group `pgid` has open. */
+/** `dev:ino` of every file that a live process in group `pgid` has open. */
 async function filesHeldByGroup(pgid: number): Promise<Set<string>> {
   const held = new Set<string>()
-  let pids: string[]
-  try {
-    pids = await fs.promises.readdir('/proc')
-  } catch {
-    return held
-  }
-  for (const pid of pids) {
-    if (!/^\d+$/.test(pid)) continue
-    let stat: string
-    try {
-      stat = await fs.promises.readFile(`/proc/${pid}/stat`, 'latin1')
-    } catch {
-      continue
-    }
-    // After the command name (in parentheses, which may hold anything): state, ppid, pgrp.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (Number(fields[2]) !== pgid) continue
+  for (const pid of groupMembers(pgid)) {
     let fds: string[]
     try {
       fds = await fs.promises.readdir(`/proc/${pid}/fd`)
