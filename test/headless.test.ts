@@ -197,7 +197,11 @@ describe('headless host', () => {
       exit: { kind: 'signal', signal: 'SIGTERM' },
     })
     const log = await readLog(path.join(dataDir, 'runs', id, `${runs[0].runId}.log`))
-    expect(Buffer.concat(log.records.map((rec) => rec.data)).toString()).toBe('before-shutdown\n')
+    const text = (stream: string): string =>
+      Buffer.concat(log.records.filter((r) => r.stream === stream).map((r) => r.data)).toString()
+    expect(text('stdout')).toBe('before-shutdown\n')
+    // Corral's own lines are in the log too, the last one saying how the run ended.
+    expect(text('system')).toMatch(/^▶ started .*\n■ killed by SIGTERM after \d+ ms\n$/)
   })
 
   it('with its output closed (the reader of a pipe gone), SIGTERM still stops every child and exits 0', async () => {

@@ -155,10 +155,16 @@ describe.each([
       const shown = rec.text(p.id)
       expect(run.bytes).toBe(Buffer.byteLength(shown))
       const back = await rec.supervisor.runOutput(p.id, run.runId)
-      expect(back.chunks.map((c) => c.data).join('')).toBe(shown)
-      // The same numbering as the live events.
-      const live = rec.chunks.get(p.id)!.filter((c) => c.stream !== 'system')
-      expect(back.chunks.map((c) => c.seq)).toEqual(live.map((c) => c.seq))
+      const program = back.chunks.filter((c) => c.stream !== 'system')
+      expect(program.map((c) => c.data).join('')).toBe(shown)
+      // The same numbering as the live events, Corral's own lines included: the log has the
+      // "started" line and (but for the worker, which hands the end back) how the run ended.
+      const live = rec.chunks.get(p.id)!
+      const logged = (c: OutputChunk): string => `${c.seq} ${c.stream} ${c.data}`
+      const expected = live.map(logged)
+      if ('outputWorkerScript' in mode) expected.pop()
+      expect(back.chunks.map(logged)).toEqual(expected)
+      expect(back.chunks[0].data).toMatch(/^▶ started /)
     } finally {
       await rec.supervisor.shutdown()
       rmSync(dataDir, { recursive: true, force: true })

@@ -134,14 +134,17 @@ describePty('terminal mode', () => {
     await rec.supervisor.logsWritten()
     const file = path.join(dataDir, 'runs', p.id, `${end.runId}.log`)
     const { records } = await readLog(file)
-    const logged = Buffer.concat(records.map((r) => r.data)).toString('utf8')
-    expect(records.every((r) => r.stream === 'stdout')).toBe(true)
+    const program = records.filter((r) => r.stream !== 'system')
+    const logged = Buffer.concat(program.map((r) => r.data)).toString('utf8')
+    expect(records.filter((r) => r.stream === 'stderr')).toEqual([])
     expect(logged).toContain('héllo \x1b[31mred\x1b[0m 日本\r\n')
     expect(logged).toContain('1999\r\n2000\r\n')
     expect(logged).toBe(rec.text(p.id, 'stdout'))
     // The sequence numbers on disk are the ones the chunks had live.
-    const live = rec.chunks.get(p.id)!.filter((c: OutputChunk) => c.stream === 'stdout')
-    expect(records.map((r) => r.seq)).toEqual(live.map((c) => c.seq))
+    const live = rec.chunks.get(p.id)!
+    expect(records.map((r) => `${r.seq} ${r.stream}`)).toEqual(
+      live.map((c: OutputChunk) => `${c.seq} ${c.stream}`),
+    )
   })
 
   it('Stop reaches the whole group, and the foreground job of an interactive shell', async () => {

@@ -160,7 +160,7 @@ export class ManagedProcess {
       () => this.clock.now(),
       (chunk, raw, length) => {
         const log = this.runLog
-        if (chunk.stream === 'system' || !log) return
+        if (!log) return
         // A disk slower than the child: stop reading until the log catches up.
         const room = log.append(chunk.stream, chunk.seq, chunk.time, raw, length)
         if (!room && !this.holds.has('log')) {
@@ -392,13 +392,13 @@ export class ManagedProcess {
       return
     }
     this.child = { stdin: child.stdin }
-    this.began(child.pid, `▶ started ${spec.command} (pid ${child.pid})\n`)
-    // Numbering goes to the worker after the "started" line, and the log with it.
+    // Numbering goes to the worker, and the log with it; the "started" line is its first.
     this.batcher.flush()
     const log = this.runLog
     log?.handOver(() => worker.settled())
     this.tapped = child
     child.attach(this.buffer.seq, log?.file ?? null)
+    this.began(child.pid, `▶ started ${spec.command} (pid ${child.pid})\n`)
     this.watchInput(child.stdin)
     child.onClose((code, signal, seq) => {
       this.tapped = null
@@ -427,7 +427,7 @@ export class ManagedProcess {
     this.options.groups?.started(pid, this)
     this.stdinOpen = true
     this.state = this.stopRequested ? 'stopping' : 'running'
-    this.batcher.add('system', line)
+    this.say(line)
     this.emitStatus()
     if (this.stopRequested) this.sendStop()
   }
@@ -782,7 +782,9 @@ export class ManagedProcess {
     this.pid = null
     this.stdinOpen = false
     this.killDeadline = null
-    // The run's last output goes to its log before the log is closed.
+    const took = exit.kind !== 'failed' ? ` after ${formatDuration(uptimeMs)}` : ''
+    this.batcher.add('system', `■ ${describeExit(exit)}${took}\n`)
+    // The run's last output, and how it ended, go to its log before the log is closed.
     this.batcher.flush()
 
     const endReason: EndReason =
@@ -797,8 +799,6 @@ export class ManagedProcess {
               : 'exit'
     this.runLog?.end(exit, endReason, ended)
     if (this.runLog) this.options.onRuns?.()
-    const took = exit.kind !== 'failed' ? ` after ${formatDuration(uptimeMs)}` : ''
-    this.batcher.add('system', `■ ${describeExit(exit)}${took}\n`)
 
     const decision = decideAfterRun(this.policy, this.counters, {
       exit,

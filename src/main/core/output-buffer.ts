@@ -392,8 +392,8 @@ class ByteRing {
  * stream merge into one chunk; the batch is flushed on the next turn of the event loop
  * (`setImmediate`), so sparse output goes out at once and a flood goes out in few, large
  * messages. Program output arrives as bytes cut at character boundaries: each chunk is
- * decoded once, its raw bytes go to `onRaw` with the chunk's sequence number (the run log),
- * and its UTF-8 is remembered for transports that send bytes.
+ * decoded once, its raw bytes go to `onRaw` with the chunk's sequence number (the run log,
+ * which also gets Corral's own lines, as UTF-8), and its UTF-8 is remembered for transports that send bytes.
  */
 export class OutputBatcher {
   private pending: Pending[] = []
@@ -403,7 +403,10 @@ export class OutputBatcher {
     private readonly buffer: OutputBuffer,
     private readonly emit: (chunks: OutputChunk[]) => void,
     private readonly now: () => number = Date.now,
-    /** Each chunk of program output as read: its pieces and their length (none, if skipped). */
+    /**
+     * Each chunk as read: its pieces and their length (none, if skipped); Corral's own lines
+     * as their UTF-8.
+     */
     private readonly onRaw?: (chunk: OutputChunk, raw: readonly Buffer[], length: number) => void,
     /** Where program output was read into: its pieces go back there once flushed. */
     private readonly staging: Staging | null = null,
@@ -452,7 +455,12 @@ export class OutputBatcher {
     const batch = this.pending
     this.pending = []
     const chunks = batch.map((p) => {
-      if (p.kind === 'text') return this.buffer.push(p.stream, p.parts.join(''), p.time)
+      if (p.kind === 'text') {
+        const text = this.buffer.push(p.stream, p.parts.join(''), p.time)
+        const bytes = Buffer.from(text.data, 'utf8')
+        this.onRaw?.(text, [bytes], bytes.length)
+        return text
+      }
       if (p.kind === 'skipped') {
         const skipped = this.buffer.skip(p.stream, p.time, p.size)
         this.onRaw?.(skipped, [], p.size)

@@ -253,11 +253,12 @@ export class OutputTap {
     run.pending = []
     for (const p of batch) {
       const seq = run.seq!++
+      const log = run.log
       if (p.kind === 'text') {
         run.chunks.push({ seq, stream: 'system', time: p.time, text: p.text })
+        log?.append('system', seq, p.time, [Buffer.from(p.text, 'utf8')])
         continue
       }
-      const log = run.log
       // A disk slower than the child: stop reading until the log catches up.
       if (log && !log.append(p.stream, seq, p.time, p.parts) && !run.paused) {
         this.pause(run, true)

@@ -29,7 +29,8 @@ const MAX_INDEXED_RECORDS = 1_000_000
 
 /**
  * Record layout of a run log: a 24-byte header, then the bytes exactly as the child wrote
- * them. Header: stream (u8: 0 stdout, 1 stderr), flags (u8), 2 reserved bytes, payload
+ * them. Header: stream (u8: 0 stdout, 1 stderr, 2 Corral's own lines such as "started" and
+ * how the run ended), flags (u8), 2 reserved bytes, payload
  * length (u32 LE), arrival time (f64 LE, epoch ms), the chunk's sequence number (f64 LE, an
  * integer). With flag {@link SPOOLED} the bytes are not in the log: they are in the run's
  * spool file of that stream (see spool.ts), at the offset (f64 LE) that follows the header.
@@ -40,8 +41,9 @@ const SPOOLED = 1
 /** Bytes after the header of a spooled record: where its payload is in the spool file. */
 const SPOOL_REF_BYTES = 8
 
-const STREAM_CODES = { stdout: 0, stderr: 1 } as const
+const STREAM_CODES = { stdout: 0, stderr: 1, system: 2 } as const
 type LogStream = keyof typeof STREAM_CODES
+const STREAM_NAMES: readonly LogStream[] = ['stdout', 'stderr', 'system']
 
 /** Where run logs go, with the retention limits. */
 export interface RunStoreOptions {
@@ -99,7 +101,7 @@ export class RunLog {
    * {@link spooled}): the offset in its spool file of the next chunk's bytes. Null: the
    * log holds the bytes itself.
    */
-  private spoolAt: Record<LogStream, number> | null = null
+  private spoolAt: Record<'stdout' | 'stderr', number> | null = null
 
   constructor(
     readonly info: RunInfo,
@@ -139,13 +141,16 @@ export class RunLog {
     parts: readonly Buffer[],
     length = byteLength(parts),
   ): boolean {
-    if (this.done || this.ended) return true
+    // Once handed over, the other thread writes the log: anything said here after that
+    // (the line saying how a worker's run ended) is not recorded.
+    if (this.done || this.ended || this.elsewhere) return true
     if (length === 0) return true
     // Header and payload go out in the same writev, so a record is never split by a crash
     // between two writes of Corral's own. Pieces in staging memory (what children's output
     // was read into) are held until written rather than copied; any other buffer is copied,
     // since its owner may reuse it as soon as this returns.
-    const spool = this.spoolAt
+    // Corral's own lines are never in a spool file: the log holds them.
+    const spool = stream === 'system' ? null : this.spoolAt
     const header = recordStaging.alloc(RECORD_HEADER_BYTES + (spool ? SPOOL_REF_BYTES : 0))
     header.fill(0, 0, 4)
     header.writeUInt8(STREAM_CODES[stream], 0)
@@ -156,8 +161,9 @@ export class RunLog {
     if (spool) {
       // The bytes are on disk already, in the spool file, in the order they are recorded.
       header.writeUInt8(SPOOLED, 1)
-      header.writeDoubleLE(spool[stream], RECORD_HEADER_BYTES)
-      spool[stream] += length
+      const spooled = stream as 'stdout' | 'stderr'
+      header.writeDoubleLE(spool[spooled], RECORD_HEADER_BYTES)
+      spool[spooled] += length
     } else {
       for (const part of parts) {
         if (part.length > 0)
@@ -167,7 +173,8 @@ export class RunLog {
     const stored = header.length + (spool ? 0 : length)
     this.queuedBytes += stored
     this.backlog += stored
-    this.info.bytes += length
+    // The run's size is what the program wrote.
+    if (stream !== 'system') this.info.bytes += length
     this.pump()
     return this.backlog <= LOG_HIGH_WATER_BYTES
   }
@@ -415,7 +422,11 @@ export class RunStore {
       index,
     )
     this.rememberIndex(file, index)
-    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') }
+    const decoders = {
+      stdout: new StringDecoder('utf8'),
+      stderr: new StringDecoder('utf8'),
+      system: new StringDecoder('utf8'),
+    }
     const chunks: OutputChunk[] = records.records.map((r) => ({
       seq: r.seq,
       stream: r.stream,
@@ -713,7 +724,7 @@ export async function readLog(
         const at = index.offset[i] - from
         // Every byte of a whole record was indexed, so it is there unless the file shrank.
         const data = span.subarray(at, Math.max(at, Math.min(at + index.length[i], bytesRead)))
-        const stream: LogStream = index.stream[i] === 1 ? 'stderr' : 'stdout'
+        const stream = STREAM_NAMES[index.stream[i]] ?? 'stdout'
         records.push({ stream, seq: index.seq[i], time: index.time[i], data })
       }
     }

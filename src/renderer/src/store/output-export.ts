@@ -37,14 +37,16 @@ class PartWriter {
 }
 
 /**
- * Export chunks read back from a run's log. Text and ANSI are the stream exactly as written
- * (escapes removed for text); JSON lines are one `{seq, stream, time, text}` per chunk, with
- * `text` as written (escapes included).
+ * Export chunks read back from a run's log. Text and ANSI are the program's output exactly as
+ * written (escapes removed for text), without Corral's own lines; JSON lines are one
+ * `{seq, stream, time, text}` per chunk, with `text` as written (escapes included), Corral's
+ * lines ("started", how the run ended) among them as stream `system`.
  */
 export function exportChunks(chunks: readonly OutputChunk[], format: ExportFormat): string[] {
   const w = new PartWriter()
   const states: Partial<Record<OutputStream, AnsiState>> = {}
   for (const c of chunks) {
+    if (c.stream === 'system' && format !== 'jsonl') continue
     if (format === 'ansi') w.add(c.data)
     else if (format === 'text') w.add(stripAnsi(c.data, (states[c.stream] ??= createAnsiState())))
     else w.add(JSON.stringify({ seq: c.seq, stream: c.stream, time: c.time, text: c.data }) + '\n')

@@ -84,6 +84,30 @@ describe('pastRunOutput', () => {
     expect(buf.hasTopMarker).toBe(false)
   })
 
+  it("shows Corral's own lines from the log, and does not add the end line twice", () => {
+    const buf = pastRunOutput({
+      run: run(),
+      chunks: [
+        { seq: 0, stream: 'system', data: '▶ started make (pid 7)\n', time: 0 },
+        { seq: 1, stream: 'stdout', data: 'built\n', time: 0 },
+        {
+          seq: 2,
+          stream: 'system',
+          data: '⚠ exit status unknown\n■ exited with code 1 after 2.0 s\n',
+          time: 0,
+        },
+      ],
+      skippedBytes: 0,
+    })
+    const rows = Array.from({ length: buf.lineCount }, (_, i) => buf.line(i))
+    expect(rows.map((l) => `${l.kind}:${l.text}`)).toEqual([
+      'system:▶ started make (pid 7)',
+      'stdout:built',
+      'system:⚠ exit status unknown',
+      'system:■ exited with code 1 after 2.0 s',
+    ])
+  })
+
   it('says how many earlier bytes were left out', () => {
     const buf = pastRunOutput({
       run: run({ endedAt: null, exit: null }),

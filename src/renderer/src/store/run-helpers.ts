@@ -67,14 +67,18 @@ export class PastRunOutput extends ProcessOutput {
 }
 
 /**
- * Lay out a run read back from disk. The log holds only what the program wrote, so the line
- * saying how the run ended (which the live view shows) is added from the run's record.
+ * Lay out a run read back from disk. The log holds the line saying how the run ended, except
+ * for logs written before Corral recorded its own lines, runs it did not see end (it was
+ * killed), and runs read by the output worker: then that line is added from the run's record.
  */
 export function pastRunOutput(out: RunOutput): PastRunOutput {
   const buffer = new PastRunOutput(out.skippedBytes)
   for (const chunk of out.chunks) buffer.apply(chunk)
   const { run } = out
-  if (run.endedAt !== null) {
+  const last = out.chunks[out.chunks.length - 1]
+  // Corral's last line in the log, when it is the "■ exited …" one.
+  const endLogged = last?.stream === 'system' && /(^|\n)■ [^\n]*\n?$/.test(last.data)
+  if (run.endedAt !== null && !endLogged) {
     const lasted =
       run.exit && run.exit.kind !== 'failed'
         ? ` after ${formatDuration(run.endedAt - run.startedAt)}`
