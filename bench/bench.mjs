@@ -3,6 +3,7 @@
 // here. Needs `npm run build` first. Options:
 //   --quick          smaller inputs and 3 runs instead of 5 (a smoke run, not for the README)
 //   --only B1,B2     run only these benchmarks
+//   BENCH_RUNS=N (environment) runs per figure instead of 5 (for a quick look, not the README)
 //   BENCH_HOST_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (environment) profiles the host
 //   BENCH_HOST_LOG=FILE (environment) appends what the host prints (with --trace-gc: its GC log)
 // Figures are medians of the runs. The machine is shared and noisy: compare ratios, not
@@ -34,7 +35,7 @@ const ONLY = (() => {
   const i = args.indexOf('--only')
   return i >= 0 ? new Set(args[i + 1].split(',')) : null
 })()
-const RUNS = QUICK ? 3 : 5
+const RUNS = QUICK ? 3 : Number(process.env.BENCH_RUNS ?? 5)
 // Extra Node options for the host, to profile it, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 const HOST_NODE_ARGS = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean)
 const HOST_LOG = process.env.BENCH_HOST_LOG

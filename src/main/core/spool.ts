@@ -44,10 +44,12 @@ export const SPOOL_SKIP_BEHIND_BYTES = 8 * 1024 * 1024
  * Most bytes per second read of one running child's spool file, after a burst of
  * {@link SPOOL_READ_BURST_BYTES}: a child that floods faster is followed by skipping (see
  * {@link SPOOL_SKIP_BEHIND_BYTES}), so a flood costs Corral's event loop a bounded share of a
- * core however fast the child writes, and the child a core of its own. Far more than a view
- * shows (its window is 256 KiB per acknowledgement).
+ * core however fast the child writes, and the child a core of its own. More than a view
+ * takes in (its window is 256 KiB per acknowledgement, applied 4 ms per frame). At 64 MiB/s,
+ * following a `yes` flood took enough of a 2-core machine to triple the echo latency of
+ * another process (B2 in `npm run bench`: p99 29–32 ms, against 8–9 ms at 16 MiB/s).
  */
-export const SPOOL_READ_BYTES_PER_SECOND = 64 * 1024 * 1024
+export const SPOOL_READ_BYTES_PER_SECOND = 16 * 1024 * 1024
 /** Bytes a child's spool file can be read at once before the rate applies: a burst is read whole. */
 export const SPOOL_READ_BURST_BYTES = 8 * 1024 * 1024
 
