@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -74,6 +74,71 @@ describe.runIf(process.platform !== 'win32')('the spawner', () => {
     })
     await rec.supervisor.kill(p.id)
   })
+
+  /** Session, process group and autogroup of `pid`, from /proc. */
+  const placement = (pid: number): { sid: number; pgid: number; autogroup: string } => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    const autogroup = readFileSync(`/proc/${pid}/autogroup`, 'utf8').split(' ')[0]
+    return { pgid: Number(stat[2]), sid: Number(stat[3]), autogroup }
+  }
+  const hasAutogroup = (() => {
+    try {
+      readFileSync('/proc/self/autogroup')
+      return existsSync('/usr/bin/perl') || existsSync('/bin/perl')
+    } catch {
+      return false
+    }
+  })()
+
+  it.runIf(hasAutogroup)(
+    "on Linux, children share the spawner's session (one scheduling group), each in a process group of its own, with their exact environment and arguments",
+    async () => {
+      client = new SpawnerClient(SPAWNER)
+      const args = ['a b', '', 'x=y', 'line\nbreak', 'ünïcode', '-e', '--']
+      const env = { KEEP: 'a=b=c', EMPTY: '', MULTI: 'one\ntwo', PATH: process.env.PATH ?? '' }
+      const script =
+        'printf "%s|" "$@"; printf "%s|%s|%s|%s" "$KEEP" "$EMPTY" "$MULTI" "${LANG-unset}"; sleep 30'
+      let out = ''
+      const started = []
+      for (let i = 0; i < 2; i++) {
+        const child = await client.launch({
+          ...plan('/bin/sh', ['-c', script, 'sh', ...args]),
+          env,
+        })
+        // Listened to at once, as Corral does: output read meanwhile would be dropped.
+        if (i === 0) child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+        started.push(child)
+      }
+      await expect.poll(() => out, { timeout: 5000 }).toContain('|unset')
+      expect(out).toBe(`${args.join('|')}|a=b=c||one\ntwo|unset`)
+      const [a, b] = started.map((c) => placement(c.pid))
+      // Its own group, for Stop to reach its whole tree.
+      expect(a.pgid).toBe(started[0].pid)
+      expect(b.pgid).toBe(started[1].pid)
+      // One session and scheduling group for both, not one each (and not Corral's).
+      expect(a.sid).toBe(b.sid)
+      expect(a.sid).not.toBe(started[0].pid)
+      expect(a.autogroup).toBe(b.autogroup)
+      expect(a.autogroup).not.toBe(placement(process.pid).autogroup)
+      for (const c of started) process.kill(-c.pid, 'SIGKILL')
+    },
+  )
+
+  it.runIf(hasAutogroup)(
+    'with CORRAL_SHARED_SESSION=0, each child leads a session of its own',
+    async () => {
+      process.env.CORRAL_SHARED_SESSION = '0'
+      try {
+        client = new SpawnerClient(SPAWNER)
+        const child = await client.launch(plan('/bin/sleep', ['30']))
+        const where = placement(child.pid)
+        expect(where).toMatchObject({ pgid: child.pid, sid: child.pid })
+        process.kill(-child.pid, 'SIGKILL')
+      } finally {
+        delete process.env.CORRAL_SHARED_SESSION
+      }
+    },
+  )
 
   it('reports why a program cannot start: missing, not executable, missing directory', async () => {
     client = new SpawnerClient(SPAWNER)

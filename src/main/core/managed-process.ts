@@ -97,7 +97,7 @@ export interface ManagedProcessOptions {
  * One supervised child. Owns its spawn, its state machine (supervisord's: stopped ->
  * starting -> running -> exited | backoff -> starting | fatal; running -> stopping ->
  * stopped), its stdin, its stop escalation and its restart policy. The child runs in its own
- * process group (POSIX `detached`) and every signal goes to the whole group, so shells,
+ * process group (see spawner.ts) and every signal goes to the whole group, so shells,
  * `npm run` and worker pools are reached too.
  */
 export class ManagedProcess {

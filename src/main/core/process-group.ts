@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 
 /**
  * Signals to whole process groups. Each child is spawned as the leader of its own group
- * (POSIX `detached`), so its group id equals its pid and `kill(-pgid)` reaches every
+ * (see spawner.ts), so its group id equals its pid and `kill(-pgid)` reaches every
  * descendant that did not move itself to another group.
  *
  * Windows has no process groups: there the child alone is signalled, and SIGKILL becomes
