@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { OutputChunk, ProcessInfo, ProcessSpec } from '../src/shared/contract'
+import type { OutputChunk, OutputStream, ProcessInfo, ProcessSpec } from '../src/shared/contract'
 import { Supervisor, type SupervisorOptions } from '../src/main/core/supervisor'
 import { byteSizeOf, keptTextOf } from '../src/main/core/utf8'
 
@@ -63,11 +63,8 @@ export class Recorder {
   }
 
   /** Text of one stream (or all program output) received as events. */
-  text(id: string, stream?: 'stdout' | 'stderr' | 'system'): string {
-    return (this.chunks.get(id) ?? [])
-      .filter((c) => (stream ? c.stream === stream : c.stream !== 'system'))
-      .map((c) => c.data)
-      .join('')
+  text(id: string, stream?: OutputStream): string {
+    return streamText(this.chunks.get(id) ?? [], stream)
   }
 
   /** Resolve with the first status of `id` that matches. */
@@ -135,4 +132,12 @@ export function liveGroupMembers(pgid: number): number[] {
     }
   }
   return out
+}
+
+/** Text of one stream of `chunks`, or of all program output (everything but Corral's lines). */
+export function streamText(chunks: readonly OutputChunk[], stream?: OutputStream): string {
+  return chunks
+    .filter((c) => (stream ? c.stream === stream : c.stream !== 'system'))
+    .map((c) => c.data)
+    .join('')
 }

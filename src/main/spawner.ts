@@ -128,16 +128,16 @@ function launch(req: LaunchRequest): void {
   try {
     // Spooled output: the child appends to the files Corral follows (see core/spool.ts).
     if (req.spool) fds = openForChild(req.spool)
-    const stdio: StdioOptions = fds ? ['pipe', fds[0], fds[1]] : ['pipe', 'pipe', 'pipe']
+    const io: StdioOptions = fds ? ['pipe', fds[0], fds[1]] : ['pipe', 'pipe', 'pipe']
     // Own process group, so Corral's signals reach the whole tree; in this program's session
     // through Perl, else in a session of its own.
     child = PERL
       ? spawn(PERL, ['-e', TRAMPOLINE, '--', ...trampolineArgs(req)], {
           cwd: req.cwd,
           env: {},
-          stdio: [...stdio, 'pipe'],
+          stdio: [...io, 'pipe'],
         })
-      : spawn(req.file, req.args, { cwd: req.cwd, env: req.env, stdio, detached: true })
+      : spawn(req.file, req.args, { cwd: req.cwd, env: req.env, stdio: io, detached: true })
   } catch (err) {
     // Invalid arguments (e.g. a NUL byte in argv) throw at once.
     fail(req.id, err)

@@ -12,6 +12,7 @@ import {
   OUTPUT_WORKER,
   Recorder,
   sleep,
+  streamText,
 } from '../helpers'
 
 let rec: Recorder
@@ -155,8 +156,7 @@ describe.each([
       const shown = rec.text(p.id)
       expect(run.bytes).toBe(Buffer.byteLength(shown))
       const back = await rec.supervisor.runOutput(p.id, run.runId)
-      const program = back.chunks.filter((c) => c.stream !== 'system')
-      expect(program.map((c) => c.data).join('')).toBe(shown)
+      expect(streamText(back.chunks)).toBe(shown)
       // The same numbering as the live events, Corral's own lines included: the log has the
       // "started" line and (but for the worker, which hands the end back) how the run ended.
       const live = rec.chunks.get(p.id)!

@@ -9,7 +9,7 @@ import {
   spoolAvailable,
   SpoolTail,
 } from '../../src/main/core/spool'
-import { numberedLines, Recorder } from '../helpers'
+import { numberedLines, Recorder, streamText } from '../helpers'
 
 // Spooled output: the child writes its output into files next to its run log, which Corral
 // follows (see spool.ts). Linux only.
@@ -53,18 +53,8 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     expect(statSync(files.log).size).toBe(records * (RECORD_HEADER_BYTES + 8) + ownBytes)
     // Read back through the log, it is what was shown, chunk for chunk.
     const back = await rec.supervisor.runOutput(p.id, rec.supervisor.runs(p.id)[0].runId)
-    expect(
-      back.chunks
-        .filter((c) => c.stream === 'stdout')
-        .map((c) => c.data)
-        .join(''),
-    ).toBe(out)
-    expect(
-      back.chunks
-        .filter((c) => c.stream === 'stderr')
-        .map((c) => c.data)
-        .join(''),
-    ).toBe(err)
+    expect(streamText(back.chunks, 'stdout')).toBe(out)
+    expect(streamText(back.chunks, 'stderr')).toBe(err)
     // A range of it, as the view loads what it skipped.
     const mid = back.chunks[Math.floor(back.chunks.length / 2)].seq
     const part = await rec.supervisor.runOutput(p.id, back.run.runId, { afterSeq: mid })
@@ -131,8 +121,7 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     const runId = rec.supervisor.runs(p.id)[0].runId
     const back = await rec.supervisor.runOutput(p.id, runId, { limitBytes: 2 * size })
     expect(back.skippedBytes).toBe(0)
-    const program = back.chunks.filter((c) => c.stream !== 'system')
-    expect(program.map((c) => c.data).join('') === content).toBe(true)
+    expect(streamText(back.chunks) === content).toBe(true)
     const skipped = rec.chunks.get(p.id)!.filter((c) => c.stream === 'stdout' && c.data === '')
     expect(skipped.length).toBeGreaterThan(8)
     for (const c of skipped.slice(0, 20)) {

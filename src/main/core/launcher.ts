@@ -25,7 +25,59 @@ export interface LaunchedChild {
    * Call `listener` once the process has exited and its output streams have closed (output
    * can still arrive after the exit). Both null: the exit status could not be learnt.
    */
-  onClose(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void
+  onClose(listener: CloseListener): void
+}
+
+/** Told how a child ended; both null when its exit status could not be learnt. */
+export type CloseListener = (code: number | null, signal: NodeJS.Signals | null) => void
+
+/**
+ * Calls its listener with a child's exit once the child has exited and its outputs have
+ * closed (output can still arrive after the exit), once; `onDone` runs just before.
+ */
+export class CloseGate {
+  private exit: [number | null, NodeJS.Signals | null] | null = null
+  private open = 0
+  private listener: CloseListener | null = null
+  private done = false
+
+  constructor(
+    outputs: OutputSource[],
+    private readonly onDone: () => void = () => {},
+  ) {
+    for (const o of outputs) {
+      // A quick child's output can have ended already.
+      if (o.closed) continue
+      this.open++
+      o.once('close', () => {
+        this.open--
+        this.maybe()
+      })
+    }
+  }
+
+  /** Whether the child's exit was reported. */
+  get exitKnown(): boolean {
+    return this.exit !== null
+  }
+
+  /** The child exited (the first report counts). */
+  exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exit ??= [code, signal]
+    this.maybe()
+  }
+
+  onClose(listener: CloseListener): void {
+    this.listener = listener
+    this.maybe()
+  }
+
+  private maybe(): void {
+    if (this.done || !this.exit || this.open > 0 || !this.listener) return
+    this.done = true
+    this.onDone()
+    this.listener(...this.exit)
+  }
 }
 
 /** Starts children. */
@@ -87,7 +139,7 @@ export const localLauncher: Launcher = {
           stderr,
           // 'close', not 'exit': output can still arrive after the process exited.
           onClose: spool
-            ? (listener) => whenClosed([stdout, stderr], child, listener)
+            ? (listener) => whenClosed([stdout, stderr], child).onClose(listener)
             : (listener) => child.once('close', listener),
         })
       })
@@ -100,19 +152,11 @@ export const localLauncher: Launcher = {
   },
 }
 
-/** Call `listener` with the child's exit once it has exited and `outputs` have closed. */
-function whenClosed(
-  outputs: OutputSource[],
-  child: ChildProcess,
-  listener: (code: number | null, signal: NodeJS.Signals | null) => void,
-): void {
-  let exit: [number | null, NodeJS.Signals | null] | null =
-    child.exitCode !== null || child.signalCode !== null ? [child.exitCode, child.signalCode] : null
-  let open = outputs.filter((o) => !o.closed).length
-  const maybe = (): void => {
-    if (exit && open === 0) listener(...exit)
-  }
-  for (const o of outputs) if (!o.closed) o.once('close', () => (open--, maybe()))
-  if (!exit) child.once('exit', (code, signal) => ((exit = [code, signal]), maybe()))
-  maybe()
+/** A gate that opens once `child` has exited and `outputs` have closed. */
+function whenClosed(outputs: OutputSource[], child: ChildProcess): CloseGate {
+  const gate = new CloseGate(outputs)
+  if (child.exitCode !== null || child.signalCode !== null) {
+    gate.exited(child.exitCode, child.signalCode)
+  } else child.once('exit', (code, signal) => gate.exited(code, signal))
+  return gate
 }

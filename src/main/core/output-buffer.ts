@@ -393,7 +393,8 @@ class ByteRing {
  * (`setImmediate`), so sparse output goes out at once and a flood goes out in few, large
  * messages. Program output arrives as bytes cut at character boundaries: each chunk is
  * decoded once, its raw bytes go to `onRaw` with the chunk's sequence number (the run log,
- * which also gets Corral's own lines, as UTF-8), and its UTF-8 is remembered for transports that send bytes.
+ * which also gets Corral's own lines, as UTF-8), and its UTF-8 is remembered for transports
+ * that send bytes.
  */
 export class OutputBatcher {
   private pending: Pending[] = []

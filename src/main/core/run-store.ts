@@ -30,9 +30,8 @@ const MAX_INDEXED_RECORDS = 1_000_000
 /**
  * Record layout of a run log: a 24-byte header, then the bytes exactly as the child wrote
  * them. Header: stream (u8: 0 stdout, 1 stderr, 2 Corral's own lines such as "started" and
- * how the run ended), flags (u8), 2 reserved bytes, payload
- * length (u32 LE), arrival time (f64 LE, epoch ms), the chunk's sequence number (f64 LE, an
- * integer). With flag {@link SPOOLED} the bytes are not in the log: they are in the run's
+ * how the run ended), flags (u8), 2 reserved bytes, payload length (u32 LE), arrival time
+ * (f64 LE, epoch ms), the chunk's sequence number (f64 LE, an integer). With flag {@link SPOOLED} the bytes are not in the log: they are in the run's
  * spool file of that stream (see spool.ts), at the offset (f64 LE) that follows the header.
  */
 export const RECORD_HEADER_BYTES = 24
@@ -704,7 +703,7 @@ export async function readLog(
     for (let k = 0; k < first; k++) skippedBytes += index.length[inRange[k]]
     const records: LogRecord[] = []
     for (let k = first; k < inRange.length;) {
-      // One read for this record and the next ones that follow it in the same file, up to a span.
+      // One read for this record and the ones that follow it in the same file, up to a span.
       const source = sourceOf(inRange[k])
       const from = index.offset[inRange[k]]
       let end = k + 1

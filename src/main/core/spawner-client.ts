@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import {
+  CloseGate,
   finishSpooled,
   localLauncher,
+  type CloseListener,
   type LaunchedChild,
   type Launcher,
   type OutputSource,
@@ -18,8 +20,6 @@ import { spoolFiles, SpoolTail, type Spool } from './spool'
 const LOST_POLL_MS = 100
 /** Spawners that end before they said they were ready, before launching falls back to local. */
 const MAX_FAILED_STARTS = 2
-
-type CloseListener = (code: number | null, signal: NodeJS.Signals | null) => void
 
 /** A launch the spawner has not answered in full yet. */
 interface Pending {
@@ -37,10 +37,7 @@ interface Pending {
  * reported there.
  */
 class RemoteChild implements LaunchedChild {
-  private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null
-  private openStreams = 2
-  private listener: CloseListener | null = null
-  private closed = false
+  private readonly gate: CloseGate
   private lostPoll: NodeJS.Timeout | null = null
 
   constructor(
@@ -48,12 +45,14 @@ class RemoteChild implements LaunchedChild {
     readonly stdin: Socket,
     readonly stdout: OutputSource,
     readonly stderr: OutputSource,
-    private readonly done: () => void,
+    done: () => void,
   ) {
+    // A quick child's output can have ended while its other sockets were on their way.
+    this.gate = new CloseGate([stdout, stderr], () => {
+      if (this.lostPoll) clearInterval(this.lostPoll)
+      done()
+    })
     for (const s of [stdout, stderr]) {
-      // A quick child's output can have ended while its other sockets were on their way.
-      if (s.closed) this.openStreams--
-      else s.once('close', () => this.streamClosed())
       // Whoever launched it listens from the moment the launch resolves, before the next read.
       if (s instanceof SpoolTail) s.start()
       else startReading(s as Socket)
@@ -66,35 +65,20 @@ class RemoteChild implements LaunchedChild {
   }
 
   onClose(listener: CloseListener): void {
-    this.listener = listener
-    this.maybeClose()
+    this.gate.onClose(listener)
   }
 
   exited(code: number | null, signal: NodeJS.Signals | null): void {
-    this.exit ??= { code, signal }
     finishSpooled([this.stdout, this.stderr], this.pid)
-    this.maybeClose()
+    this.gate.exited(code, signal)
   }
 
   /** The spawner ended: the exit status will never come, so watch for the process to go. */
   lost(): void {
-    if (this.exit || this.lostPoll) return
+    if (this.gate.exitKnown || this.lostPoll) return
     this.lostPoll = setInterval(() => {
       if (!processExists(this.pid)) this.exited(null, null)
     }, LOST_POLL_MS)
-  }
-
-  private streamClosed(): void {
-    this.openStreams--
-    this.maybeClose()
-  }
-
-  private maybeClose(): void {
-    if (this.closed || !this.exit || this.openStreams > 0 || !this.listener) return
-    this.closed = true
-    if (this.lostPoll) clearInterval(this.lostPoll)
-    this.done()
-    this.listener(this.exit.code, this.exit.signal)
   }
 }
 

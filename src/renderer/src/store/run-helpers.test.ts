@@ -62,6 +62,13 @@ describe('run wording', () => {
   })
 })
 
+/** Each row of a laid-out run as `kind:text`. */
+function rowsOf(buf: ReturnType<typeof pastRunOutput>): string[] {
+  return Array.from({ length: buf.lineCount }, (_, i) => buf.line(i)).map(
+    (l) => `${l.kind}:${l.text}`,
+  )
+}
+
 describe('pastRunOutput', () => {
   it('lays out chunks like live output and ends with how the run ended', () => {
     const buf = pastRunOutput({
@@ -73,8 +80,7 @@ describe('pastRunOutput', () => {
       ],
       skippedBytes: 0,
     })
-    const rows = Array.from({ length: buf.lineCount }, (_, i) => buf.line(i))
-    expect(rows.map((l) => `${l.kind}:${l.text}`)).toEqual([
+    expect(rowsOf(buf)).toEqual([
       'stdout:one',
       'stdout:tw',
       'stderr:oops',
@@ -99,8 +105,7 @@ describe('pastRunOutput', () => {
       ],
       skippedBytes: 0,
     })
-    const rows = Array.from({ length: buf.lineCount }, (_, i) => buf.line(i))
-    expect(rows.map((l) => `${l.kind}:${l.text}`)).toEqual([
+    expect(rowsOf(buf)).toEqual([
       'system:▶ started make (pid 7)',
       'stdout:built',
       'system:⚠ exit status unknown',
