@@ -190,10 +190,15 @@ describe.each([
       [-1, 0],
     ] as const) {
       const snap = rec.supervisor.output(p.id, afterSeq, limit)
-      // The newest chunks, ending with the last one; at least one even when none fits.
-      expect(snap.chunks.length).toBeGreaterThan(0)
+      // The newest chunks, ending with the last one (Corral's exit line); always one of the
+      // program's output, even when none fits.
+      expect(snap.chunks.at(-1)!.stream).toBe('system')
+      expect(snap.chunks.some((c) => c.stream !== 'system')).toBe(true)
       expect(snap.chunks).toEqual(all.chunks.slice(all.chunks.length - snap.chunks.length))
-      if (snap.chunks.length > 1) expect(size(snap.chunks)).toBeLessThanOrEqual(limit)
+      // Within the limit, or over it by that one chunk of the program's output.
+      if (size(snap.chunks) > limit) {
+        expect(snap.chunks.slice(1).every((c) => c.stream === 'system')).toBe(true)
+      }
       expect(snap.firstSeq).toBe(snap.chunks[0].seq)
       // What was left out counts as dropped, so a view can say how much it is missing.
       expect(snap.droppedChars + size(snap.chunks)).toBe(total)

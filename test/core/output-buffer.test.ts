@@ -61,6 +61,24 @@ describe('OutputBuffer', () => {
     }
   })
 
+  it('gives a size-limited tail at least one chunk of program output, not an exit line alone', () => {
+    const buffer = new OutputBuffer('p', 1 << 20)
+    const block = 'y\n'.repeat(64 * 1024)
+    buffer.pushBytes('stdout', 1, [Buffer.from(`${block.slice(2)}a\n`)])
+    buffer.pushBytes('stdout', 2, [Buffer.from(`${block.slice(2)}b\n`)])
+    buffer.push('system', '■ exited with code 0\n', 3)
+    // The limit is one block: the newest block comes with the exit line, as one over.
+    const tail = buffer.snapshot(-1, block.length)
+    expect(tail.chunks.map((c) => c.seq)).toEqual([1, 2])
+    expect(tail.chunks[0].data.endsWith('b\n')).toBe(true)
+    expect(tail.firstSeq).toBe(1)
+    expect(tail.droppedChars).toBe(block.length)
+    // Within the limit, as before; and the newest chunk alone when it is program output.
+    expect(buffer.snapshot(-1, 3 * block.length).chunks.map((c) => c.seq)).toEqual([0, 1, 2])
+    buffer.pushBytes('stderr', 4, [Buffer.from(block)])
+    expect(buffer.snapshot(-1, 10).chunks.map((c) => c.seq)).toEqual([3])
+  })
+
   it('keeps the tail of a chunk larger than the whole buffer, from a character boundary', () => {
     const buffer = new OutputBuffer('p', 1000)
     buffer.pushBytes('stdout', 1, [Buffer.from('x'.repeat(500))])

@@ -57,7 +57,7 @@ function setup() {
   }
   const seqs = (): number[] =>
     sent.filter((b) => b.id === 'p').flatMap((b) => b.chunks.map((c: OutputChunk) => c.seq))
-  return { flow, sent, produce, seqs, copied }
+  return { flow, sent, produce, seqs, copied, buffer }
 }
 
 /** Bytes of each chunk the multi-process floods below write. */
@@ -181,6 +181,23 @@ describe('OutputFlow', () => {
     expect(copied.reduce((n, c) => n + c.data.length, 0)).toBeLessThanOrEqual(FLOW_CATCH_UP)
     // Never anything twice.
     expect(new Set(seqs()).size).toBe(seqs().length)
+  })
+
+  it('catches a flood that ended up at once, with its last output and the exit line, not the line alone', () => {
+    const { flow, sent, produce, buffer } = setup()
+    flows.push(flow)
+    flow.ack(0)
+    // Chunks as big as the whole catch-up (spooled output is read 256 KiB at a time).
+    for (let i = 0; i < 4; i++) produce(1, FLOW_CATCH_UP)
+    expect(sent.at(-1)!.chunks.at(-1)!.seq).toBeLessThan(3)
+    // The run ends: its exit line is sent at once, with the newest output before it, past the
+    // window and before the viewer acknowledged what it has.
+    const exitLine = '■ exited with code 0\n'
+    flow.offer({ id: 'p', chunks: [buffer.push('system', exitLine, 0)] })
+    const last = sent.at(-1)!
+    expect(last.chunks.map((c) => c.stream)).toEqual(['stdout', 'system'])
+    expect(last.chunks[0].seq).toBe(3)
+    expect(last.chunks[1].data).toBe(exitLine)
   })
 
   it('shares one catch-up among many held-back floods, and catches the rest up in turn', async () => {

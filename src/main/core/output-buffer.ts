@@ -247,14 +247,7 @@ export class OutputBuffer {
     let firstSeq = oldestSeq
     let dropped = this.dropped
     if (maxSize !== Infinity && from < entries.length) {
-      let total = 0
-      let first = entries.length
-      while (first > from) {
-        const size = entries[first - 1].size
-        if (first < entries.length && total + size > maxSize) break
-        total += size
-        first--
-      }
+      const first = newestWithin(from, entries.length, maxSize, (i) => entries[i])
       if (first > from) {
         // Output was left out: everything before the first returned chunk counts as dropped.
         for (let i = this.head; i < first; i++) dropped += entries[i].size
@@ -280,6 +273,32 @@ export class OutputBuffer {
     }
     return { id: this.id, chunks, firstSeq, droppedChars: dropped }
   }
+}
+
+/**
+ * Where the newest of the items `from` to `to` (exclusive) that fit in `max` begin, by the
+ * size and stream `at` gives for each: always at least the newest one, and one of the
+ * program's output if there is one. A tail of a flood's output that ends in Corral's exit line
+ * must not be that line alone (its chunks can be as big as the limit), or a view shows an
+ * "output not shown" marker above the exit line instead of the last lines the program wrote.
+ */
+export function newestWithin(
+  from: number,
+  to: number,
+  max: number,
+  at: (i: number) => { size: number; stream: OutputStream },
+): number {
+  let total = 0
+  let first = to
+  let programOutput = false
+  while (first > from) {
+    const { size, stream } = at(first - 1)
+    if (first < to && programOutput && total + size > max) break
+    total += size
+    programOutput ||= stream !== 'system'
+    first--
+  }
+  return first
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { OutputBatch, OutputChunk, OutputSnapshot, ProcessId } from '../../shared/contract'
+import { newestWithin } from './output-buffer'
 
 /**
  * Unacknowledged output allowed in flight to a viewer that acknowledges. Small enough that
@@ -89,8 +90,18 @@ export class OutputFlow {
 
   /** A batch of new output for this viewer. */
   offer(batch: OutputBatch): void {
-    if (this.heldBack.has(batch.id)) {
+    const held = this.heldBack.get(batch.id)
+    if (held !== undefined) {
       if (!this.isFocused(batch.id)) this.heldOutputAt.set(batch.id, Date.now())
+      else if (batch.chunks.every((c) => c.stream === 'system')) {
+        // Only Corral's own lines: a run of a flood the viewer shows ended (or began) and
+        // there is nothing more to hold back for now. Its newest output and those lines go at
+        // once, past the window (once per such line, which is rare): the flood's last lines
+        // and its exit line show as soon as it ended, not after the viewer has worked through
+        // what is in flight, which that catch-up makes stale anyway.
+        this.catchUpOne(batch.id, held, FLOW_CATCH_UP)
+        this.stopPolling()
+      }
       return
     }
     let size = 0
@@ -206,30 +217,36 @@ export class OutputFlow {
         now - (this.heldOutputAt.get(id) ?? 0) < FLOW_BACKGROUND_QUIET_MS
       )
         continue
-      this.heldBack.delete(id)
-      this.heldOutputAt.delete(id)
       const max = Math.min(kind === 'shown' ? share : FLOW_CATCH_UP_SHARE_MIN, budget[kind])
-      const snap = this.outputSince(id, afterSeq, max)
-      if (!snap || snap.chunks.length === 0) continue
-      // Skip ahead: only the newest output, up to a bound.
-      const chunks = this.newestWithin(snap.chunks, max)
-      for (const c of chunks) budget[kind] -= this.transport.size(c)
-      this.send({ id, chunks })
-      // A flood just caught up is not quiet: what follows does not pass as if it were.
-      this.recent.set(id, { since: now, size: FLOW_QUIET })
+      budget[kind] -= this.catchUpOne(id, afterSeq, max)
     }
+    this.stopPolling()
+  }
+
+  /** Send held-back process `id` its newest output, within about `max`; returns what was sent. */
+  private catchUpOne(id: ProcessId, afterSeq: number, max: number): number {
+    this.heldBack.delete(id)
+    this.heldOutputAt.delete(id)
+    const snap = this.outputSince(id, afterSeq, max)
+    if (!snap || snap.chunks.length === 0) return 0
+    // Skip ahead: only the newest output, up to a bound.
+    const chunks = snap.chunks.slice(
+      newestWithin(0, snap.chunks.length, max, (i) => ({
+        size: this.transport.size(snap.chunks[i]),
+        stream: snap.chunks[i].stream,
+      })),
+    )
+    let size = 0
+    for (const c of chunks) size += this.transport.size(c)
+    this.send({ id, chunks })
+    // A flood just caught up is not quiet: what follows does not pass as if it were.
+    this.recent.set(id, { since: Date.now(), size: FLOW_QUIET })
+    return size
+  }
+
+  private stopPolling(): void {
     if (this.heldBack.size > 0 || !this.poll) return
     clearInterval(this.poll)
     this.poll = null
-  }
-
-  /** The newest chunks that fit in `max` (always at least the newest one). */
-  private newestWithin(chunks: OutputChunk[], max: number): OutputChunk[] {
-    let total = this.transport.size(chunks[chunks.length - 1])
-    let first = chunks.length - 1
-    while (first > 0 && total + this.transport.size(chunks[first - 1]) <= max) {
-      total += this.transport.size(chunks[--first])
-    }
-    return chunks.slice(first)
   }
 }
