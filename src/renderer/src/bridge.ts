@@ -98,6 +98,9 @@ function fromElectron(api: CorralBridge): RendererBridge {
     onConnection: () => () => {},
     deferOutputAcks: () => {
       deferAcks = true
+      // An acknowledgement of nothing: main holds this page to its window from the first
+      // output on, not only from its first real acknowledgement (see the socket's open).
+      api.acknowledgeOutput?.(0)
     },
     // Main counts output in characters of the chunks' text (see main/ipc.ts); so does this.
     ackOutput: (batch) => {
@@ -156,6 +159,12 @@ function fromWebSocket(): RendererBridge {
     socket.onopen = () => {
       retryMs = RECONNECT_MIN_MS
       setState('open')
+      // This client acknowledges output (see WireAck): it says so at once, with an
+      // acknowledgement of nothing, so that its window applies from the first output. Until a
+      // client's first acknowledgement the host is bounded only by the socket's queue, which
+      // drains into the kernel's buffers: a flood started on a fresh page sent it 2 MiB
+      // before the page could answer, all of it to apply before the flood's last lines.
+      socket.send(JSON.stringify({ t: 'ack', bytes: 0 } satisfies WireAck))
       if (focus) socket.send(focus)
       for (const msg of queue.splice(0)) socket.send(msg)
     }

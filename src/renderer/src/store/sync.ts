@@ -110,6 +110,13 @@ export const APPLY_PIECE_CHARS = 16 * 1024
 /** Most output fetched when live output skipped some: the newest, the rest becomes a gap. */
 export const CATCH_UP_BYTES = 256 * 1024
 /**
+ * Output (in characters) after a jump in sequence numbers that covers the screen and more
+ * (660 lines of 99 bytes): when at least this much follows output the host skipped, the
+ * skipped output becomes a gap marker that far up instead of being fetched, and output
+ * queued before the jump is dropped unapplied (it would show only above that marker).
+ */
+export const COVERED_CHARS = CATCH_UP_BYTES / 4
+/**
  * When a process comes on screen with a gap marker among its last this many rows (output
  * skipped while it was in the background, say its last lines before it exited), the newest
  * {@link CATCH_UP_BYTES} of what the marker stands for are fetched from the host's memory
@@ -283,6 +290,20 @@ export function startSync(options: SyncOptions): Sync {
   const enqueue = (batch: OutputBatch): void => {
     const q = queueOf(batch.id)
     const chars = outputChars(batch.chunks)
+    const prev = q.items.at(-1)
+    const before = prev ? prev.chunks.at(-1)?.seq : buffers.peek(batch.id)?.lastSeq
+    if (before !== undefined && chars >= COVERED_CHARS && batch.chunks[0].seq > before + 1) {
+      // The host skipped ahead and sent as much of its newest output as a screen and more:
+      // what waits before it would show only above this batch's rows, with a marker after
+      // it. Dropped unapplied (acknowledged, so the host sends on) instead of making this
+      // batch wait behind it; the jump marks it as a gap, loadable like any other.
+      while (q.items.length > 0) {
+        const last = q.items[q.items.length - 1]
+        if (!last.batch || last.snapshot || last.next > 0 || last.offset > 0) break
+        q.items.pop()
+        done(q, last)
+      }
+    }
     const acked = queuedChars < ACK_AHEAD_CHARS
     if (acked) bridge.ackOutput?.(batch)
     q.items.push({
@@ -351,11 +372,15 @@ export function startSync(options: SyncOptions): Sync {
         if (first && first.seq > buf.lastSeq + 1) {
           // Chunks are numbered densely, so a jump means output was missed (the host skips
           // ahead for a page that falls behind). For the process on screen, fetch the newest
-          // of it first; for the others it becomes a gap at once (loadable from the run log
-          // when wanted): fetching 256 KiB for each of many floods in the background would
-          // spend the page's and the host's time on output nobody is looking at, and come
-          // back as more output than the page could apply.
-          if (!item.caughtUp && store.getState().selectedId === id) {
+          // of it first, unless what is queued from here on covers the screen and more (see
+          // COVERED_CHARS): then the rows on screen and a good stretch above them are this
+          // output, and a marker that far up is all the missed output needs. A flood skips with nearly
+          // every batch; fetching for each doubled the page's work and put a round trip
+          // before its last lines showed. For the others it becomes a gap at once (loadable
+          // from the run log when wanted): fetching 256 KiB for each of many floods in the
+          // background would spend the page's and the host's time on output nobody is
+          // looking at, and come back as more output than the page could apply.
+          if (!item.caughtUp && store.getState().selectedId === id && q.chars < COVERED_CHARS) {
             item.caughtUp = true
             catchUp(id, q)
             break
