@@ -48,6 +48,22 @@ function listState(page: Page, name: string) {
 const color = (page: Page, name: string) =>
   listState(page, name).evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).color)
 
+/** The colour of `name`'s state, read in the same moment as the state shows `state`. */
+async function colorIn(page: Page, name: string, state: string): Promise<string> {
+  let seen = ''
+  await expect
+    .poll(async () => {
+      const [text, c] = await listState(page, name).evaluate((el) => [
+        el.textContent,
+        el.ownerDocument.defaultView!.getComputedStyle(el).color,
+      ])
+      seen = c ?? ''
+      return text
+    })
+    .toBe(state)
+  return seen
+}
+
 test.describe('saved definitions across host restarts', () => {
   test.skip(
     ({ corralTarget }) => corralTarget === 'electron',
@@ -161,14 +177,21 @@ test('a crashing program shows backoff with a countdown and Retry now, then fata
   await expect(status).toContainText(/restarting in \d s · failed starts: [1-5] of 5/)
   const retry = page.getByRole('button', { name: 'Retry now' })
   await expect(retry).toBeVisible()
-  const backoffColor = await color(page, 'crasher')
+  // Read with the state: between retries it is "starting" for a moment.
+  const backoffColor = await colorIn(page, 'crasher', 'backoff')
 
   // The policy retries by itself (after 1 s, then 2 s, 4 s…): the count goes up, and a wait
   // of 2 s or more is long enough to see its countdown tick. (The first wait of 1 s is too
   // short to be sure of seeing on a busy machine.)
   await expect.poll(failedStarts).toBeGreaterThanOrEqual(2)
-  await expect.poll(async () => (await countdown()) ?? 0).toBeGreaterThanOrEqual(2)
-  const first = (await countdown()) ?? 0
+  // The value seen is kept from the same read that passed: read again, it may have ticked.
+  let first = 0
+  await expect
+    .poll(async () => {
+      first = (await countdown()) ?? 0
+      return first
+    })
+    .toBeGreaterThanOrEqual(2)
   await expect.poll(async () => (await countdown()) ?? 99, { timeout: 10_000 }).toBeLessThan(first)
 
   // Retry now until the policy gives up: waiting would take 4 + 8 + 16 s, more than allowed here.
