@@ -258,7 +258,11 @@ async function sinkPage(br, url) {
             w.sink.waiting.set(id, res)
             ws.send(JSON.stringify({ t: 'call', id, method, args: a }))
           })
-        ws.onopen = resolve
+        // Acknowledges from the start, as the UI's bridge does (see WireAck).
+        ws.onopen = () => {
+          ws.send(JSON.stringify({ t: 'ack', bytes: 0 }))
+          resolve()
+        }
       }),
     `ws://${url.host}/ws?token=${url.searchParams.get('token')}`,
   )
@@ -337,6 +341,15 @@ function alive(pid) {
   }
 }
 
+/**
+ * Write out what earlier runs left in the page cache (`sync`) before a measured run: 300 MB
+ * still unwritten from the run before made the kernel's writes slower for the next one, by up
+ * to 2.5 times in the child's own CPU time, whichever of the compared runs came next.
+ */
+function settle() {
+  execFileSync('sync')
+}
+
 function rawPipeSeconds(file) {
   const t0 = process.hrtime.bigint()
   execFileSync('sh', ['-c', `cat '${file}' | cat > /dev/null`])
@@ -387,8 +400,18 @@ async function b1() {
     const alone = []
     const sink = []
     const ui = []
+    // Where the end-to-end time goes, in ms: from the request to the host's start of the run,
+    // the run itself (the host's start to end), and from its end to the page's last step.
+    const parts = { sink: [], ui: [] }
+    const split = (t0, run, t1) => [
+      run.startedAt - t0,
+      run.endedAt - run.startedAt,
+      t1 - run.endedAt,
+    ]
     for (let r = 0; r < RUNS; r++) {
+      settle()
       raw.push(size / MB / rawPipeSeconds(file))
+      settle()
       bare.push(bareReader(`cat '${file}'`, { log: true }).mbPerSecond)
       // Each measured run gets a host of its own with a fresh data directory, as the bare
       // reader gets a fresh log directory: a run log (or spool file) is 300 MB written to the
@@ -400,6 +423,7 @@ async function b1() {
       // (as for any viewer that falls behind) and only reads, keeps and logs.
       {
         const c = await client(host.url)
+        settle()
         const info = await c.call('start', [{ command: `cat '${file}'` }])
         const ended = c.untilState(info.id, ['exited'])
         c.ws._socket.pause()
@@ -415,16 +439,20 @@ async function b1() {
       host = await startHost()
       // Transport-only sink page vs the full UI following the tail.
       const sp = await sinkPage(br, host.url)
-      const sinkSecs = await sp.evaluate(async (cmd) => {
+      settle()
+      const sinkRun = await sp.evaluate(async (cmd) => {
         const w = window
         const t0 = performance.now()
+        const epoch0 = Date.now()
         const started = (await w.sink.call('start', [{ command: cmd }])).value
-        while (!w.sink.statuses.some((s) => s.id === started.id && s.state === 'exited')) {
+        let end
+        while (!(end = w.sink.statuses.find((s) => s.id === started.id && s.state === 'exited'))) {
           await new Promise((r) => setTimeout(r, 5))
         }
-        return (performance.now() - t0) / 1000
+        return { secs: (performance.now() - t0) / 1000, epoch0, epoch1: Date.now(), end }
       }, `cat '${file}'`)
-      sink.push(size / MB / sinkSecs)
+      sink.push(size / MB / sinkRun.secs)
+      parts.sink.push(split(sinkRun.epoch0, sinkRun.end, sinkRun.epoch1))
       await sp.close()
       await host.stop()
       host = await startHost()
@@ -441,6 +469,7 @@ async function b1() {
           (e) => {
             if (e.target.closest?.('button')?.textContent.trim() === 'Run')
               w.b1.clicked ??= performance.now()
+            w.b1.clickedEpoch ??= Date.now()
           },
           true,
         )
@@ -454,12 +483,14 @@ async function b1() {
             log?.textContent.includes('exited with code 0')
           ) {
             w.b1.shown = performance.now()
+            w.b1.shownEpoch = Date.now()
             return
           }
           requestAnimationFrame(check)
         }
         requestAnimationFrame(check)
       }, name)
+      settle()
       await runInUi(page, `cat '${file}'`, name)
       // The page has caught up when the exit line (the last output) is on screen, which its own
       // check above notes. Asked for every 50 ms, a cheap read: role and text queries polled in
@@ -469,7 +500,7 @@ async function b1() {
         if (Date.now() > deadline) throw new Error('B1: the exit line was never shown')
         await sleep(50)
       }
-      const { clicked, shown } = await page.evaluate(() => window.b1)
+      const { clicked, shown, clickedEpoch, shownEpoch } = await page.evaluate(() => window.b1)
       ui.push(size / MB / ((shown - clicked) / 1000))
       // Main drain: how fast the host read the child's output (logging it to disk and
       // sending the page what it keeps up with) while that page followed the tail, from the
@@ -477,6 +508,7 @@ async function b1() {
       const c = await client(host.url)
       const run = (await c.call('list', [])).find((p) => p.name === name)
       drain.push(size / MB / ((run.endedAt - run.startedAt) / 1000))
+      parts.ui.push(split(clickedEpoch, run, shownEpoch))
       c.close()
       await page.close()
       await host.stop()
@@ -516,6 +548,11 @@ async function b1() {
       value: round(median(ui)),
       baseline: { name: 'same transport, page that discards data', value: round(median(sink)) },
       target: 'ratio >= 0.8',
+      parts: {
+        what: 'ms from request to run start, run start to end, run end to last step (medians)',
+        page: [0, 1, 2].map((i) => round(median(parts.ui.map((p) => p[i])), 1)),
+        sink: [0, 1, 2].map((i) => round(median(parts.sink.map((p) => p[i])), 1)),
+      },
       runs: RUNS,
       bytes: size,
     })
