@@ -17,6 +17,8 @@ import {
   BACKGROUND_SNAPSHOT_BYTES,
   CATCH_UP_BYTES,
   COVERED_CHARS,
+  ENDED_APPLY_BUDGET_MS,
+  FLOOD_REDRAW_MS,
   FILL_GAP_ROWS,
   LATE_FRAME_MS,
   MAX_QUEUED_CHARS,
@@ -543,23 +545,65 @@ describe('startSync applying output in time slices', () => {
     expect(text(buffers.get('a'))).toBe(Array.from({ length: 10 }, (_, i) => `line ${i}`).join('|'))
   })
 
-  it('bumps a revision once in each frame that applied something, and then stops', async () => {
+  it('applies the last output of the process on screen within a longer budget once it ended', async () => {
     const host = new FakeHost()
-    host.processes = [info('a')]
-    const { store, sync, runFrame, frames } = setupTimed(host, 2)
+    host.processes = [info('a', 'exited'), info('b', 'exited')]
+    const { store, buffers, sync, clock, runFrame } = setupTimed(host, 2)
     await host.release()
     await sync.ready()
     runFrame()
-    const before = store.getState().revision.a ?? 0
-    for (let i = 0; i < 4; i++) host.write('a', `${i}\n`)
-    expect(store.getState().revision.a ?? 0).toBe(before)
-    // A 2 ms budget on a clock that steps 1 ms per reading: one chunk per frame.
-    for (let f = 1; f <= 4; f++) {
-      expect(frames.length).toBe(1)
-      runFrame()
-      expect(store.getState().revision.a).toBe(before + f)
-    }
-    expect(frames.length).toBe(0)
+    selectProcess(store, 'a')
+    for (let i = 0; i < 6; i++) host.write('a', `a${i}\n`)
+    for (let i = 0; i < 10; i++) host.write('b', `b${i}\n`)
+    const start = clock.read()
+    runFrame()
+    // One-ms steps: up to ENDED_APPLY_BUDGET_MS of them for the process on screen, which
+    // ended, and 2 for the other one, which waits for later frames.
+    expect(ENDED_APPLY_BUDGET_MS).toBeGreaterThanOrEqual(6 + 2 + 2)
+    expect(buffers.get('a').lineCount).toBe(6)
+    expect(buffers.peek('b')?.lineCount ?? 0).toBeLessThanOrEqual(2)
+    expect(clock.read() - start).toBeLessThanOrEqual(ENDED_APPLY_BUDGET_MS + 2)
+    // Running again: back to the frame's budget.
+    host.emit('status', info('a', 'running'))
+    for (let i = 0; i < 10; i++) host.write('a', `again${i}\n`)
+    runFrame()
+    expect(buffers.get('a').lineCount).toBeLessThan(10 + 3)
+  })
+
+  it('bumps a revision at most every FLOOD_REDRAW_MS while output waits, and at once when all is applied', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b')]
+    const { store, sync, runFrame, frames, clock } = setupTimed(host, 2)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    clock.advance(FLOOD_REDRAW_MS)
+    const revision = (): number => store.getState().revision.a ?? 0
+    const before = revision()
+    for (let i = 0; i < 8; i++) host.write('a', `${i}\n`)
+    expect(revision()).toBe(before)
+    // A 2 ms budget on a clock that steps 1 ms per reading: one chunk per frame. The first
+    // frame redraws; the next ones, a few ms apart, do not, until FLOOD_REDRAW_MS has passed.
+    runFrame()
+    expect(revision()).toBe(before + 1)
+    runFrame()
+    // Another process's echo meanwhile is redrawn in the next frame all the same.
+    const echoBefore = store.getState().revision.b ?? 0
+    host.write('b', 'echo\n')
+    runFrame()
+    expect(revision()).toBe(before + 1)
+    expect(store.getState().revision.b).toBe(echoBefore + 1)
+    clock.advance(FLOOD_REDRAW_MS)
+    runFrame()
+    expect(revision()).toBe(before + 2)
+    // The frame that applies the rest redraws at once, and then frames stop.
+    while (frames.length > 0) runFrame()
+    expect(revision()).toBe(before + 3)
+    expect(sync.queuedChars()).toBe(0)
+    // A single echo afterwards shows in the very next frame.
+    host.write('a', 'echo\n')
+    runFrame()
+    expect(revision()).toBe(before + 4)
   })
 
   it('applies less per frame while frames come late, and more again once they are on time', async () => {
