@@ -295,9 +295,9 @@ export interface CorralApi {
   remove(id: ProcessId): Promise<void>
   /**
    * Retained output of a process, optionally only chunks after `afterSeq`, and at most about
-   * `maxBytes` of it (the newest chunks, always at least one of the program's output when
-   * there is one, however big): a view that fell behind takes the tail and marks the rest as
-   * skipped, loadable from the run log.
+   * `maxBytes` of it (the newest chunks, always at least one; when those are only Corral's
+   * own lines, also the program's output before them within twice `maxBytes`): a view that
+   * fell behind takes the tail and marks the rest as skipped, loadable from the run log.
    */
   output(id: ProcessId, afterSeq?: number, maxBytes?: number): Promise<OutputSnapshot>
   /** Save a new definition without starting it (unless it autostarts). */

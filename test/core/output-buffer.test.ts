@@ -61,7 +61,7 @@ describe('OutputBuffer', () => {
     }
   })
 
-  it('gives a size-limited tail at least one chunk of program output, not an exit line alone', () => {
+  it('gives a size-limited tail the program output before an exit line, within twice the limit', () => {
     const buffer = new OutputBuffer('p', 1 << 20)
     const block = 'y\n'.repeat(64 * 1024)
     buffer.pushBytes('stdout', 1, [Buffer.from(`${block.slice(2)}a\n`)])
@@ -75,6 +75,8 @@ describe('OutputBuffer', () => {
     expect(tail.droppedChars).toBe(block.length)
     // Within the limit, as before; and the newest chunk alone when it is program output.
     expect(buffer.snapshot(-1, 3 * block.length).chunks.map((c) => c.seq)).toEqual([0, 1, 2])
+    // A small tail stays small: the program's chunk comes only within twice the limit.
+    expect(buffer.snapshot(-1, block.length / 4).chunks.map((c) => c.seq)).toEqual([2])
     buffer.pushBytes('stderr', 4, [Buffer.from(block)])
     expect(buffer.snapshot(-1, 10).chunks.map((c) => c.seq)).toEqual([3])
   })

@@ -277,10 +277,12 @@ export class OutputBuffer {
 
 /**
  * Where the newest of the items `from` to `to` (exclusive) that fit in `max` begin, by the
- * size and stream `at` gives for each: always at least the newest one, and one of the
- * program's output if there is one. A tail of a flood's output that ends in Corral's exit line
- * must not be that line alone (its chunks can be as big as the limit), or a view shows an
- * "output not shown" marker above the exit line instead of the last lines the program wrote.
+ * size and stream `at` gives for each: always at least the newest one, and while all taken
+ * are Corral's own lines, also the program's output before them that keeps the whole within
+ * twice `max`. A tail of a flood's output that ends in Corral's exit line must not be that
+ * line alone (spooled chunks are 256 KiB, as big as a view's catch-up), or the view shows an
+ * "output not shown" marker above the exit line instead of the last lines the program wrote;
+ * the bound keeps small tails (of processes not on screen) small.
  */
 export function newestWithin(
   from: number,
@@ -293,7 +295,8 @@ export function newestWithin(
   let programOutput = false
   while (first > from) {
     const { size, stream } = at(first - 1)
-    if (first < to && programOutput && total + size > max) break
+    const room = programOutput ? max : 2 * max
+    if (first < to && total + size > room) break
     total += size
     programOutput ||= stream !== 'system'
     first--
