@@ -1175,17 +1175,23 @@ async function b5WithUi(host, writer, writers, each) {
     const c = await client(host.url)
     host.resetLoopStats()
     await sleep(50)
-    const flood = await Promise.all(
+    // Typing starts with the starts: 50 busy writers can finish before the last of their
+    // starts is answered, and then nothing would be typed while they flood.
+    let flood = null
+    const started = Promise.all(
       Array.from({ length: writers }, (_, i) =>
         c.call('start', [{ command: writer, shell: true, name: `u${i}` }]),
       ),
-    )
-    c.close()
+    ).then((infos) => {
+      flood = infos
+      c.close()
+    })
     const busy = []
-    for (let i = 0; flood.some((f) => alive(f.pid)); i++) {
+    for (let i = 0; !flood || flood.some((f) => alive(f.pid)); i++) {
       busy.push(await typed(`busy-line-${i}`))
       await sleep(50)
     }
+    await started
     await sleep(600)
     const stats = host.loopStats()
     report({
