@@ -389,3 +389,20 @@ test('a process that flooded in the background shows its last lines when it come
     })
     .toEqual(['end 999', 'end 1000', 'last-line'])
 })
+
+test('a flood followed on screen ends with its last lines right above the exit line', async ({
+  app,
+}) => {
+  test.setTimeout(60_000)
+  const { page } = app
+  // 32 MiB of 8-byte lines, far more than the page takes in, so the host skips most of it for
+  // this page; written by `cat` in 128 KiB blocks, its last chunk is likely a whole 256 KiB
+  // read, as big as the page's catch-up.
+  const command = 'f=$(mktemp); seq -w 1 4194304 > "$f"; cat "$f"; rm -f "$f"'
+  await runCommand(page, { command, name: 'flood', shell: true })
+  await expect(output(page).getByText(/exited with code 0/)).toBeVisible({ timeout: 30_000 })
+  // The last lines came with the exit line, not a marker in their place.
+  await expect
+    .poll(async () => (await rowTexts(page)).slice(-3))
+    .toEqual(['4194303', '4194304', expect.stringMatching(/^■ exited with code 0/)])
+})
