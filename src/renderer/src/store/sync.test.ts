@@ -311,7 +311,7 @@ describe('startSync catch-up', () => {
     expect(text(buffers.peek('a'))).toBe('one|two|three|four|five')
   })
 
-  it('does not fetch missed output when as much follows it in the queue', async () => {
+  it('does not fetch missed output when a screenful and more follows it', async () => {
     const host = new FakeHost()
     host.processes = [info('a')]
     host.write('a', 'one\n')

@@ -95,10 +95,11 @@ export const APPLY_BUDGET_MS = 4
  */
 export const ENDED_APPLY_BUDGET_MS = 12
 /**
- * While output waits to be applied (the page is behind a flood), the views are redrawn at
- * most this often, not every frame: a flood scrolls too fast to read either way, and each
+ * A process with output still waiting to be applied (a flood the page is behind) is redrawn
+ * at most this often, not every frame: a flood scrolls too fast to read either way, and each
  * redraw (React, layout, paint) cost the page more than applying the output did, CPU the
- * flooding program and the host did not get. An echo, or the end of a flood, shows at once.
+ * flooding program and the host did not get. Any other process (an echo) is redrawn at once,
+ * and so is the end of a flood.
  * On 300 MB of 9-byte lines followed in the UI: the page's CPU 365 → 300 ms, end-to-end
  * 0.66 → 0.73 of the transport alone (medians of 6 interleaved runs).
  */
@@ -220,13 +221,13 @@ export function startSync(options: SyncOptions): Sync {
   let frameScheduled = false
   let idleScheduled = false
 
-  /** Redraw the views of processes with new output (those `now` allows; the rest stay due). */
-  const bumpDirty = (now: (id: ProcessId) => boolean = () => true): void => {
+  /** Redraw the views of processes with new output (those `due` allows; the rest wait). */
+  const bumpDirty = (due: (id: ProcessId) => boolean = () => true): void => {
     if (dirty.size === 0) return
     const known = store.getState().processes
     const ids: ProcessId[] = []
     for (const id of dirty) {
-      if (!now(id)) continue
+      if (!due(id)) continue
       dirty.delete(id)
       if (id in known) ids.push(id)
     }
@@ -410,11 +411,11 @@ export function startSync(options: SyncOptions): Sync {
           // ahead for a page that falls behind). For the process on screen, fetch the newest
           // of it first, unless what is queued from here on covers the screen and more (see
           // COVERED_CHARS): then the rows on screen and a good stretch above them are this
-          // output, and a marker that far up is all the missed output needs. A flood skips with nearly
-          // every batch; fetching for each doubled the page's work and put a round trip
-          // before its last lines showed. For the others it becomes a gap at once (loadable
-          // from the run log when wanted): fetching 256 KiB for each of many floods in the
-          // background would spend the page's and the host's time on output nobody is
+          // output, and a marker that far up is all the missed output needs. A flood skips
+          // with nearly every batch; fetching for each doubled the page's work and put a
+          // round trip before its last lines showed. For the others it becomes a gap at once
+          // (loadable from the run log when wanted): fetching 256 KiB for each of many floods
+          // in the background would spend the page's and the host's time on output nobody is
           // looking at, and come back as more output than the page could apply.
           if (!item.caughtUp && store.getState().selectedId === id && q.chars < COVERED_CHARS) {
             item.caughtUp = true
