@@ -31,8 +31,9 @@ const MAX_INDEXED_RECORDS = 1_000_000
  * Record layout of a run log: a 24-byte header, then the bytes exactly as the child wrote
  * them. Header: stream (u8: 0 stdout, 1 stderr, 2 Corral's own lines such as "started" and
  * how the run ended), flags (u8), 2 reserved bytes, payload length (u32 LE), arrival time
- * (f64 LE, epoch ms), the chunk's sequence number (f64 LE, an integer). With flag {@link SPOOLED} the bytes are not in the log: they are in the run's
- * spool file of that stream (see spool.ts), at the offset (f64 LE) that follows the header.
+ * (f64 LE, epoch ms), the chunk's sequence number (f64 LE, an integer). With flag
+ * {@link SPOOLED} the bytes are not in the log: they are in the run's spool file of that
+ * stream (see spool.ts), at the offset (f64 LE) that follows the header.
  */
 export const RECORD_HEADER_BYTES = 24
 /** Record flag: the payload is in the stream's spool file. */

@@ -6,6 +6,7 @@ import type {
   OrphanGroup,
   OutputChunk,
   OutputSnapshot,
+  OutputStream,
   ProcessId,
   ProcessInfo,
 } from '../../../shared/contract'
@@ -287,18 +288,38 @@ describe('startSync', () => {
 })
 
 describe('startSync catch-up', () => {
-  it('fetches missed output when a live batch skips sequence numbers', async () => {
+  /** A page in step with process "a", which wrote "one"; no output fetched since. */
+  async function syncedOnA() {
     const host = new FakeHost()
     host.processes = [info('a')]
     host.write('a', 'one\n')
     const { buffers, sync } = setup(host)
     await host.release()
     await sync.ready()
-    // The host retains two chunks the page never receives as events...
-    const list = host.chunks.get('a') ?? []
-    list.push({ seq: 1, stream: 'stdout', data: 'two\n', time: 0 })
-    list.push({ seq: 2, stream: 'stderr', data: 'three\n', time: 0 })
+    sync.flush()
     host.outputCalls = []
+    return { host, buffers, sync }
+  }
+  /** Output of "a" the host retains but skipped for this page (never an event). */
+  const skip = (host: FakeHost, seq: number, data = 'skipped\n', stream: OutputStream = 'stdout') =>
+    host.chunks.get('a')!.push({ seq, stream, data, time: 0 })
+  /** A flood's batch after a skip: 99-byte lines of `ch`, at least `chars` of them. */
+  const floodOf = (ch: string, chars: number): string => {
+    const line = `${ch.repeat(99)}\n`
+    return line.repeat(Math.ceil(chars / line.length))
+  }
+  /** "a" shows "one", a marker for what was skipped, then the flood's lines of `ch`. */
+  const expectGapThenFlood = (a: ProcessOutput, ch: string): void => {
+    expect(a.line(0).text).toBe('one')
+    expect(a.line(1).kind).toBe('gap')
+    expect(a.line(2).text).toBe(ch.repeat(99))
+  }
+
+  it('fetches missed output when a live batch skips sequence numbers', async () => {
+    const { host, buffers, sync } = await syncedOnA()
+    // The host retains two chunks the page never receives as events...
+    skip(host, 1, 'two\n')
+    skip(host, 2, 'three\n', 'stderr')
     // ...then the next event arrives, and more while the catch-up is in flight.
     host.write('a', 'four\n')
     sync.flush()
@@ -312,56 +333,37 @@ describe('startSync catch-up', () => {
   })
 
   it('does not fetch missed output when a screenful and more follows it', async () => {
-    const host = new FakeHost()
-    host.processes = [info('a')]
-    host.write('a', 'one\n')
-    const { buffers, sync } = setup(host)
-    await host.release()
-    await sync.ready()
-    host.chunks.get('a')?.push({ seq: 1, stream: 'stdout', data: 'two\n', time: 0 })
-    host.outputCalls = []
+    const { host, buffers, sync } = await syncedOnA()
+    skip(host, 1, 'two\n')
     // A flood's next batch after a skip: a screenful and far more, with nothing missing in it.
-    const line = `${'x'.repeat(99)}\n`
-    host.write('a', line.repeat(Math.ceil(CATCH_UP_BYTES / line.length)))
+    host.write('a', floodOf('x', CATCH_UP_BYTES))
     sync.flush()
     expect(host.outputCalls).toEqual([])
     const a = buffers.peek('a')!
-    expect(a.line(0).text).toBe('one')
-    expect(a.line(1).kind).toBe('gap')
-    expect(a.line(2).text).toBe('x'.repeat(99))
+    expectGapThenFlood(a, 'x')
     expect(a.lastSeq).toBe(2)
   })
 
   it('drops output waiting before a skip that brings a screenful and more, unapplied', async () => {
-    const host = new FakeHost()
-    host.processes = [info('a')]
-    host.write('a', 'one\n')
-    const { buffers, sync } = setup(host)
-    await host.release()
-    await sync.ready()
-    sync.flush()
-    host.outputCalls = []
+    const { host, buffers, sync } = await syncedOnA()
     // Waiting to be applied: two contiguous batches...
     host.write('a', 'two\n')
     host.write('a', 'three\n')
     expect(sync.queuedChars()).toBe(10)
     // ...then the host skips (seq 3 never comes) and sends its newest output.
-    host.chunks.get('a')?.push({ seq: 3, stream: 'stdout', data: 'skipped\n', time: 0 })
-    const line = `${'y'.repeat(99)}\n`
-    const newest = line.repeat(Math.ceil(COVERED_CHARS / line.length))
+    skip(host, 3)
+    const newest = floodOf('y', COVERED_CHARS)
     host.write('a', newest)
     // The two waiting batches are no longer waiting (they were acknowledged on arrival).
     expect(sync.queuedChars()).toBe(newest.length)
     sync.flush()
     expect(host.outputCalls).toEqual([])
     const a = buffers.peek('a')!
-    expect(a.line(0).text).toBe('one')
-    expect(a.line(1).kind).toBe('gap')
-    expect(a.line(2).text).toBe('y'.repeat(99))
+    expectGapThenFlood(a, 'y')
     expect(a.lastSeq).toBe(4)
     // A small batch after a skip drops nothing: what waits before it shows, then its gap.
     host.write('a', 'five\n')
-    host.chunks.get('a')?.push({ seq: 6, stream: 'stdout', data: 'skipped\n', time: 0 })
+    skip(host, 6)
     host.write('a', 'seven\n')
     sync.flush()
     await host.release()
