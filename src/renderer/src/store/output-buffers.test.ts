@@ -487,6 +487,24 @@ describe('ProcessOutput clear and gaps', () => {
     expect(rows(buf).at(-1)).toBe('stdout:g')
   })
 
+  it('makes one marker of output skipped twice with nothing between, and joins its lines', () => {
+    const buf = new ProcessOutput()
+    buf.apply(chunk('l1\nli', 'stdout', 0))
+    // Skipped before seq 2, then again before seq 4 before anything of seq 2 applied.
+    buf.markSkipped(2)
+    buf.markSkipped(4)
+    buf.apply(chunk('ne4\n', 'stdout', 4))
+    expect(rows(buf)).toEqual(['stdout:l1', 'stdout:li', 'gap:Some output not shown', 'stdout:ne4'])
+    const [gap] = buf.gaps()
+    expect([gap.afterSeq, gap.beforeSeq]).toEqual([0, 4])
+    buf.spliceGap(
+      gap,
+      [chunk('ne2\nli', 'stdout', 1), chunk('ne3\nli', 'stdout', 2), chunk('', 'stdout', 3)],
+      null,
+    )
+    expect(rows(buf)).toEqual(['stdout:l1', 'stdout:line2', 'stdout:line3', 'stdout:line4'])
+  })
+
   it('joins a line cut by a gap back together at both edges once the gap is loaded', () => {
     const buf = new ProcessOutput()
     buf.apply(chunk('l1\n\x1b[31mli', 'stdout', 0))

@@ -443,7 +443,7 @@ export class ProcessOutput {
     leading: boolean,
   ): void {
     const openKind = this.writer.openLastKind()
-    const gap: GapMarker = {
+    let gap: GapMarker = {
       afterSeq,
       beforeSeq,
       chars,
@@ -454,7 +454,21 @@ export class ProcessOutput {
     }
     const store = new LineStore(this.lineCap)
     const live = this.segs[this.segs.length - 1]
-    if (live.store && live.store.count === 0) this.segs.pop()
+    if (live.store && live.store.count === 0) {
+      this.segs.pop()
+      // Nothing came since the marker before (its output was skipped in turn): one marker
+      // for both stretches, so that what is loaded for it joins the lines cut at both edges.
+      // Two markers side by side each closed the line they cut, and it came back in two.
+      const before = this.segs[this.segs.length - 1]?.gap
+      if (before && !before.loading && before.beforeSeq - 1 === afterSeq) {
+        this.segs.pop()
+        gap = {
+          ...before,
+          beforeSeq,
+          chars: before.chars !== null && chars !== null ? before.chars + chars : null,
+        }
+      }
+    }
     // Only new output is written from here on, to the new store (a line left open there is
     // reopened if what is loaded for the marker continues it).
     else live.store?.close()
