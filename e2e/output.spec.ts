@@ -170,6 +170,29 @@ test('follows the tail; scrolling up pauses and shows "Jump to latest", which re
   await expect(jump).toHaveCount(0)
 })
 
+test('text selected in a followed log stays selected on that text while new lines come', async ({
+  app,
+}) => {
+  const { page } = app
+  await runCommand(page, {
+    command: 'seq 1 100; sleep 1; echo one more; sleep 0.3; echo and another',
+    shell: true,
+    name: 'select',
+  })
+  const log = output(page)
+  await expect(log.getByText('100', { exact: true })).toBeVisible()
+  await log.getByText('95', { exact: true }).evaluate((row) => {
+    const range = document.createRange()
+    range.selectNodeContents(row)
+    window.getSelection()!.removeAllRanges()
+    window.getSelection()!.addRange(range)
+  })
+  await expect(log.getByText('and another', { exact: true })).toBeVisible()
+  await expect(log).toContainText('exited with code 0')
+  // The rows moved up; the selected one kept its element, so the selection is still on "95".
+  expect(await page.evaluate(() => window.getSelection()!.toString())).toBe('95')
+})
+
 test('a progress bar redrawn with \\r stays one updated line', async ({ app }) => {
   const { page } = app
   await runCommand(page, {

@@ -29,8 +29,10 @@ import {
   exportFileName,
   type ExportFormat,
 } from '../store/output-export'
+import type { CutInfo } from '../store/line-store'
 import { loadGap, readFullLine } from '../store/range-loader'
 import { RowIndex, TOP_MARKER_KEY, type StreamFilter } from '../store/row-index'
+import { RowSlots } from '../store/row-slots'
 import {
   isScaled,
   maxPositionFixed,
@@ -132,6 +134,9 @@ export function OutputView({
   const heightsRef = useRef(new Map<number, number>())
   const searchObjRef = useRef<Search | null>(null)
   const revealRef = useRef(false)
+  const rowSlotsRef = useRef<RowSlots | null>(null)
+  rowSlotsRef.current ??= new RowSlots()
+  const rowSlots = rowSlotsRef.current
 
   // ---------------------------------------------------------------- rows and geometry
 
@@ -476,10 +481,27 @@ export function OutputView({
   // ---------------------------------------------------------------- rows
 
   const re = compiled instanceof RegExp ? compiled : null
-  const rowEls: ReactNode[] = []
+  // Output rows (not gap markers, not cut lines with their button) are keyed by recycled slot,
+  // so that new lines reuse the elements of lines that left (see RowSlots).
+  type Shown = {
+    key: number
+    ref: ReturnType<typeof buffer.locate> | null
+    cut: CutInfo | undefined
+  }
+  const shown: Shown[] = []
+  const plainKeys: number[] = []
   for (let v = first; v < last; v++) {
     const key = rowIndex.keyAt(v)
-    if (key === TOP_MARKER_KEY) {
+    const ref = key === TOP_MARKER_KEY ? null : buffer.locate(key - buffer.firstRowKey)
+    const cut = ref && !ref.gap ? ref.store.cutInfo(ref.index) : undefined
+    if (ref && !ref.gap && !cut) plainKeys.push(key)
+    shown.push({ key, ref, cut })
+  }
+  const slots = rowSlots.assign(plainKeys)
+  let plain = 0
+  const rowEls: ReactNode[] = []
+  for (const { key, ref, cut } of shown) {
+    if (!ref) {
       rowEls.push(
         <div key="top" data-key={key} className="row row-gap">
           {buffer.topMarkerText()}
@@ -487,7 +509,6 @@ export function OutputView({
       )
       continue
     }
-    const ref = buffer.locate(key - buffer.firstRowKey)
     if (ref.gap) {
       const gap = ref.gap
       rowEls.push(
@@ -513,11 +534,11 @@ export function OutputView({
     const { store, index } = ref
     const kind = KIND_NAMES[store.kind(index)]
     const text = store.text(index)
-    const cut = store.cutInfo(index)
     const matches = re ? matchesInLine(text, re) : []
     const currentStart = current && current.key === key ? current.start : -1
+    const reactKey = cut ? key : `s${slots[plain++]}`
     rowEls.push(
-      <div key={key} data-key={key} className={`row row-${kind}`} data-stream={kind}>
+      <div key={reactKey} data-key={key} className={`row row-${kind}`} data-stream={kind}>
         {timestamps && (
           <span className="row-time" data-nocopy="" aria-hidden="true">
             {formatTimestamp(store.time(index))}
