@@ -200,6 +200,21 @@ describe('OutputFlow', () => {
     expect(last.chunks[1].data).toBe(exitLine)
   })
 
+  it("sends a flood's exit line at once when the window is full but nothing was held back", () => {
+    const { flow, sent, produce, buffer } = setup()
+    flows.push(flow)
+    flow.ack(0)
+    // Exactly the window: all of it sent, nothing held back, and no room left.
+    produce(4, FLOW_WINDOW / 4)
+    expect(flow.inFlight).toBe(FLOW_WINDOW)
+    const exitLine = '■ exited with code 0\n'
+    flow.offer({ id: 'p', chunks: [buffer.push('system', exitLine, 0)] })
+    expect(sent.at(-1)!.chunks.map((c) => c.data)).toEqual([exitLine])
+    // Program output is still held to the window.
+    produce(1, 1024)
+    expect(sent.at(-1)!.chunks.map((c) => c.data)).toEqual([exitLine])
+  })
+
   it('shares one catch-up among many held-back floods, and catches the rest up in turn', async () => {
     const ids = Array.from({ length: 50 }, (_, i) => `p${i}`)
     const { flow, sent, flood } = setupMany(ids)

@@ -90,10 +90,12 @@ export class OutputFlow {
 
   /** A batch of new output for this viewer. */
   offer(batch: OutputBatch): void {
+    // Only Corral's own lines (how a run began or ended).
+    const own = batch.chunks.every((c) => c.stream === 'system')
     const held = this.heldBack.get(batch.id)
     if (held !== undefined) {
       if (!this.isFocused(batch.id)) this.heldOutputAt.set(batch.id, Date.now())
-      else if (batch.chunks.every((c) => c.stream === 'system')) {
+      else if (own) {
         // Only Corral's own lines: a run of a flood the viewer shows ended (or began) and
         // there is nothing more to hold back for now. Its newest output and those lines go at
         // once, past the window (once per such line, which is rare): the flood's last lines
@@ -108,7 +110,10 @@ export class OutputFlow {
     for (const c of batch.chunks) size += this.transport.size(c)
     // Quiet output passes the window, but not a transport that is not draining (a stalled or
     // slow connection): dozens of quiet processes together would queue there without bound.
-    if (this.quiet(batch.id, size) && this.transport.queued() < FLOW_HIGH_WATER) {
+    // So do Corral's own lines, even those of a flood that filled the window: the exit line
+    // of a flood the viewer kept up with shows when the run ends, not once the viewer has
+    // acknowledged what was in flight.
+    if ((this.quiet(batch.id, size) || own) && this.transport.queued() < FLOW_HIGH_WATER) {
       return this.send(batch)
     }
     // A flood: send what fits (at least one chunk while there is room), hold back the rest.

@@ -29,6 +29,7 @@ import {
 import { nextFrame } from './frames'
 import type { GapMarker, OutputBuffers, ProcessOutput } from './output-buffers'
 import { fillGapFromMemory } from './range-loader'
+import { canSignal } from './process-helpers'
 import { feedTerminal, pruneTerminalFeeds, terminalFeeds } from './terminal-feeds'
 
 /** The parts of the renderer bridge the sync needs. */
@@ -368,8 +369,8 @@ export function startSync(options: SyncOptions): Sync {
     if (synchronising) return true
     const { selectedId: selected, processes } = store.getState()
     const ended = (id: ProcessId): boolean => {
-      const state = processes[id]?.state
-      return state !== undefined && state !== 'running' && state !== 'starting'
+      const info = processes[id]
+      return info !== undefined && !canSignal(info)
     }
     const rank = (id: ProcessId, q: ProcessQueue): number =>
       q.chars <= APPLY_PIECE_CHARS ? 0 : id === selected ? 1 : 2
