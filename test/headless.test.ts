@@ -5,9 +5,9 @@ import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import fc from 'fast-check'
-import { readLog } from '../src/main/core/run-store'
+import { readLog, UNSEEN_END_LINE } from '../src/main/core/run-store'
 import { argSchemas, isApiMethod } from '../src/main/core/schemas'
-import { API_METHODS, type OutputChunk } from '../src/shared/contract'
+import { API_METHODS, type OutputChunk, type RunInfo } from '../src/shared/contract'
 import { decodeOutputFrame, type WireServerMessage } from '../src/shared/wire'
 import { liveGroupMembers, sleep } from './helpers'
 
@@ -307,6 +307,32 @@ describe('no orphans', () => {
     return pgids
   }
 
+  /** Kill the host's watchdog, then the host: as if the whole session had been killed at once. */
+  function killWholeSession(host: Served): void {
+    const watchdogs = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((pid) => {
+        try {
+          return (
+            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral-watchdog') &&
+            Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]) ===
+              host.proc.pid
+          )
+        } catch {
+          return false
+        }
+      })
+    expect(watchdogs).toHaveLength(1)
+    for (const pid of watchdogs) {
+      try {
+        process.kill(Number(pid), 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+    }
+    host.proc.kill('SIGKILL')
+  }
+
   it('kill -9 of the host: every group it started is gone within 2 s', async () => {
     const served = await serve()
     const pgids = await startTree(served.url)
@@ -325,29 +351,7 @@ describe('no orphans', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-data-'))
     const first = await serve('--data-dir', dataDir)
     const pgids = await startTree(first.url)
-    // Take the watchdog down first, as if the whole session had been killed at once.
-    const watchdogs = readdirSync('/proc')
-      .filter((e) => /^\d+$/.test(e))
-      .filter((pid) => {
-        try {
-          return (
-            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral-watchdog') &&
-            Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]) ===
-              first.proc.pid
-          )
-        } catch {
-          return false
-        }
-      })
-    expect(watchdogs).toHaveLength(1)
-    for (const pid of watchdogs) {
-      try {
-        process.kill(Number(pid), 'SIGKILL')
-      } catch {
-        // Already gone.
-      }
-    }
-    first.proc.kill('SIGKILL')
+    killWholeSession(first)
     await sleep(200)
     try {
       expect(pgids.every((g) => liveGroupMembers(g).length > 0)).toBe(true)
@@ -368,6 +372,54 @@ describe('no orphans', () => {
         } catch {
           // Already gone.
         }
+      }
+    }
+  })
+  it('a run whose host was killed reads back, in the next life, what its child wrote after', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-data-'))
+    const first = await serve('--data-dir', dataDir)
+    const c = await client(first.url)
+    // A saved process (ad-hoc ones are not kept between lives), started.
+    const defined = await c.call('define', [
+      { command: 'echo before; sleep 1; seq 1 3 | sed s/^/after-/', shell: true, name: 'survivor' },
+    ])
+    const started = await c.call('restart', [(defined as { value: { id: string } }).value.id])
+    const { id, pid } = (started as { value: { id: string; pid: number } }).value
+    try {
+      const seen = () =>
+        c.events.some(
+          (e) =>
+            e.name === 'output' &&
+            (e.payload as { id: string; chunks: OutputChunk[] }).chunks.some((ch) =>
+              ch.data.includes('before'),
+            ),
+        )
+      const deadline = Date.now() + 10_000
+      while (!seen() && Date.now() < deadline) await sleep(20)
+      expect(seen()).toBe(true)
+      killWholeSession(first)
+      // The child goes on without Corral, writing into its spool files, and exits.
+      while (liveGroupMembers(pid).length > 0 && Date.now() < deadline) await sleep(20)
+      expect(liveGroupMembers(pid)).toEqual([])
+
+      const second = await serve('--data-dir', dataDir)
+      const c2 = await client(second.url)
+      const runs = (await c2.call('runs', [id])) as { value: RunInfo[] }
+      expect(runs.value[0].endReason).toBe('host-exit')
+      const out = (await c2.call('runOutput', [id, runs.value[0].runId])) as {
+        value: { chunks: OutputChunk[] }
+      }
+      const text = out.value.chunks.map((ch) => ch.data).join('')
+      expect(text).toContain('before\nafter-1\nafter-2\nafter-3\n')
+      expect(out.value.chunks.at(-1)).toMatchObject({ stream: 'system', data: UNSEEN_END_LINE })
+      // The run's size counts all of it (the index on disk had it as of the run's start).
+      const after = (await c2.call('runs', [id])) as { value: RunInfo[] }
+      expect(after.value[0].bytes).toBe('before\nafter-1\nafter-2\nafter-3\n'.length)
+    } finally {
+      try {
+        process.kill(-pid, 'SIGKILL')
+      } catch {
+        // Already gone.
       }
     }
   })

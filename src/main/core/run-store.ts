@@ -15,7 +15,7 @@ import {
 import { AtomicFileWriter } from './atomic-file'
 import { releaseStaged, retainStaged, Staging } from './staging'
 import type { SpoolFiles } from './spool'
-import { byteLength } from './utf8'
+import { byteLength, leadingContinuationBytes } from './utf8'
 
 /** Runs kept per process. */
 export const RETAIN_RUNS = 20
@@ -152,17 +152,12 @@ export class RunLog {
     // Corral's own lines are never in a spool file: the log holds them.
     const spool = stream === 'system' ? null : this.spoolAt
     const header = recordStaging.alloc(RECORD_HEADER_BYTES + (spool ? SPOOL_REF_BYTES : 0))
-    header.fill(0, 0, 4)
-    header.writeUInt8(STREAM_CODES[stream], 0)
-    header.writeUInt32LE(length, 4)
-    header.writeDoubleLE(time, 8)
-    header.writeDoubleLE(seq, 16)
+    // The bytes of a spooled record are on disk already, in the spool file, in the order
+    // they are recorded.
+    const spooled = stream as 'stdout' | 'stderr'
+    writeRecordHeader(header, stream, seq, time, length, spool ? spool[spooled] : null)
     this.queue.push(header)
     if (spool) {
-      // The bytes are on disk already, in the spool file, in the order they are recorded.
-      header.writeUInt8(SPOOLED, 1)
-      const spooled = stream as 'stdout' | 'stderr'
-      header.writeDoubleLE(spool[spooled], RECORD_HEADER_BYTES)
       spool[spooled] += length
     } else {
       for (const part of parts) {
@@ -312,6 +307,110 @@ export class RunLog {
   }
 }
 
+/**
+ * Write a record header into `into` (its first {@link RECORD_HEADER_BYTES}, and the spool
+ * offset after them when `spoolOffset` is given: the payload is then in the spool file).
+ */
+function writeRecordHeader(
+  into: Buffer,
+  stream: LogStream,
+  seq: number,
+  time: number,
+  length: number,
+  spoolOffset: number | null,
+): void {
+  into.fill(0, 0, 4)
+  into.writeUInt8(STREAM_CODES[stream], 0)
+  if (spoolOffset !== null) into.writeUInt8(SPOOLED, 1)
+  into.writeUInt32LE(length, 4)
+  into.writeDoubleLE(time, 8)
+  into.writeDoubleLE(seq, 16)
+  if (spoolOffset !== null) into.writeDoubleLE(spoolOffset, RECORD_HEADER_BYTES)
+}
+
+/** Corral's line at the end of a run it stopped watching before the run ended. */
+export const UNSEEN_END_LINE = '■ Corral stopped during this run: how the run ended is not known\n'
+/** Largest record the recovered part of a spool file is cut into (see {@link recoverRun}). */
+const RECOVERED_RECORD_BYTES = 1024 * 1024
+
+/**
+ * Complete the log of a run that an earlier life of Corral left open (it was killed, or
+ * crashed, before the run ended). A spooled run's child wrote its output straight into its
+ * spool files, up to its end, but the log records only what Corral had read of them: record
+ * the rest (in records of at most {@link RECOVERED_RECORD_BYTES}, cut between characters, so
+ * each reads back on its own), then {@link UNSEEN_END_LINE}. A record cut short by the crash
+ * is dropped first. Returns the bytes of program output the log now holds: the run's size as
+ * recorded in its index was last written when the run started.
+ */
+export async function recoverRun(file: string): Promise<number> {
+  let handle: fs.promises.FileHandle
+  try {
+    handle = await fs.promises.open(file, 'r+')
+  } catch {
+    return 0
+  }
+  try {
+    const index = new LogIndex()
+    const size = (await handle.stat()).size
+    await index.extend(handle, size)
+    if (index.scanned < size) await handle.truncate(index.scanned)
+    // Where each spool file's recorded bytes end, and the last sequence number used.
+    const recorded = { stdout: 0, stderr: 0 }
+    let seq = -1
+    let bytes = 0
+    for (let i = 0; i < index.count; i++) {
+      seq = Math.max(seq, index.seq[i])
+      const stream = STREAM_NAMES[index.stream[i]]
+      if (stream === 'system') continue
+      bytes += index.length[i]
+      if (index.spooled[i]) {
+        recorded[stream] = Math.max(recorded[stream], index.offset[i] + index.length[i])
+      }
+    }
+    const records: Buffer[] = []
+    let lastTime = 0
+    const spool = spoolFilesOf(file)
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let source: fs.promises.FileHandle
+      try {
+        source = await fs.promises.open(spool[stream], 'r')
+      } catch {
+        continue // not a spooled run, or nothing of this stream
+      }
+      try {
+        const { size: end, mtimeMs } = await source.stat()
+        lastTime = Math.max(lastTime, mtimeMs)
+        for (let from = recorded[stream]; from < end;) {
+          let to = Math.min(from + RECOVERED_RECORD_BYTES, end)
+          if (to < end) to += await continuationBytesAt(source, to)
+          const header = Buffer.alloc(RECORD_HEADER_BYTES + SPOOL_REF_BYTES)
+          writeRecordHeader(header, stream, ++seq, mtimeMs, to - from, from)
+          records.push(header)
+          bytes += to - from
+          from = to
+        }
+      } finally {
+        await source.close()
+      }
+    }
+    const line = Buffer.from(UNSEEN_END_LINE)
+    const header = Buffer.alloc(RECORD_HEADER_BYTES)
+    writeRecordHeader(header, 'system', ++seq, lastTime || Date.now(), line.length, null)
+    records.push(header, line)
+    const all = Buffer.concat(records)
+    await handle.write(all, 0, all.length, index.scanned)
+    return bytes
+  } finally {
+    await handle.close()
+  }
+}
+
+/** How many UTF-8 continuation bytes (of a character begun before) start at `at` in `file`. */
+async function continuationBytesAt(file: fs.promises.FileHandle, at: number): Promise<number> {
+  const peek = Buffer.alloc(3)
+  return leadingContinuationBytes(peek, (await file.read(peek, 0, 3, at)).bytesRead)
+}
+
 /** The record of a run just started. */
 export function newRunInfo(
   processId: ProcessId,
@@ -357,6 +456,8 @@ export class RunStore {
   private readonly live = new Map<string, RunLog>()
   /** Record indexes of recently read logs, newest last. */
   private readonly logIndexes = new Map<string, LogIndex>()
+  /** Logs of runs left open by an earlier life of Corral, being completed (see recoverRun). */
+  private readonly recoveries = new Map<string, Promise<void>>()
   /** Per process: its directory made (once), and the writer of its index. */
   private readonly dirs = new Map<ProcessId, Promise<unknown>>()
   private readonly indexWriters = new Map<ProcessId, AtomicFileWriter>()
@@ -411,6 +512,7 @@ export class RunStore {
     const run = this.index(processId).find((r) => r.runId === runId)
     if (!run) throw new CorralError('NO_SUCH_RUN', `No run "${runId}" of process "${processId}".`)
     const file = this.logFile(processId, runId)
+    await this.recoveries.get(file)
     const index = this.logIndexes.get(file) ?? new LogIndex()
     const records = await readLog(
       file,
@@ -438,6 +540,7 @@ export class RunStore {
 
   /** Resolves once every log's appended output is written. */
   async settled(): Promise<void> {
+    await Promise.all(this.recoveries.values())
     await Promise.all([...this.live.values()].map((log) => log.settled()))
     await Promise.all([...this.indexWriters.values()].map((w) => w.settled()))
   }
@@ -506,14 +609,32 @@ export class RunStore {
     } catch {
       // No index yet (a new process) or an unreadable one: start a fresh history.
     }
+    const recoveries: Promise<void>[] = []
     for (const run of runs) {
       if (run.endedAt === null && !this.live.has(this.key(processId, run.runId))) {
-        // A run left open by an earlier life of Corral that ended without closing it.
+        // A run left open by an earlier life of Corral that ended without closing it: what
+        // its child wrote to disk after that is recorded now (reads of it wait).
+        const file = this.logFile(processId, run.runId)
+        const spool = spoolFilesOf(file)
         run.endReason = 'host-exit'
-        run.endedAt = fileMtime(this.logFile(processId, run.runId)) ?? run.startedAt
+        run.endedAt =
+          Math.max(...[file, spool.stdout, spool.stderr].map((f) => fileMtime(f) ?? 0)) ||
+          run.startedAt
+        const recovery = recoverRun(file)
+          .then(
+            (bytes) => {
+              run.bytes = bytes
+            },
+            (err: Error) =>
+              console.error(`corral: could not complete the log ${file}:`, err.message),
+          )
+          .finally(() => this.recoveries.delete(file))
+        this.recoveries.set(file, recovery)
+        recoveries.push(recovery)
       }
     }
     this.indexes.set(processId, runs)
+    if (recoveries.length > 0) void Promise.all(recoveries).then(() => this.writeIndex(processId))
     return runs
   }
 

@@ -4,6 +4,7 @@ import { promisify } from 'node:util'
 import { groupMembers } from './group-registry'
 import { groupAlive } from './process-group'
 import { readStaging } from './staging'
+import { leadingContinuationBytes } from './utf8'
 
 /**
  * Spooled output: a pipe-mode child writes its stdout and stderr straight into files next to
@@ -313,10 +314,7 @@ export class SpoolTail extends EventEmitter {
 
   /** How many UTF-8 continuation bytes (of a character begun earlier) start at `at`. */
   private continuationBytesAt(fd: number, at: number): number {
-    const n = fs.readSync(fd, peek, 0, 3, at)
-    let k = 0
-    while (k < n && (peek[k] & 0xc0) === 0x80) k++
-    return k
+    return leadingContinuationBytes(peek, fs.readSync(fd, peek, 0, 3, at))
   }
 
   /** Come back once `want` bytes may be read. */

@@ -28,6 +28,16 @@ export class Utf8Splitter {
 }
 
 /**
+ * How many UTF-8 continuation bytes (of a character begun before) `data` starts with, among
+ * its first `length` bytes: where to move a cut so that it falls between characters.
+ */
+export function leadingContinuationBytes(data: Buffer, length = data.length): number {
+  let k = 0
+  while (k < length && (data[k] & 0xc0) === 0x80) k++
+  return k
+}
+
+/**
  * Length of the prefix of `data` that ends on a character boundary: an incomplete multibyte
  * sequence at the very end (at most 3 bytes) is excluded.
  */
