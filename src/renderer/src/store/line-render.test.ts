@@ -13,6 +13,12 @@ describe('findLinks', () => {
     expect(text.slice(first.start, first.end)).toBe('https://example.com/a?b=1')
   })
 
+  it('ends a URL at a backslash (a printf escape in a command line, not part of the address)', () => {
+    expect(findLinks(`printf 'ready on http://localhost:3000\\n'`).map((l) => l.href)).toEqual([
+      'http://localhost:3000',
+    ])
+  })
+
   it('ignores a bare scheme', () => {
     expect(findLinks('http:// nothing')).toEqual([])
   })

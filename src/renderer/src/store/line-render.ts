@@ -35,7 +35,7 @@ export interface Link {
   href: string
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/g
+const URL_RE = /\bhttps?:\/\/[^\s<>"'`\\]+/g
 /** Punctuation that ends a sentence rather than a URL. */
 const TRAILING = '.,;:!?\'")]}>'
 
