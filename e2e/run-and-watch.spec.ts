@@ -77,3 +77,34 @@ test('an invalid environment line is reported in the form and nothing starts', a
   await expect(page.getByRole('alert')).toContainText('Environment line 1: expected KEY=VALUE')
   await expect(page.getByRole('list', { name: 'Processes' }).getByRole('listitem')).toHaveCount(0)
 })
+
+test("at the desktop window's smallest width the name shows whole and controls wrap in groups", async ({
+  app,
+}) => {
+  const { page } = app
+  // The Electron window's minimum width (src/main/index.ts).
+  await page.setViewportSize({ width: 720, height: 600 })
+  await runCommand(page, { command: 'sleep 60', name: 'api server' })
+  const title = page.getByRole('heading', { level: 1 })
+  await expect(title).toHaveText('api server')
+  const cut = await title.evaluate((el) => el.scrollWidth - el.clientWidth)
+  expect(cut).toBeLessThanOrEqual(0)
+  const top = async (name: string | RegExp): Promise<number> =>
+    (await page.getByRole('button', { name, exact: true }).boundingBox())!.y
+  // Buttons that belong together stay on one row when their bar wraps.
+  for (const group of [
+    ['stdout', 'stderr', 'Timestamps', 'Wrap'],
+    ['Interrupt', 'Stop', 'Kill', 'Restart'],
+  ]) {
+    const rows = await Promise.all(group.map((name) => top(name)))
+    expect(new Set(rows.map(Math.round)).size).toBe(1)
+  }
+  // No divider is left dangling at the end of a row the next group wrapped away from.
+  await expect(page.locator('.output-toolbar .tool-divider')).toBeHidden()
+  await expect(page.locator('.controls-bar .divider')).toBeHidden()
+  await page.setViewportSize({ width: 1280, height: 600 })
+  await expect(page.locator('.output-toolbar .tool-divider')).toBeVisible()
+  await expect(page.locator('.controls-bar .divider')).toBeVisible()
+  await page.getByRole('button', { name: 'Kill', exact: true }).click()
+  await expect(processItem(page, 'api server')).toContainText('killed')
+})

@@ -109,52 +109,57 @@ export function OutputToolbar(props: OutputToolbarProps) {
         </button>
       </div>
       <span className="tool-divider" aria-hidden="true" />
-      <button
-        type="button"
-        className={`tool-toggle tool-stream stream-stdout${filter.stdout ? ' is-on' : ''}`}
-        aria-pressed={filter.stdout}
-        title={filter.stdout ? 'Hide stdout' : 'Show stdout'}
-        onClick={() => onFilter({ ...filter, stdout: !filter.stdout })}
-      >
-        stdout
-      </button>
-      <button
-        type="button"
-        className={`tool-toggle tool-stream stream-stderr${filter.stderr ? ' is-on' : ''}`}
-        aria-pressed={filter.stderr}
-        title={filter.stderr ? 'Hide stderr' : 'Show stderr'}
-        onClick={() => onFilter({ ...filter, stderr: !filter.stderr })}
-      >
-        stderr
-      </button>
-      <button
-        type="button"
-        className={`tool-toggle${props.timestamps ? ' is-on' : ''}`}
-        aria-pressed={props.timestamps}
-        title="Show when each line arrived"
-        onClick={() => props.onTimestamps(!props.timestamps)}
-      >
-        Timestamps
-      </button>
-      <button
-        type="button"
-        className={`tool-toggle${props.wrap ? ' is-on' : ''}`}
-        aria-pressed={props.wrap}
-        title="Wrap long lines"
-        onClick={() => props.onWrap(!props.wrap)}
-      >
-        Wrap
-      </button>
-      <span className="tool-spacer" />
-      <ExportMenu onExport={props.onExport} busy={props.exporting} />
-      <button
-        type="button"
-        className="tool-button"
-        title="Clear the view (the process keeps running; new output still shows)"
-        onClick={props.onClear}
-      >
-        Clear view
-      </button>
+      {/* Filters and view toggles wrap as one group, never one by one. */}
+      <div className="tool-group">
+        <button
+          type="button"
+          className={`tool-toggle tool-stream stream-stdout${filter.stdout ? ' is-on' : ''}`}
+          aria-pressed={filter.stdout}
+          title={filter.stdout ? 'Hide stdout' : 'Show stdout'}
+          onClick={() => onFilter({ ...filter, stdout: !filter.stdout })}
+        >
+          stdout
+        </button>
+        <button
+          type="button"
+          className={`tool-toggle tool-stream stream-stderr${filter.stderr ? ' is-on' : ''}`}
+          aria-pressed={filter.stderr}
+          title={filter.stderr ? 'Hide stderr' : 'Show stderr'}
+          onClick={() => onFilter({ ...filter, stderr: !filter.stderr })}
+        >
+          stderr
+        </button>
+        <button
+          type="button"
+          className={`tool-toggle${props.timestamps ? ' is-on' : ''}`}
+          aria-pressed={props.timestamps}
+          title="Show when each line arrived"
+          onClick={() => props.onTimestamps(!props.timestamps)}
+        >
+          Timestamps
+        </button>
+        <button
+          type="button"
+          className={`tool-toggle${props.wrap ? ' is-on' : ''}`}
+          aria-pressed={props.wrap}
+          title="Wrap long lines"
+          onClick={() => props.onWrap(!props.wrap)}
+        >
+          Wrap
+        </button>
+      </div>
+      {/* Kept together at the right end, on the next row when the toolbar wraps. */}
+      <div className="tool-end">
+        <ExportMenu onExport={props.onExport} busy={props.exporting} />
+        <button
+          type="button"
+          className="tool-button"
+          title="Clear the view (the process keeps running; new output still shows)"
+          onClick={props.onClear}
+        >
+          Clear view
+        </button>
+      </div>
     </div>
   )
 }

@@ -143,51 +143,54 @@ export function ProcessControls({ id }: { id: ProcessId }) {
           Send EOF
         </button>
         <span className="divider" aria-hidden="true" />
-        <button
-          type="button"
-          className="button"
-          disabled={!signalable}
-          onClick={() => void act(() => bridge.signal(id, 'SIGINT'))}
-          title="Send SIGINT to the process group, like Ctrl+C in a terminal"
-        >
-          Interrupt
-        </button>
-        <button
-          type="button"
-          className="button"
-          disabled={!stoppable}
-          onClick={() => void act(() => bridge.stop(id))}
-          title={
-            info.state === 'backoff'
-              ? 'Cancel the pending restart'
-              : `Send ${stopSignal} to the process group, then SIGKILL after ${graceText}`
-          }
-        >
-          Stop
-        </button>
-        <button
-          type="button"
-          className="button danger"
-          disabled={!signalable}
-          onClick={() => void act(() => bridge.kill(id))}
-          title="Send SIGKILL to the process group now"
-        >
-          Kill
-        </button>
-        <button
-          type="button"
-          className="button"
-          onClick={() => void act(() => bridge.restart(id))}
-          title={
-            signalable
-              ? 'Stop this run and start the command again'
-              : info.runCount === 0
-                ? 'Start this process'
-                : 'Run the command again'
-          }
-        >
-          {startLabel}
-        </button>
+        {/* The process's buttons stay together when the bar wraps on a narrow window. */}
+        <div className="controls-group">
+          <button
+            type="button"
+            className="button"
+            disabled={!signalable}
+            onClick={() => void act(() => bridge.signal(id, 'SIGINT'))}
+            title="Send SIGINT to the process group, like Ctrl+C in a terminal"
+          >
+            Interrupt
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={!stoppable}
+            onClick={() => void act(() => bridge.stop(id))}
+            title={
+              info.state === 'backoff'
+                ? 'Cancel the pending restart'
+                : `Send ${stopSignal} to the process group, then SIGKILL after ${graceText}`
+            }
+          >
+            Stop
+          </button>
+          <button
+            type="button"
+            className="button danger"
+            disabled={!signalable}
+            onClick={() => void act(() => bridge.kill(id))}
+            title="Send SIGKILL to the process group now"
+          >
+            Kill
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => void act(() => bridge.restart(id))}
+            title={
+              signalable
+                ? 'Stop this run and start the command again'
+                : info.runCount === 0
+                  ? 'Start this process'
+                  : 'Run the command again'
+            }
+          >
+            {startLabel}
+          </button>
+        </div>
       </div>
     </div>
   )
