@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures'
-import { output, processItem, runCommand } from './ui'
+import { newProcessForm, output, processItem, runCommand } from './ui'
 
 const PY_ECHO = `python3 -c "import sys;print('hi');print('err',file=sys.stderr);[print('got',l.strip()) for l in sys.stdin]"`
 
@@ -30,6 +30,53 @@ test('runs a Python script: live stdout and stderr, typed stdin, EOF, exit code'
   await page.getByRole('button', { name: 'Send EOF' }).click()
   await expect(processItem(page, 'py-echo')).toContainText('exited')
   await expect(page.getByText(/exited with code 0 after/).first()).toBeVisible()
+})
+
+test('typing on in the form while a start is answered keeps the keystrokes in the form', async ({
+  app,
+}) => {
+  test.skip(app.target !== 'web', 'holds back the host answer on the headless WebSocket')
+  const { page } = app
+  // Hold back the host's answers to start calls until released; all else passes as it comes.
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  await page.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer()
+    const startCalls = new Set<number>()
+    ws.onMessage((message) => {
+      if (typeof message === 'string') {
+        const call = JSON.parse(message) as { t: string; id: number; method: string }
+        if (call.t === 'call' && call.method === 'start') startCalls.add(call.id)
+      }
+      server.send(message)
+    })
+    server.onMessage((message) => {
+      if (typeof message === 'string') {
+        const result = JSON.parse(message) as { t: string; id: number }
+        if (result.t === 'result' && startCalls.has(result.id)) {
+          void released.then(() => ws.send(message))
+          return
+        }
+      }
+      ws.send(message)
+    })
+  })
+  await page.reload()
+
+  // The process shows in the list (an event) before its start is answered.
+  await runCommand(page, { command: 'cat', name: 'first' })
+  const command = newProcessForm(page).getByRole('textbox', { name: 'Command' })
+  await command.fill('echo next')
+  release()
+  const stdin = page.getByRole('textbox', { name: 'Standard input' })
+  await expect(stdin).toBeVisible()
+  await expect(processItem(page, 'first')).toContainText('running')
+  // Let the answer's render and effects run, then type where the focus is.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))))
+  await page.keyboard.type(' --more')
+  await expect(command).toHaveValue('echo next --more')
+  await expect(stdin).toHaveValue('')
+  await expect(command).toBeFocused()
 })
 
 test('keeps stdout/stderr order and shows UTF-8 intact', async ({ app }) => {

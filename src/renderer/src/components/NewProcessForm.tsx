@@ -39,6 +39,7 @@ export function NewProcessForm() {
       return
     }
     setFieldError(null)
+    const focusedAtStart = document.activeElement
     setBusy(true)
     try {
       const bridge = getBridge()
@@ -46,7 +47,7 @@ export function NewProcessForm() {
       const info: ProcessInfo =
         action === 'run' ? await bridge.start(spec) : await bridge.define(spec)
       addProcessIfUnknown(appStore, info)
-      if (action === 'run' || spec.autostart) selectStarted(appStore, info.id)
+      if (action === 'run' || spec.autostart) selectStarted(appStore, info.id, focusedAtStart)
       else selectProcess(appStore, info.id)
       setSubmitError(null)
       // A name belongs to one process; the rest is often reused for the next one.

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import type { ProcessId } from '../../../shared/contract'
 import { getBridge } from '../bridge'
-import { appStore, clearStdinFocusRequest, useApp } from '../store/app-store'
+import { useApp } from '../store/app-store'
+import { takeRequestedFocus } from '../lib/focus-request'
 import { canSignal, canStop, canWrite } from '../store/process-helpers'
 import { useAction } from '../lib/use-action'
 
@@ -28,8 +29,7 @@ export function ProcessControls({ id }: { id: ProcessId }) {
   useEffect(() => {
     // A just-started process may report `running` a moment after start() resolves.
     if (focusRequested && writable && !inTerminal) {
-      inputRef.current?.focus()
-      clearStdinFocusRequest(appStore)
+      takeRequestedFocus(() => inputRef.current?.focus())
     }
   }, [focusRequested, writable, inTerminal])
 

@@ -7,7 +7,8 @@ import { Terminal } from '@xterm/xterm'
 import '@xterm/xterm/css/xterm.css'
 import type { OutputChunk, ProcessId } from '../../../shared/contract'
 import { getBridge } from '../bridge'
-import { appStore, clearStdinFocusRequest, useApp } from '../store/app-store'
+import { useApp } from '../store/app-store'
+import { takeRequestedFocus } from '../lib/focus-request'
 import { canWrite } from '../store/process-helpers'
 import { keepTerminalWhole, TERMINAL_HISTORY_CHARS, terminalFeeds } from '../store/terminal-feeds'
 import {
@@ -256,10 +257,8 @@ export function TerminalView({ id }: { id: ProcessId }) {
 
   useEffect(() => {
     // A just-started process: typing goes straight into its terminal.
-    if (focusRequested && termRef.current) {
-      termRef.current.focus()
-      clearStdinFocusRequest(appStore)
-    }
+    const term = termRef.current
+    if (focusRequested && term) takeRequestedFocus(() => term.focus())
   }, [focusRequested])
 
   const find = (text: string, previous = false, incremental = false): void => {

@@ -24,6 +24,11 @@ export interface AppState {
   hostInfo: HostInfo | null
   /** A process whose stdin box should take focus as soon as it can (just started). */
   focusStdinFor: ProcessId | null
+  /**
+   * Where the focus was when that was asked. The request lapses if the focus has moved on by
+   * the time the box can take it: typing into the next command must not jump to the stdin box.
+   */
+  focusStdinFrom: Element | null
 }
 
 export type AppStore = StoreApi<AppState>
@@ -40,6 +45,7 @@ export function createAppStore(): AppStore {
     everConnected: false,
     hostInfo: null,
     focusStdinFor: null,
+    focusStdinFrom: null,
   }))
 }
 
@@ -160,11 +166,18 @@ export function setHostInfo(store: AppStore, hostInfo: HostInfo): void {
   store.setState({ hostInfo })
 }
 
-/** Select a just-started process and ask its stdin box to take focus. */
-export function selectStarted(store: AppStore, id: ProcessId): void {
-  store.setState({ selectedId: id, focusStdinFor: id })
+/**
+ * Select a just-started process and ask its stdin box to take focus, unless the focus has left
+ * `focusedAtStart` (where it was when the start was asked) by then.
+ */
+export function selectStarted(
+  store: AppStore,
+  id: ProcessId,
+  focusedAtStart: Element | null,
+): void {
+  store.setState({ selectedId: id, focusStdinFor: id, focusStdinFrom: focusedAtStart })
 }
 
 export function clearStdinFocusRequest(store: AppStore): void {
-  store.setState({ focusStdinFor: null })
+  store.setState({ focusStdinFor: null, focusStdinFrom: null })
 }
