@@ -13,7 +13,7 @@ const MAX_HISTORY = 200
 /** The stdin box and the lifecycle buttons for the selected process. */
 export function ProcessControls({ id }: { id: ProcessId }) {
   const info = useApp((s) => s.processes[id])
-  const focusRequested = useApp((s) => s.focusStdinFor === id)
+  const focusRequested = useApp((s) => s.stdinFocusRequest?.id === id)
   const graceMs = useApp((s) => s.hostInfo?.stopGraceMs ?? null)
   const [line, setLine] = useState('')
   const { error, act } = useAction()

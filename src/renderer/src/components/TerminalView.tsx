@@ -62,7 +62,7 @@ export function TerminalView({ id }: { id: ProcessId }) {
   const searchInputRef = useRef<HTMLInputElement>(null)
   const [query, setQuery] = useState('')
   const [results, setResults] = useState<{ index: number; count: number } | null>(null)
-  const focusRequested = useApp((s) => s.focusStdinFor === id)
+  const focusRequested = useApp((s) => s.stdinFocusRequest?.id === id)
   const writable = useApp((s) => {
     const info = s.processes[id]
     return info ? canWrite(info) : false

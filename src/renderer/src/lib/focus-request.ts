@@ -8,7 +8,7 @@ import { appStore, clearStdinFocusRequest } from '../store/app-store'
  * keystrokes into the process.
  */
 export function takeRequestedFocus(focus: () => void): void {
-  const from = appStore.getState().focusStdinFrom
+  const from = appStore.getState().stdinFocusRequest?.from
   const now = document.activeElement
   if (now === from || now === null || now === document.body) focus()
   clearStdinFocusRequest(appStore)

@@ -22,13 +22,12 @@ export interface AppState {
   /** Whether the connection was ever open; a later drop shows the reconnect banner. */
   everConnected: boolean
   hostInfo: HostInfo | null
-  /** A process whose stdin box should take focus as soon as it can (just started). */
-  focusStdinFor: ProcessId | null
   /**
-   * Where the focus was when that was asked. The request lapses if the focus has moved on by
-   * the time the box can take it: typing into the next command must not jump to the stdin box.
+   * A just-started process whose stdin box should take focus as soon as it can, and where the
+   * focus was when that was asked (`from`). The request lapses if the focus has moved on by the
+   * time the box can take it: typing into the next command must not jump to the stdin box.
    */
-  focusStdinFrom: Element | null
+  stdinFocusRequest: { id: ProcessId; from: Element | null } | null
 }
 
 export type AppStore = StoreApi<AppState>
@@ -44,8 +43,7 @@ export function createAppStore(): AppStore {
     connection: 'connecting',
     everConnected: false,
     hostInfo: null,
-    focusStdinFor: null,
-    focusStdinFrom: null,
+    stdinFocusRequest: null,
   }))
 }
 
@@ -113,7 +111,7 @@ export function removeProcess(store: AppStore, id: ProcessId): void {
       revision,
       runsRevision,
       selectedId,
-      focusStdinFor: s.focusStdinFor === id ? null : s.focusStdinFor,
+      stdinFocusRequest: s.stdinFocusRequest?.id === id ? null : s.stdinFocusRequest,
     }
   })
 }
@@ -142,7 +140,7 @@ export function setOrphans(store: AppStore, orphans: OrphanGroup[]): void {
 export function selectProcess(store: AppStore, id: ProcessId | null): void {
   store.setState((s) => ({
     selectedId: id,
-    focusStdinFor: s.focusStdinFor === id ? s.focusStdinFor : null,
+    stdinFocusRequest: s.stdinFocusRequest?.id === id ? s.stdinFocusRequest : null,
   }))
 }
 
@@ -175,9 +173,9 @@ export function selectStarted(
   id: ProcessId,
   focusedAtStart: Element | null,
 ): void {
-  store.setState({ selectedId: id, focusStdinFor: id, focusStdinFrom: focusedAtStart })
+  store.setState({ selectedId: id, stdinFocusRequest: { id, from: focusedAtStart } })
 }
 
 export function clearStdinFocusRequest(store: AppStore): void {
-  store.setState({ focusStdinFor: null, focusStdinFrom: null })
+  store.setState({ stdinFocusRequest: null })
 }
