@@ -7,6 +7,7 @@ import { outputBuffers } from './store/output-buffers'
 import { startSync } from './store/sync'
 import { hardenWindow } from './lib/harden'
 import { installDiagnostics } from './lib/diagnostics'
+import { warmUpFirstView } from './lib/warm-up'
 import './styles.css'
 
 hardenWindow()
@@ -33,9 +34,8 @@ createRoot(root).render(
   </StrictMode>,
 )
 
-// The first time of day a page formats ("running since 14:03:07") costs about 18 ms while
-// ICU loads its locale data: done once while the page is idle, not in the frame that shows a
-// process just started.
+// What the first view of a process would do in the frame that shows it (see warm-up.ts), done
+// while the page is idle instead.
 if (typeof requestIdleCallback === 'function') {
-  requestIdleCallback(() => new Date(0).toLocaleTimeString())
+  requestIdleCallback(() => warmUpFirstView())
 }
