@@ -1,5 +1,39 @@
+import type { Page } from '@playwright/test'
+import { WARM_UP_MARK } from '../src/renderer/src/lib/warm-up'
 import { expect, test } from './fixtures'
 import { newProcessForm, output, processItem, runCommand } from './ui'
+
+/**
+ * Hold back the host's answers to `start` calls on the page's WebSocket until the returned
+ * function is called; everything else passes as it comes. Reloads the page to route it.
+ */
+async function holdBackStartAnswers(page: Page): Promise<() => void> {
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  await page.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer()
+    const startCalls = new Set<number>()
+    ws.onMessage((message) => {
+      if (typeof message === 'string') {
+        const call = JSON.parse(message) as { t: string; id: number; method: string }
+        if (call.t === 'call' && call.method === 'start') startCalls.add(call.id)
+      }
+      server.send(message)
+    })
+    server.onMessage((message) => {
+      if (typeof message === 'string') {
+        const result = JSON.parse(message) as { t: string; id: number }
+        if (result.t === 'result' && startCalls.has(result.id)) {
+          void released.then(() => ws.send(message))
+          return
+        }
+      }
+      ws.send(message)
+    })
+  })
+  await page.reload()
+  return release
+}
 
 const PY_ECHO = `python3 -c "import sys;print('hi');print('err',file=sys.stderr);[print('got',l.strip()) for l in sys.stdin]"`
 
@@ -37,31 +71,7 @@ test('typing on in the form while a start is answered keeps the keystrokes in th
 }) => {
   test.skip(app.target !== 'web', 'holds back the host answer on the headless WebSocket')
   const { page } = app
-  // Hold back the host's answers to start calls until released; all else passes as it comes.
-  let release!: () => void
-  const released = new Promise<void>((resolve) => (release = resolve))
-  await page.routeWebSocket(/\/ws/, (ws) => {
-    const server = ws.connectToServer()
-    const startCalls = new Set<number>()
-    ws.onMessage((message) => {
-      if (typeof message === 'string') {
-        const call = JSON.parse(message) as { t: string; id: number; method: string }
-        if (call.t === 'call' && call.method === 'start') startCalls.add(call.id)
-      }
-      server.send(message)
-    })
-    server.onMessage((message) => {
-      if (typeof message === 'string') {
-        const result = JSON.parse(message) as { t: string; id: number }
-        if (result.t === 'result' && startCalls.has(result.id)) {
-          void released.then(() => ws.send(message))
-          return
-        }
-      }
-      ws.send(message)
-    })
-  })
-  await page.reload()
+  const release = await holdBackStartAnswers(page)
 
   // The process shows in the list (an event) before its start is answered.
   await runCommand(page, { command: 'cat', name: 'first' })
@@ -77,6 +87,30 @@ test('typing on in the form while a start is answered keeps the keystrokes in th
   await expect(command).toHaveValue('echo next --more')
   await expect(stdin).toHaveValue('')
   await expect(command).toBeFocused()
+})
+
+test('choosing another process while a start is answered keeps that process on screen', async ({
+  app,
+}) => {
+  test.skip(app.target !== 'web', 'holds back the host answer on the headless WebSocket')
+  const { page } = app
+  await runCommand(page, { command: 'echo chosen-output', name: 'chosen' })
+  await expect(output(page)).toContainText('chosen-output')
+  await runCommand(page, { command: 'echo other-output', name: 'other' })
+  await expect(output(page)).toContainText('other-output')
+  const release = await holdBackStartAnswers(page)
+  await expect(processItem(page, 'other')).toHaveAttribute('aria-current', 'true')
+
+  await runCommand(page, { command: 'cat', name: 'late' })
+  // Before the host answers, the user picks another process.
+  await processItem(page, 'chosen').click()
+  await expect(output(page)).toContainText('chosen-output')
+  release()
+  await expect(processItem(page, 'late')).toContainText('running')
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))))
+  await expect(processItem(page, 'chosen')).toHaveAttribute('aria-current', 'true')
+  await expect(output(page)).toContainText('chosen-output')
+  await expect(page.getByRole('textbox', { name: 'Standard input' })).not.toBeFocused()
 })
 
 test('keeps stdout/stderr order and shows UTF-8 intact', async ({ app }) => {
@@ -154,4 +188,34 @@ test("at the desktop window's smallest width the name shows whole and controls w
   await expect(page.locator('.controls-bar .divider')).toBeVisible()
   await page.getByRole('button', { name: 'Kill', exact: true }).click()
   await expect(processItem(page, 'api server')).toContainText('killed')
+})
+
+test('the warm-up for the first view runs while the page is idle and leaves nothing behind', async ({
+  app,
+}) => {
+  const { page } = app
+  await expect(newProcessForm(page).getByRole('button', { name: 'Run' })).toBeVisible()
+  // It ran (once), and took the time an idle page can spare.
+  await expect
+    .poll(() =>
+      page.evaluate(
+        (mark) =>
+          performance
+            .getEntriesByType('measure')
+            .filter((m) => m.name === mark)
+            .map((m) => m.duration),
+        WARM_UP_MARK,
+      ),
+    )
+    .toHaveLength(1)
+  // Nothing it laid out is left in the page, for layout or for a screen reader.
+  const extra = await page.evaluate(() =>
+    [...document.body.children]
+      .filter((el) => el.id !== 'root' && el.tagName !== 'SCRIPT')
+      .map((el) => el.outerHTML.slice(0, 80)),
+  )
+  expect(extra).toEqual([])
+  // The first run still shows its output as usual.
+  await runCommand(page, { command: 'echo warmed', name: 'warmed' })
+  await expect(output(page)).toContainText('warmed')
 })

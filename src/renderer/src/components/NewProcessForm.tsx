@@ -5,7 +5,8 @@ import { MOD_LABEL } from '../lib/keys'
 import {
   addProcessIfUnknown,
   appStore,
-  selectProcess,
+  askedFrom,
+  selectCreated,
   selectStarted,
   useApp,
 } from '../store/app-store'
@@ -39,7 +40,7 @@ export function NewProcessForm() {
       return
     }
     setFieldError(null)
-    const focusedAtStart = document.activeElement
+    const from = askedFrom(appStore, document.activeElement)
     setBusy(true)
     try {
       const bridge = getBridge()
@@ -47,8 +48,8 @@ export function NewProcessForm() {
       const info: ProcessInfo =
         action === 'run' ? await bridge.start(spec) : await bridge.define(spec)
       addProcessIfUnknown(appStore, info)
-      if (action === 'run' || spec.autostart) selectStarted(appStore, info.id, focusedAtStart)
-      else selectProcess(appStore, info.id)
+      if (action === 'run' || spec.autostart) selectStarted(appStore, info.id, from)
+      else selectCreated(appStore, info.id, from)
       setSubmitError(null)
       // A name belongs to one process; the rest is often reused for the next one.
       setValues((v) => ({ ...v, name: '' }))

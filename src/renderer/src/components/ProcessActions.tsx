@@ -4,8 +4,9 @@ import { getBridge } from '../bridge'
 import {
   addProcessIfUnknown,
   appStore,
+  askedFrom,
   removeProcess,
-  selectProcess,
+  selectCreated,
   useApp,
 } from '../store/app-store'
 import { outputBuffers } from '../store/output-buffers'
@@ -54,10 +55,11 @@ export function ProcessActions({ id, onEdit, act }: ProcessActionsProps) {
   }
 
   const duplicate = (): void => {
+    const from = askedFrom(appStore, null)
     void act(async () => {
       const copy = await bridge.duplicate(id)
       addProcessIfUnknown(appStore, copy)
-      selectProcess(appStore, copy.id)
+      selectCreated(appStore, copy.id, from)
     })
   }
 

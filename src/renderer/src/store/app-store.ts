@@ -28,6 +28,12 @@ export interface AppState {
    * time the box can take it: typing into the next command must not jump to the stdin box.
    */
   stdinFocusRequest: { id: ProcessId; from: Element | null } | null
+  /**
+   * How many times a process was selected by the user (a click, a shortcut, a new process of
+   * theirs), not by the page (the first process to arrive, the host's list after a reconnect,
+   * a neighbour of a removed one): what tells whether they moved on while a start was answered.
+   */
+  userSelections: number
 }
 
 export type AppStore = StoreApi<AppState>
@@ -44,6 +50,7 @@ export function createAppStore(): AppStore {
     everConnected: false,
     hostInfo: null,
     stdinFocusRequest: null,
+    userSelections: 0,
   }))
 }
 
@@ -137,9 +144,11 @@ export function setOrphans(store: AppStore, orphans: OrphanGroup[]): void {
   store.setState({ orphans })
 }
 
+/** The user selects `id` (or nothing). */
 export function selectProcess(store: AppStore, id: ProcessId | null): void {
   store.setState((s) => ({
     selectedId: id,
+    userSelections: s.userSelections + 1,
     stdinFocusRequest: s.stdinFocusRequest?.id === id ? s.stdinFocusRequest : null,
   }))
 }
@@ -165,15 +174,41 @@ export function setHostInfo(store: AppStore, hostInfo: HostInfo): void {
 }
 
 /**
- * Select a just-started process and ask its stdin box to take focus, unless the focus has left
- * `focusedAtStart` (where it was when the start was asked) by then.
+ * Where the user was when Run (or Save) was pressed: how many selections they had made, and
+ * what had the focus. The host answers after a round trip, and by then they may have moved on.
+ * The answers themselves do not count as the user's selections: of two Runs pressed in a row,
+ * the second one's process ends up selected.
  */
-export function selectStarted(
-  store: AppStore,
-  id: ProcessId,
-  focusedAtStart: Element | null,
-): void {
-  store.setState({ selectedId: id, stdinFocusRequest: { id, from: focusedAtStart } })
+export interface AskedFrom {
+  userSelections: number
+  focus: Element | null
+}
+
+/** Where the user is now, for {@link selectStarted} and {@link selectCreated}. */
+export function askedFrom(store: AppStore, focus: Element | null): AskedFrom {
+  return { userSelections: store.getState().userSelections, focus }
+}
+
+/** Whether the user has selected a process since `from`. */
+function movedOn(store: AppStore, from: AskedFrom): boolean {
+  return store.getState().userSelections !== from.userSelections
+}
+
+/**
+ * Select a just-started process and ask its stdin box to take focus, unless the focus has left
+ * where it was when the start was asked by then (see `takeRequestedFocus`). If the user has
+ * selected another process meanwhile, neither happens: the new process shows in the list, and
+ * the view they chose stays on screen.
+ */
+export function selectStarted(store: AppStore, id: ProcessId, from: AskedFrom): void {
+  if (movedOn(store, from)) return
+  store.setState({ selectedId: id, stdinFocusRequest: { id, from: from.focus } })
+}
+
+/** Select a just-saved process, unless the user has selected another one meanwhile. */
+export function selectCreated(store: AppStore, id: ProcessId, from: AskedFrom): void {
+  if (movedOn(store, from)) return
+  store.setState({ selectedId: id, stdinFocusRequest: null })
 }
 
 export function clearStdinFocusRequest(store: AppStore): void {
