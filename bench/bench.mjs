@@ -15,6 +15,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -331,6 +332,42 @@ const selectProcess = (page, name, click = true) =>
 
 // ---------------------------------------------------------------- B1 throughput
 
+/**
+ * CPU time (user and system, ms) used so far by `pid` and every process descended from it
+ * that is still there, read from /proc (Linux; elsewhere null). Taken before and after a run,
+ * it is what Chromium's processes (browser, renderers, GPU, network) spent on that run: far
+ * steadier from run to run than the run's wall-clock time on a shared machine.
+ */
+function treeCpuMs(pid) {
+  if (process.platform !== 'linux') return null
+  const TICK_MS = 10 // USER_HZ is 100 on Linux
+  const children = new Map()
+  const cpu = new Map()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    let stat
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+    } catch {
+      continue // ended meanwhile
+    }
+    // Fields after the command (which can hold spaces and parentheses): state, ppid, ...
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ppid = Number(f[1])
+    if (!children.has(ppid)) children.set(ppid, [])
+    children.get(ppid).push(Number(d))
+    cpu.set(Number(d), (Number(f[11]) + Number(f[12])) * TICK_MS)
+  }
+  let total = 0
+  const todo = [pid]
+  while (todo.length > 0) {
+    const p = todo.pop()
+    total += cpu.get(p) ?? 0
+    todo.push(...(children.get(p) ?? []))
+  }
+  return total
+}
+
 /** Whether the process `pid` is still there (not yet reaped). */
 function alive(pid) {
   try {
@@ -430,6 +467,7 @@ async function uiRun(br, host, file, name, warm = false) {
     requestAnimationFrame(check)
   }, name)
   settle()
+  const cpu0 = treeCpuMs(br.pid)
   await runInUi(page, `cat '${file}'`, name)
   // The page has caught up when the exit line (the last output) is on screen, which its own
   // check above notes. Asked for every 50 ms, a cheap read: role and text queries polled in
@@ -439,6 +477,7 @@ async function uiRun(br, host, file, name, warm = false) {
     if (Date.now() > deadline) throw new Error('B1: the exit line was never shown')
     await sleep(50)
   }
+  const cpu1 = treeCpuMs(br.pid)
   const { clicked, shown, clickedEpoch, shownEpoch } = await page.evaluate(() => window.b1)
   // Main drain: how fast the host read the child's output (logging it to disk and sending
   // the page what it keeps up with) while that page followed the tail, from the host's own
@@ -447,7 +486,13 @@ async function uiRun(br, host, file, name, warm = false) {
   const run = (await c.call('list', [])).find((p) => p.name === name)
   c.close()
   await page.close()
-  return { secs: (shown - clicked) / 1000, run, clickedEpoch, shownEpoch }
+  return {
+    secs: (shown - clicked) / 1000,
+    run,
+    clickedEpoch,
+    shownEpoch,
+    chromiumCpuMs: cpu0 === null ? null : cpu1 - cpu0,
+  }
 }
 
 async function b1() {
@@ -469,6 +514,8 @@ async function b1() {
     // Where the end-to-end time goes, in ms: from the request to the host's start of the run,
     // the run itself (the host's start to end), and from its end to the page's last step.
     const parts = { sink: [], ui: [] }
+    // CPU time of Chromium's processes per run (see treeCpuMs), ms.
+    const cpu = { sink: [], ui: [] }
     const split = (t0, run, t1) => [
       run.startedAt - t0,
       run.endedAt - run.startedAt,
@@ -506,6 +553,7 @@ async function b1() {
       // Transport-only sink page vs the full UI following the tail.
       const sp = await sinkPage(br, host.url)
       settle()
+      const sinkCpu0 = treeCpuMs(br.pid)
       const sinkRun = await sp.evaluate(async (cmd) => {
         const w = window
         const t0 = performance.now()
@@ -517,6 +565,7 @@ async function b1() {
         }
         return { secs: (performance.now() - t0) / 1000, epoch0, epoch1: Date.now(), end }
       }, `cat '${file}'`)
+      if (sinkCpu0 !== null) cpu.sink.push(treeCpuMs(br.pid) - sinkCpu0)
       sink.push(size / MB / sinkRun.secs)
       parts.sink.push(split(sinkRun.epoch0, sinkRun.end, sinkRun.epoch1))
       await sp.close()
@@ -534,6 +583,7 @@ async function b1() {
         }
         const { run } = measured
         ui.push(size / MB / measured.secs)
+        if (measured.chromiumCpuMs !== null) cpu.ui.push(measured.chromiumCpuMs)
         drain.push(size / MB / ((run.endedAt - run.startedAt) / 1000))
         parts.ui.push(split(measured.clickedEpoch, run, measured.shownEpoch))
       }
@@ -581,6 +631,16 @@ async function b1() {
       runs: RUNS,
       bytes: size,
     })
+    if (cpu.ui.length > 0) {
+      report({
+        bench: 'B1',
+        figure: `Chromium's CPU ms per run, page following the tail, ${label}`,
+        value: median(cpu.ui),
+        baseline: { name: 'same transport, page that discards data', value: median(cpu.sink) },
+        note: "not a target: CPU time of all of Chromium's processes (browser, renderer, GPU, network) from the click on Run to the exit line on screen, read from /proc; on 2 cores it is taken from the child and the host, and it varies far less between runs than the times above",
+        runs: RUNS,
+      })
+    }
     report({
       bench: 'B1',
       figure: `end-to-end MB/s to a page following the tail that has shown a process before, ${label}`,

@@ -92,6 +92,8 @@ export async function launchBrowser(executable, args = []) {
   await send('Browser.getVersion')
 
   return {
+    /** The browser's process id (its renderers, GPU and utility processes are its descendants). */
+    pid: proc.pid,
     /** A new tab showing `url` (loaded), `width` x `height` CSS pixels. */
     async newPage(url, { width = 1280, height = 800 } = {}) {
       const { targetId } = await send('Target.createTarget', { url: 'about:blank' })
