@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { ManagedProcess } from '../../src/main/core/managed-process'
+import { readBudget } from '../../src/main/core/pacer'
 import type { OutputChunk } from '../../src/shared/contract'
 import { describeStatus } from '../../src/shared/describe'
 import {
@@ -380,6 +381,38 @@ describe('launch', () => {
     await rec.ended(plain.id)
     expect(rec.text(plain.id, 'stdout')).not.toMatch(/FORCE_COLOR|CLICOLOR_FORCE/)
   })
+
+  it.runIf(existsSync('/bin/bash'))(
+    "a bash command runs without the user's ~/.bashrc, even when Corral was started with no SHLVL",
+    async () => {
+      const home = mkdtempSync(path.join(os.tmpdir(), 'corral-home-'))
+      writeFileSync(path.join(home, '.bashrc'), 'echo bashrc-ran\n')
+      const saved = { HOME: process.env.HOME, SHELL: process.env.SHELL, SHLVL: process.env.SHLVL }
+      try {
+        rec = new Recorder()
+        // As from a desktop launcher: bash, the user's shell, started with no SHLVL at all.
+        Object.assign(process.env, { HOME: home, SHELL: '/bin/bash' })
+        delete process.env.SHLVL
+        const p = await rec.start({ command: 'echo "level $SHLVL"', shell: true })
+        await rec.ended(p.id)
+        expect(rec.text(p.id)).toBe('level 2\n')
+        // Where the user sets SHLVL themselves, that is what the command sees.
+        const own = await rec.start({
+          command: 'echo "level $SHLVL"',
+          shell: true,
+          env: { SHLVL: '4' },
+        })
+        await rec.ended(own.id)
+        expect(rec.text(own.id)).toBe('level 5\n')
+      } finally {
+        for (const [key, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[key]
+          else process.env[key] = value
+        }
+        rmSync(home, { recursive: true, force: true })
+      }
+    },
+  )
 
   it('passes quoted arguments verbatim without a shell, and uses the shell when asked', async () => {
     rec = new Recorder()

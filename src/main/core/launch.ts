@@ -52,7 +52,15 @@ export function checkCommandLine(spec: ProcessSpec): void {
   if (split.argv.length === 0) throw new CorralError('EMPTY_COMMAND', 'Enter a command to run.')
 }
 
-/** Build the child's environment: the host's, Corral's defaults, then the spec's changes. */
+/**
+ * Build the child's environment: the host's, Corral's defaults, then the spec's changes.
+ *
+ * SHLVL is at least 1, as for a command typed into a terminal's shell. A desktop app is often
+ * started with none, and `bash -c` (Run in shell, with bash as the user's shell) whose input
+ * is a socket, as Corral's children's input is, and whose SHLVL is under 2 takes itself for a
+ * command run over ssh and reads ~/.bashrc first: output of the user's own, and a second or
+ * more of start-up per command where the bashrc sets up pyenv, nvm or conda.
+ */
 export function childEnv(
   spec: ProcessSpec,
   base: NodeJS.ProcessEnv = process.env,
@@ -60,6 +68,7 @@ export function childEnv(
   const env: NodeJS.ProcessEnv = { ...base, ...DEFAULT_CHILD_ENV }
   if (spec.color !== false) Object.assign(env, COLOR_CHILD_ENV)
   if (spec.terminal) Object.assign(env, TERMINAL_CHILD_ENV)
+  if (!(Number(env.SHLVL) >= 1)) env.SHLVL = '1'
   for (const [key, value] of Object.entries(spec.env ?? {})) {
     if (value === null) delete env[key]
     else env[key] = value
