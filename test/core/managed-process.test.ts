@@ -117,19 +117,25 @@ describe.each([
   // The read budget is this thread's pipes' (the worker reads as fast as its log allows;
   // spool files have their own budget, tested in spool.test.ts).
   it.skipIf('outputWorkerScript' in mode || 'dataDir' in mode)(
-    'delivers every byte of many processes flooding at once, in order, while the read budget pauses them all each turn',
+    'delivers every byte of many processes flooding at once, in order, while the read budget pauses them again and again',
     async () => {
       rec = new Recorder({ ...mode })
       const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-flood-'))
       const file = path.join(dir, 'lines.txt')
       const content = numberedLines(40_000)
       writeFileSync(file, content)
-      // `cat` writes as fast as the pipe takes it: twelve of them read far more than a turn's
-      // budget (1 MiB) each turn, so every process is paused and resumed again and again.
+      // Each byte read counts as a KiB against the turn's budget (1 MiB), so that however
+      // fast this machine runs `cat` (which writes as fast as the pipe takes it), a read of
+      // 1 KiB or more spends the turn's budget: every process is paused and resumed again
+      // and again, mid-flood. (How the budget is shared is tested in pacer.test.ts.)
       const proto = ManagedProcess.prototype as unknown as {
         hold(reason: string, on: boolean): void
       }
       const hold = vi.spyOn(proto, 'hold')
+      const spend = readBudget.spend.bind(readBudget)
+      const spent = vi
+        .spyOn(readBudget, 'spend')
+        .mockImplementation((bytes, reader) => spend(bytes * 1024, reader))
       try {
         const ps = await Promise.all(
           Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
@@ -140,6 +146,7 @@ describe.each([
         const pauses = hold.mock.calls.filter(([reason, on]) => reason === 'turn' && on)
         expect(pauses.length).toBeGreaterThan(ps.length)
       } finally {
+        spent.mockRestore()
         hold.mockRestore()
         rmSync(dir, { recursive: true, force: true })
       }

@@ -9,7 +9,7 @@ import {
   spoolAvailable,
   SpoolTail,
 } from '../../src/main/core/spool'
-import { numberedLines, Recorder, streamText } from '../helpers'
+import { numberedLines, Recorder, sleep, streamText } from '../helpers'
 
 // Spooled output: the child writes its output into files next to its run log, which Corral
 // follows (see spool.ts). Linux only.
@@ -72,9 +72,21 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     // queued by the first of them runs only after the last.
     const turns: number[] = []
     let open = false
+    // Nothing is read until every child has written all it will, so that the first turns
+    // find twelve floods with more than the budget ready, however fast this machine reads.
+    let gated = true
+    const held = new Set<SpoolTail>()
+    // What a change to its file would do (the tail's own wake-up is private).
+    const wakeAll = (): void => {
+      for (const tail of held) (tail as unknown as { wakeUp(): void }).wakeUp()
+    }
     const original = SpoolTail.prototype.readSome
     const read = vi.spyOn(SpoolTail.prototype, 'readSome')
     read.mockImplementation(function (this: SpoolTail, want: number) {
+      if (gated) {
+        held.add(this)
+        return 0
+      }
       if (!open) {
         open = true
         turns.push(0)
@@ -88,6 +100,15 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       const ps = await Promise.all(
         Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
       )
+      const written = (): number => ps.reduce((n, p) => n + statSync(runFiles(p.id).stdout).size, 0)
+      // Each tail (stdout and stderr of each child) has tried to read once, at its start.
+      const deadline = Date.now() + 30_000
+      while ((written() < 12 * content.length || held.size < 24) && Date.now() < deadline) {
+        await sleep(20)
+      }
+      expect(held.size).toBe(24)
+      gated = false
+      wakeAll()
       await Promise.all(ps.map((p) => rec.ended(p.id, 60_000)))
       for (const p of ps) expect(rec.text(p.id, 'stdout') === content).toBe(true)
       expect(turns.reduce((a, b) => a + b, 0)).toBe(12 * content.length)
@@ -95,6 +116,9 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       // The budget bit: some turns read all of it (twelve floods have more than that ready).
       expect(turns.filter((t) => t === SPOOL_BYTES_PER_TURN).length).toBeGreaterThan(0)
     } finally {
+      // A failed check above must not leave the children's output unread.
+      gated = false
+      wakeAll()
       read.mockRestore()
     }
   })
