@@ -9,6 +9,14 @@ import path from 'node:path'
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'corral-test-'))
 const totals = { passed: 0, failed: 0, skipped: 0 }
 const failures = []
+// Names of failed test cases, repeated at the end: a CI log is often read from its tail.
+const failedCases = []
+const firstLine = (text) =>
+  text
+    .replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g'), '')
+    .trim()
+    .split('\n')[0]
+    .slice(0, 300)
 
 function run(label, cmd, args, extraEnv = {}) {
   process.stdout.write(`\n━━ ${label}: ${cmd} ${args.join(' ')}\n`)
@@ -53,6 +61,14 @@ if (existsSync(vitestJson)) {
   totals.passed += v.numPassedTests
   totals.failed += v.numFailedTests
   totals.skipped += (v.numPendingTests ?? 0) + (v.numTodoTests ?? 0)
+  for (const file of v.testResults ?? []) {
+    for (const t of file.assertionResults ?? []) {
+      if (t.status !== 'failed') continue
+      const where = path.relative(process.cwd(), file.name)
+      const why = firstLine((t.failureMessages ?? []).join(' '))
+      failedCases.push(`vitest › ${where} › ${t.fullName}: ${why}`)
+    }
+  }
   if (v.numFailedTests > 0 || !vitestOk) failures.push('vitest')
   if (!vitestOk && v.numFailedTests === 0) totals.failed++
 } else {
@@ -67,7 +83,9 @@ if (built) {
     PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson,
   })
   if (existsSync(pwJson)) {
-    const s = JSON.parse(readFileSync(pwJson, 'utf8')).stats
+    const report = JSON.parse(readFileSync(pwJson, 'utf8'))
+    const s = report.stats
+    collectPlaywrightFailures(report.suites ?? [], [])
     totals.passed += s.expected + (s.flaky ?? 0)
     totals.failed += s.unexpected
     totals.skipped += s.skipped
@@ -83,7 +101,25 @@ if (built) {
 }
 
 if (failures.length) process.stdout.write(`\nFailed: ${failures.join(', ')}\n`)
+for (const c of failedCases) process.stdout.write(`  ✗ ${c}\n`)
 process.stdout.write(
   `\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
 )
 process.exit(totals.failed > 0 ? 1 : 0)
+
+function collectPlaywrightFailures(suites, titles) {
+  for (const suite of suites) {
+    const inner = suite.title ? [...titles, suite.title] : titles
+    collectPlaywrightFailures(suite.suites ?? [], inner)
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'unexpected') continue
+        const last = t.results?.[t.results.length - 1]
+        const why = firstLine(last?.error?.message ?? '')
+        failedCases.push(
+          `playwright › [${t.projectName}] ${[...inner, spec.title].join(' › ')}: ${why}`,
+        )
+      }
+    }
+  }
+}
