@@ -1,8 +1,9 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { RunStore, UNSEEN_END_LINE } from '../../src/main/core/run-store'
+import { sleep } from '../helpers'
 
 describe('a run left open by a Corral that was killed', () => {
   it('reads back everything its child wrote to the spool files, then says its end was not seen', async () => {
@@ -73,5 +74,38 @@ describe('a run left open by a Corral that was killed', () => {
     const later = new RunStore({ root })
     const again = await later.read('p', later.list('p')[0].runId)
     expect(again.chunks.map((c) => c.data)).toEqual(['all of it\n', UNSEEN_END_LINE])
+  })
+})
+
+describe("deleting a process's runs", () => {
+  /** Until `root` holds exactly `names`, or fail after a few seconds. */
+  async function untilListed(root: string, names: string[]): Promise<void> {
+    const deadline = Date.now() + 5000
+    while (JSON.stringify(readdirSync(root).sort()) !== JSON.stringify(names)) {
+      if (Date.now() > deadline) expect(readdirSync(root).sort()).toEqual(names)
+      await sleep(10)
+    }
+  }
+
+  it('moves the directory aside at once and deletes it off the event loop', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'corral-delete-'))
+    const store = new RunStore({ root })
+    store.startRun('p', 1, 'user', Date.now()).append('stdout', 0, 1, [Buffer.from('x\n')])
+    store.startRun('q', 1, 'user', Date.now())
+    await store.settled()
+    store.deleteProcess('p')
+    // Gone from where it was, and not deleted yet: that happens in a later turn.
+    expect(store.list('p')).toEqual([])
+    expect(readdirSync(root).sort()).toEqual([expect.stringMatching(/^\.deleted-p-/), 'q'])
+    await untilListed(root, ['q'])
+  })
+
+  it('deletes a directory left half-deleted by an earlier life at the next start', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'corral-delete-'))
+    mkdirSync(path.join(root, '.deleted-p-12345'))
+    writeFileSync(path.join(root, '.deleted-p-12345', 'r.log'), 'left behind')
+    mkdirSync(path.join(root, 'q'))
+    new RunStore({ root })
+    await untilListed(root, ['q'])
   })
 })

@@ -447,6 +447,9 @@ function runAll(fns: (() => void)[]): void {
   for (const fn of fns) fn()
 }
 
+/** Directories of deleted processes, being deleted (see {@link RunStore.deleteProcess}). */
+const TRASH_PREFIX = '.deleted-'
+
 /**
  * Run history on disk: `<root>/<processId>/runs.json` indexes the runs, and each run's output
  * is `<root>/<processId>/<runId>.log`. Retention keeps the newest runs within a count and a
@@ -469,6 +472,11 @@ export class RunStore {
     this.retainRuns = options.retainRuns ?? RETAIN_RUNS
     this.retainBytes = options.retainBytes ?? RETAIN_BYTES
     fs.mkdirSync(options.root, { recursive: true })
+    for (const name of fs.readdirSync(options.root)) {
+      if (name.startsWith(TRASH_PREFIX)) {
+        fs.rm(path.join(options.root, name), { recursive: true, force: true }, () => {})
+      }
+    }
   }
 
   /** Open the log of a new run; prunes old runs beyond the retention limits. */
@@ -556,7 +564,18 @@ export class RunStore {
     // A write in flight fails once the directory is gone, which is the goal.
     void this.indexWriters.get(processId)?.cancel()
     this.indexWriters.delete(processId)
-    fs.rmSync(path.join(this.options.root, processId), { recursive: true, force: true })
+    // Deleting gigabytes of output can take seconds (on a file system that discards freed
+    // blocks, each delete waits for the disk), so the directory is moved aside at once and
+    // deleted off the event loop; one left by a crash is deleted at the next start.
+    const trash = path.join(this.options.root, `${TRASH_PREFIX}${processId}-${process.pid}`)
+    try {
+      fs.renameSync(dir, trash)
+    } catch {
+      // Nothing to delete, or it cannot be moved: delete it where it is.
+      fs.rm(dir, { recursive: true, force: true }, () => {})
+      return
+    }
+    fs.rm(trash, { recursive: true, force: true }, () => {})
   }
 
   /** Keep the index of a log just read, for the next read of it (a few logs, bounded). */
