@@ -920,6 +920,7 @@ async function b3() {
     )
     baseRuns.push(frameStats([...during, ...after]))
     await removeWhenEnded(host, api, name)
+    settle()
   }
   await sink.close()
   const base = medianFrameStats(baseRuns)
@@ -961,6 +962,8 @@ async function b3() {
       longest.push(...during.longest, ...jumps.longest)
       // The next run floods a fresh process; this one's output leaves the page.
       await removeWhenEnded(host, api, floodName)
+      // And the gigabytes it wrote are on disk before the next run is measured.
+      settle()
     }
     const after = await diagnosticsAfterGc(page, name)
     const { p95, ...ui } = medianFrameStats(runs)
