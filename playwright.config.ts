@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test'
 import { electronUnavailable, type CorralTarget } from './e2e/fixtures'
-import { chromiumArgs, chromiumExecutable } from './scripts/chromium.mjs'
+import { chromiumArgs, chromiumExecutable, devShmUsable } from './scripts/chromium.mjs'
 
 const whyNoElectron = electronUnavailable()
 // Said once, by the runner process (workers load this file too).
@@ -22,7 +22,12 @@ export default defineConfig<object, { corralTarget: CorralTarget }>({
       name: 'chromium',
       use: {
         browserName: 'chromium',
-        launchOptions: { executablePath: chromiumExecutable, args: chromiumArgs },
+        launchOptions: {
+          executablePath: chromiumExecutable,
+          args: chromiumArgs,
+          // Shared memory in /dev/shm, as in a desktop browser, where it has room.
+          ignoreDefaultArgs: devShmUsable() ? ['--disable-dev-shm-usage'] : [],
+        },
       },
     },
     {

@@ -9,10 +9,11 @@
 // debugger attached, so the benchmarks measure without one: only `Runtime.evaluate` (and
 // the odd call a benchmark asks for) goes over this pipe, and no domain is enabled.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { devShmUsable } from '../scripts/chromium.mjs'
 
 /**
  * What Playwright passes Chromium for automation that matter to timing (no throttling of
@@ -50,24 +51,8 @@ const AUTOMATION_ARGS = [
  * Launch Chromium (`executable`, Playwright's flags above plus `args`) with a fresh profile.
  * Resolves to a browser with `newPage(url)` and `close()`.
  */
-/**
- * Playwright also passes `--disable-dev-shm-usage`, for containers whose /dev/shm holds 64 MB:
- * Chromium then keeps its shared memory (tiles, IPC buffers) in files under /tmp instead. A
- * browser on a desktop does not, and on a disk that discards freed blocks (mounted with
- * `discard`) it costs frames: unmapping such a file frees its blocks and waits for the disk,
- * which during a flood is busy writing back gigabytes of output. In B3 that stalled the page's
- * main thread in `munmap` for up to 1.4 s while the flood was shown. Passed only where
- * /dev/shm is missing or small.
- */
-function sharedMemoryArgs() {
-  try {
-    const st = statfsSync('/dev/shm')
-    if (st.bavail * st.bsize >= 1024 ** 3) return []
-  } catch {
-    // No /dev/shm.
-  }
-  return ['--disable-dev-shm-usage']
-}
+/** Left out where /dev/shm has room, as for a desktop browser (see {@link devShmUsable}). */
+const sharedMemoryArgs = () => (devShmUsable() ? [] : ['--disable-dev-shm-usage'])
 
 export async function launchBrowser(executable, args = []) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'corral-bench-chromium-'))

@@ -2,3 +2,5 @@
 export declare const chromiumExecutable: string | undefined
 /** Flags for a headless run without background network traffic. */
 export declare const chromiumArgs: string[]
+/** Whether Chromium can keep its shared memory in /dev/shm (it has 1 GiB free). */
+export declare function devShmUsable(): boolean
