@@ -29,8 +29,8 @@ export const chromiumArgs = [
  * browser and Electron do. Playwright passes `--disable-dev-shm-usage` for containers whose
  * /dev/shm holds 64 MB, and Chromium then keeps it in files under /tmp instead. On a disk
  * mounted with `discard`, unmapping such a file frees its blocks and waits for the disk, which
- * during a flood is busy writing back gigabytes of output: in B3 of `npm run bench` that held
- * the page's main thread in `munmap` for up to 1.4 s. So the flag is left out where /dev/shm
+ * during a flood is busy writing back gigabytes of output: in B3 of `npm run bench` that held a
+ * Chromium main thread in `munmap` for up to 1.4 s. So the flag is left out where /dev/shm
  * has room (1 GiB free).
  */
 export function devShmUsable() {
