@@ -47,13 +47,13 @@ const AUTOMATION_ARGS = [
   '--no-startup-window',
 ]
 
+/** Left out where /dev/shm has room, as for a desktop browser (see {@link devShmUsable}). */
+const sharedMemoryArgs = () => (devShmUsable() ? [] : ['--disable-dev-shm-usage'])
+
 /**
  * Launch Chromium (`executable`, Playwright's flags above plus `args`) with a fresh profile.
  * Resolves to a browser with `newPage(url)` and `close()`.
  */
-/** Left out where /dev/shm has room, as for a desktop browser (see {@link devShmUsable}). */
-const sharedMemoryArgs = () => (devShmUsable() ? [] : ['--disable-dev-shm-usage'])
-
 export async function launchBrowser(executable, args = []) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'corral-bench-chromium-'))
   const proc = spawn(

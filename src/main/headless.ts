@@ -5,10 +5,10 @@
  *   node out/main/headless.js [--host 127.0.0.1] [--port 0] [--token T]
  */
 import { randomBytes } from 'node:crypto'
-import fs from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { AtomicFileWriter } from './core/atomic-file'
 import { Host } from './core/host'
 import { Supervisor } from './core/supervisor'
 import { defaultDataDir } from './core/paths'
@@ -107,38 +107,23 @@ async function main(): Promise<void> {
 function reportLoopDelay(file: string): void {
   const histogram = monitorEventLoopDelay({ resolution: 1 })
   histogram.enable()
-  const write = (): void => {
+  const stats = (): string => {
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100
-    const stats = {
+    return JSON.stringify({
       p50: ms(histogram.percentile(50)),
       p99: ms(histogram.percentile(99)),
       max: ms(histogram.max),
       rssMB: Math.round(process.memoryUsage.rss() / 1e5) / 10,
-    }
-    // Off the event loop: a write that truncates can wait seconds for the disk while a flood
-    // is being written, and this loop's delay is what is measured.
-    if (writing) {
-      again = true
-      return
-    }
-    writing = true
-    fs.promises
-      .writeFile(file, JSON.stringify(stats))
-      .catch(() => {})
-      .finally(() => {
-        writing = false
-        if (again) {
-          again = false
-          write()
-        }
-      })
+    })
   }
-  let writing = false
-  let again = false
-  setInterval(write, 500).unref()
+  // Off the event loop, and replaced whole: a write that truncates the file in place can
+  // wait seconds for the disk while a flood is being written (with the bench reading an
+  // empty file meanwhile), and this loop's delay is what is measured.
+  const writer = new AtomicFileWriter(file, () => {})
+  setInterval(() => writer.write(stats), 500).unref()
   process.on('SIGUSR2', () => {
     histogram.reset()
-    write()
+    writer.write(stats)
   })
 }
 
