@@ -107,9 +107,12 @@ test('read -s keeps a secret off the screen; Ctrl+C interrupts the foreground jo
   expect((await terminalLines(page)).join('\n')).not.toContain('hunter2')
 
   await untilPrompt(page)
-  await page.keyboard.type('sleep 30')
+  // The job says when it runs: by then it has the terminal, so Ctrl+C reaches it. Pressed
+  // while the shell is still handing the terminal over, it reaches the shell instead, and
+  // the job runs on (the echo of the typed command line is no sign of that).
+  await page.keyboard.type("sh -c 'echo job-''started; exec sleep 30'")
   await page.keyboard.press('Enter')
-  await expect.poll(async () => (await terminalLines(page)).join('\n')).toContain('sleep 30')
+  await expect.poll(() => terminalLines(page)).toContain('job-started')
   await page.keyboard.press('Control+C')
   await untilPrompt(page)
   await page.keyboard.type('echo after-$((6*7))')
