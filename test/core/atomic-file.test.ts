@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -70,5 +70,25 @@ describe('AtomicFileWriter', () => {
     writer.write(() => 'three')
     await writer.settled()
     expect(readFileSync(file, 'utf8')).toBe('one')
+  })
+
+  it('tells each caller who waits when a write carrying its content is done, or why it failed', async () => {
+    const dir = tmpDir()
+    const file = path.join(dir, 'defs.json')
+    const errors: Error[] = []
+    const writer = new AtomicFileWriter(file, (e) => errors.push(e), Promise.resolve(), true)
+    // Asked for together: one write carries both, and both are told once it is on disk.
+    const first = writer.writeAndWait(() => 'one')
+    const second = writer.writeAndWait(() => 'two')
+    await Promise.all([first, second])
+    expect(readFileSync(file, 'utf8')).toBe('two')
+    // A write that fails rejects for whoever waits for it; onError is for writes no one waits for.
+    mkdirSync(path.join(dir, 'blocked.json'))
+    const blocked = new AtomicFileWriter(path.join(dir, 'blocked.json'), (e) => errors.push(e))
+    await expect(blocked.writeAndWait(() => 'x')).rejects.toMatchObject({ code: 'EISDIR' })
+    expect(errors).toEqual([])
+    // And once cancelled, nothing waits for a write that will not come.
+    await blocked.cancel()
+    await expect(blocked.writeAndWait(() => 'y')).rejects.toThrow('no more writes')
   })
 })

@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -129,9 +137,9 @@ describe('saved definitions', () => {
     expect(saved.saved).toBe(true)
     const plain = await rec.supervisor.define({ command: 'echo hi', name: 'manual' })
     expect(plain.state).toBe('stopped')
-    const copy = rec.supervisor.duplicate(plain.id)
+    const copy = await rec.supervisor.duplicate(plain.id)
     expect(copy.name).toBe('manual copy')
-    rec.supervisor.update(copy.id, { command: 'echo changed', name: 'edited' })
+    await rec.supervisor.update(copy.id, { command: 'echo changed', name: 'edited' })
     await rec.supervisor.shutdown()
 
     rec = new Recorder({ dataDir })
@@ -150,10 +158,31 @@ describe('saved definitions', () => {
       // The first life ended by shutting down, not by the user.
       [1, 'user', 'host-exit'],
     ])
-    rec.supervisor.remove(rec.supervisor.list()[2].id)
+    await rec.supervisor.remove(rec.supervisor.list()[2].id)
     expect(
       JSON.parse(readFileSync(path.join(dataDir, 'definitions.json'), 'utf8')).definitions,
     ).toHaveLength(2)
+  })
+
+  it('saves definitions off the event loop, and says so when the file cannot be written', async () => {
+    const dataDir = tmpDir()
+    rec = new Recorder({ dataDir })
+    const file = path.join(dataDir, 'definitions.json')
+    const saving = rec.supervisor.define({ command: 'echo one', name: 'one' })
+    // Nothing is written in the call itself (an fsync during a flood's writeback took
+    // 160-280 ms there); it is on disk once the call resolves.
+    expect(existsSync(file)).toBe(false)
+    await saving
+    expect(JSON.parse(readFileSync(file, 'utf8')).definitions).toHaveLength(1)
+    // A file that cannot be replaced (here a directory in its place) is a clear error.
+    rmSync(file)
+    mkdirSync(file)
+    await expect(rec.supervisor.define({ command: 'echo two', name: 'two' })).rejects.toMatchObject(
+      {
+        code: 'STORAGE',
+        message: expect.stringContaining(`Could not save to ${file}`),
+      },
+    )
   })
 
   it('a save interrupted before the rename leaves the old file intact', async () => {

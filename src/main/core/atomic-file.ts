@@ -3,30 +3,31 @@ import path from 'node:path'
 
 /**
  * Replace `file` with `data` so that a crash at any moment leaves either the old or the new
- * content, never a mix: write a temporary file beside it, fsync it, rename it over the
- * target, then fsync the directory so the rename itself is durable.
+ * content, never a mix: write a temporary file beside it, then rename it over the target, on
+ * libuv's thread pool. The directory must exist.
  *
- * `durable: false` skips both fsyncs: still atomic against a crash of Corral, not against a
- * power loss. Used for files rewritten often (run indexes) where that trade is right.
+ * `durable` also fsyncs the temporary file before the rename and the directory after it, so
+ * that the rename itself survives a power loss. Without it, still atomic against a crash of
+ * Corral: used for files rewritten often (run indexes) where that trade is right. An fsync
+ * while a flood is written back to disk can take hundreds of milliseconds, which is why this
+ * never runs on the event loop.
  */
-export function writeFileAtomic(file: string, data: string, durable = true): void {
-  const dir = path.dirname(file)
-  fs.mkdirSync(dir, { recursive: true })
+async function writeFileAtomicAsync(file: string, data: string, durable: boolean): Promise<void> {
   const tmp = tempPath(file)
-  const fd = fs.openSync(tmp, 'w', 0o600)
+  const handle = await fs.promises.open(tmp, 'w', 0o600)
   try {
-    fs.writeSync(fd, data)
-    if (durable) fs.fsyncSync(fd)
+    await handle.writeFile(data)
+    if (durable) await handle.sync()
   } finally {
-    fs.closeSync(fd)
+    await handle.close()
   }
-  fs.renameSync(tmp, file)
+  await fs.promises.rename(tmp, file)
   if (durable && process.platform !== 'win32') {
-    const dirFd = fs.openSync(dir, 'r')
+    const dir = await fs.promises.open(path.dirname(file), 'r')
     try {
-      fs.fsyncSync(dirFd)
+      await dir.sync()
     } finally {
-      fs.closeSync(dirFd)
+      await dir.close()
     }
   }
 }
@@ -53,30 +54,28 @@ export function removeStaleTemps(file: string): void {
   }
 }
 
-/** {@link writeFileAtomic} without fsyncs, off the event loop; the directory must exist. */
-async function writeFileAtomicAsync(file: string, data: string): Promise<void> {
-  const tmp = tempPath(file)
-  await fs.promises.writeFile(tmp, data, { mode: 0o600 })
-  await fs.promises.rename(tmp, file)
-}
-
 /**
- * Keeps one file replaced atomically (as {@link writeFileAtomic} without fsyncs) with writes
- * on libuv's thread pool, for files rewritten often while output flows: an open, write and
- * rename on a disk busy with logs can take milliseconds that the event loop cannot spare.
- * Writes never overlap; asked for while one is in flight, they collapse into one write of
- * the newest content, rendered when it is written.
+ * Keeps one file replaced atomically (see {@link writeFileAtomicAsync}) with writes on
+ * libuv's thread pool, for files rewritten while output flows: an open, write and rename on
+ * a disk busy with logs can take milliseconds that the event loop cannot spare. Writes never
+ * overlap; asked for while one is in flight, they collapse into one write of the newest
+ * content, rendered when it is written.
  */
 export class AtomicFileWriter {
   private inFlight: Promise<void> | null = null
   private next: (() => string) | null = null
+  /** Callers of {@link writeAndWait} whose content the next write carries. */
+  private waiting: { resolve: () => void; reject: (err: Error) => void }[] = []
   private cancelled = false
 
   constructor(
     readonly file: string,
+    /** Told of failed writes that no one waits for. */
     private readonly onError: (err: Error) => void,
     /** Resolves once the file's directory exists. */
     private readonly dirReady: Promise<unknown> = Promise.resolve(),
+    /** fsync the file and its directory (see {@link writeFileAtomicAsync}). */
+    private readonly durable = false,
   ) {}
 
   /** Write what `render` returns, after the write in flight (if any). */
@@ -84,6 +83,15 @@ export class AtomicFileWriter {
     if (this.cancelled) return
     this.next = render
     this.inFlight ??= this.drain()
+  }
+
+  /** {@link write}, resolving once a write that carries it is done; rejects if it failed. */
+  writeAndWait(render: () => string): Promise<void> {
+    if (this.cancelled) return Promise.reject(new Error(`${this.file}: no more writes`))
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject })
+      this.write(render)
+    })
   }
 
   /** Resolves once everything asked for is written (or failed). */
@@ -95,6 +103,8 @@ export class AtomicFileWriter {
   cancel(): Promise<void> {
     this.cancelled = true
     this.next = null
+    const err = new Error(`${this.file}: cancelled`)
+    for (const w of this.waiting.splice(0)) w.reject(err)
     return this.settled()
   }
 
@@ -102,11 +112,14 @@ export class AtomicFileWriter {
     await this.dirReady.catch(() => {})
     while (this.next) {
       const render = this.next
+      const waiting = this.waiting.splice(0)
       this.next = null
       try {
-        await writeFileAtomicAsync(this.file, render())
+        await writeFileAtomicAsync(this.file, render(), this.durable)
+        for (const w of waiting) w.resolve()
       } catch (err) {
-        if (!this.cancelled) this.onError(err as Error)
+        for (const w of waiting) w.reject(err as Error)
+        if (!this.cancelled && waiting.length === 0) this.onError(err as Error)
       }
     }
     this.inFlight = null

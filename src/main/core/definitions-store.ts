@@ -1,7 +1,8 @@
 import fs from 'node:fs'
+import path from 'node:path'
 import { z } from 'zod'
 import type { ProcessSpec } from '../../shared/contract'
-import { removeStaleTemps, writeFileAtomic } from './atomic-file'
+import { AtomicFileWriter, removeStaleTemps } from './atomic-file'
 import { processSpecSchema } from './schemas'
 
 /** A saved process definition as stored on disk. */
@@ -35,6 +36,9 @@ const fileSchema = z.object({
  * a hand edit gone wrong is never lost.
  */
 export class DefinitionStore {
+  private writer: AtomicFileWriter | null = null
+  private latest: StoredDefinition[] = []
+
   constructor(readonly file: string) {}
 
   /** Read the definitions; never throws. */
@@ -87,10 +91,27 @@ export class DefinitionStore {
     return { definitions, warnings }
   }
 
-  /** Replace the file with `definitions`, atomically and durably. */
-  save(definitions: StoredDefinition[]): void {
-    const body = { version: FILE_VERSION, definitions }
-    writeFileAtomic(this.file, JSON.stringify(body, null, 2) + '\n')
+  /**
+   * Replace the file with `definitions`, atomically and durably, off the event loop; resolves
+   * once they are on disk. Saves asked for while one is written collapse into one of the
+   * newest definitions.
+   */
+  save(definitions: StoredDefinition[]): Promise<void> {
+    this.latest = definitions
+    this.writer ??= new AtomicFileWriter(
+      this.file,
+      () => {},
+      fs.promises.mkdir(path.dirname(this.file), { recursive: true }),
+      true,
+    )
+    return this.writer.writeAndWait(
+      () => JSON.stringify({ version: FILE_VERSION, definitions: this.latest }, null, 2) + '\n',
+    )
+  }
+
+  /** Resolves once every save asked for is over. */
+  settled(): Promise<void> {
+    return this.writer?.settled() ?? Promise.resolve()
   }
 
   private rejectFile(problem: string): LoadedDefinitions {

@@ -152,29 +152,29 @@ export class Supervisor {
     this.assertOpen()
     checkCommandLine(spec)
     const proc = this.add(newId('d'), spec, true)
-    this.persist()
+    await this.persist()
     if (spec.autostart) await proc.start('user')
     return proc.info()
   }
 
   /** Save a process with a new spec (an ad-hoc one becomes saved); applies from its next run. */
-  update(id: ProcessId, spec: ProcessSpec): ProcessInfo {
+  async update(id: ProcessId, spec: ProcessSpec): Promise<ProcessInfo> {
     checkCommandLine(spec)
     const proc = this.get(id)
     proc.saved = true
     proc.setSpec(spec)
-    this.persist()
+    await this.persist()
     return proc.info()
   }
 
   /** Save a copy of a process's definition. */
-  duplicate(id: ProcessId): ProcessInfo {
+  async duplicate(id: ProcessId): Promise<ProcessInfo> {
     const source = this.get(id)
     const names = new Set([...this.processes.values()].map((p) => p.name))
     let name = `${source.name} copy`
     for (let n = 2; names.has(name); n++) name = `${source.name} copy ${n}`
     const proc = this.add(newId('d'), { ...source.spec, name }, true)
-    this.persist()
+    await this.persist()
     return proc.info()
   }
 
@@ -233,8 +233,11 @@ export class Supervisor {
     return proc.info()
   }
 
-  /** Forget a process that is not running; a saved definition is deleted with its run logs. */
-  remove(id: ProcessId): void {
+  /**
+   * Forget a process that is not running; a saved definition is deleted with its run logs.
+   * Resolves once the definitions on disk no longer hold it.
+   */
+  async remove(id: ProcessId): Promise<void> {
     const proc = this.get(id)
     if (proc.alive) {
       throw new CorralError('STILL_RUNNING', `"${proc.name}" is still running; stop it first.`)
@@ -242,11 +245,9 @@ export class Supervisor {
     void proc.stop() // cancels a pending restart in backoff
     this.processes.delete(id)
     proc.dispose()
-    if (proc.saved) {
-      this.persist()
-      this.runStore?.deleteProcess(id)
-    }
+    if (proc.saved) this.runStore?.deleteProcess(id)
     this.emit('removed', { id })
+    if (proc.saved) await this.persist()
   }
 
   /** Retained output of a process. */
@@ -307,8 +308,9 @@ export class Supervisor {
     await this.groups.flush()
     this.spawner?.close()
     this.outputWorker?.close()
-    // Every byte shown is on disk before Corral goes.
+    // Every byte shown is on disk before Corral goes, and every definition saved.
     await this.logsWritten()
+    await this.definitions?.settled()
   }
 
   private add(id: ProcessId, spec: ProcessSpec, saved: boolean): ManagedProcess {
@@ -338,13 +340,14 @@ export class Supervisor {
     return proc
   }
 
-  private persist(): void {
+  /** Save the definitions (off the event loop: see DefinitionStore.save). */
+  private async persist(): Promise<void> {
     if (!this.definitions) return
     const defs = [...this.processes.values()]
       .filter((p) => p.saved)
       .map((p) => ({ id: p.id, spec: p.spec }))
     try {
-      this.definitions.save(defs)
+      await this.definitions.save(defs)
     } catch (err) {
       throw new CorralError(
         'STORAGE',
