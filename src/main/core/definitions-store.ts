@@ -37,7 +37,6 @@ const fileSchema = z.object({
  */
 export class DefinitionStore {
   private writer: AtomicFileWriter | null = null
-  private latest: StoredDefinition[] = []
 
   constructor(readonly file: string) {}
 
@@ -97,7 +96,6 @@ export class DefinitionStore {
    * newest definitions.
    */
   save(definitions: StoredDefinition[]): Promise<void> {
-    this.latest = definitions
     this.writer ??= new AtomicFileWriter(
       this.file,
       () => {},
@@ -105,7 +103,7 @@ export class DefinitionStore {
       true,
     )
     return this.writer.writeAndWait(
-      () => JSON.stringify({ version: FILE_VERSION, definitions: this.latest }, null, 2) + '\n',
+      () => JSON.stringify({ version: FILE_VERSION, definitions }, null, 2) + '\n',
     )
   }
 
