@@ -180,6 +180,14 @@ test("at the desktop window's smallest width the name shows whole and controls w
     const rows = await Promise.all(group.map((name) => top(name)))
     expect(new Set(rows.map(Math.round)).size).toBe(1)
   }
+  // The output's tools take two rows, not three: search above, filters with Clear view below.
+  const [filters, clear, search] = await Promise.all([
+    top('Wrap'),
+    top('Clear view'),
+    page.getByRole('textbox', { name: 'Search output' }).boundingBox(),
+  ])
+  expect(Math.round(clear)).toBe(Math.round(filters))
+  expect(filters).toBeGreaterThan(search!.y + search!.height - 1)
   // No divider is left dangling at the end of a row the next group wrapped away from.
   await expect(page.locator('.output-toolbar .tool-divider')).toBeHidden()
   await expect(page.locator('.controls-bar .divider')).toBeHidden()
