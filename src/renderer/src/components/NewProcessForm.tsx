@@ -51,8 +51,9 @@ export function NewProcessForm() {
       if (action === 'run' || spec.autostart) selectStarted(appStore, info.id, from)
       else selectCreated(appStore, info.id, from)
       setSubmitError(null)
-      // A name belongs to one process; the rest is often reused for the next one.
-      setValues((v) => ({ ...v, name: '' }))
+      // A name belongs to one process; the rest is often reused for the next one. A name typed
+      // while the host was answering is the next process's: it stays.
+      setValues((v) => (v.name === values.name ? { ...v, name: '' } : v))
     } catch (err) {
       setSubmitError(errorMessage(err))
     } finally {
