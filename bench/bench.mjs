@@ -437,7 +437,8 @@ async function uiRun(br, host, file, name, warm = false) {
   const page = await uiPage(br, host.url)
   // A person opens the page and then types a command, which takes seconds: by the time they
   // press Run, the page has finished loading, including the work it leaves for when it is
-  // first idle (src/renderer/src/lib/warm-up.ts). Pressed within milliseconds of the form's
+  // first idle (src/renderer/src/lib/warm-up.ts, whose WARM_UP_MARK names the entry waited
+  // for here; this plain script cannot import it). Pressed within milliseconds of the form's
   // first render, as this bench did, that work (70 ms of the page's main thread here) and the
   // compiling of the page's code ran alongside the measured run.
   await page.waitFor(
