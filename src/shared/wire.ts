@@ -73,18 +73,52 @@ export interface OutputFrameHeader {
 
 const frameDecoder = new TextDecoder('utf-8')
 
-/** Decode a binary output frame back into the batch it carries. */
+/** Where a decoded chunk's text lies in the text of the frame it came in. */
+export interface FrameText {
+  text: string
+  offset: number
+}
+const frameTexts = new WeakMap<OutputChunk, FrameText>()
+
+/**
+ * The text of the frame `chunk` was decoded from, when its text is a slice of it (see
+ * {@link decodeOutputFrame}); the view keeps consecutive chunks as one slice of it.
+ */
+export function frameTextOf(chunk: OutputChunk): FrameText | undefined {
+  return frameTexts.get(chunk)
+}
+
+/**
+ * Decode a binary output frame back into the batch it carries. The chunks' text is decoded
+ * at once and each chunk's is a slice of it, when each byte of it is a character (ASCII, and
+ * an invalid byte as U+FFFD): then where one chunk ends in the text is where it ends in the
+ * bytes, and the slices are what decoding each chunk alone gives.
+ */
 export function decodeOutputFrame(frame: Uint8Array): OutputBatch {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
   const headerBytes = view.getUint32(0, true)
   const header = JSON.parse(
     frameDecoder.decode(frame.subarray(4, 4 + headerBytes)),
   ) as OutputFrameHeader
-  let offset = 4 + headerBytes
+  const bodyStart = 4 + headerBytes
+  const body = frame.subarray(bodyStart)
+  const text = frameDecoder.decode(body)
+  const sliced = text.length === body.length
+  let offset = 0
   const chunks: OutputChunk[] = header.chunks.map((c) => {
-    const data = frameDecoder.decode(frame.subarray(offset, offset + c.bytes))
-    offset += c.bytes
-    return { seq: c.seq, stream: c.stream, time: c.time, data }
+    const end = offset + c.bytes
+    const whole = offset === 0 && end === body.length
+    // Text with characters of several bytes: each chunk's own, decoded again (its place in
+    // the text is not known without counting), unless it is the only one.
+    const data = whole
+      ? text
+      : sliced
+        ? text.slice(offset, end)
+        : frameDecoder.decode(body.subarray(offset, end))
+    const chunk: OutputChunk = { seq: c.seq, stream: c.stream, time: c.time, data }
+    if (sliced) frameTexts.set(chunk, { text, offset })
+    offset = end
+    return chunk
   })
   return { id: header.id, chunks }
 }

@@ -10,7 +10,7 @@ import {
   type SharedBytes,
 } from '../../src/main/core/utf8'
 import { encodeOutputFrame } from '../../src/main/core/web-server'
-import { decodeOutputFrame } from '../../src/shared/wire'
+import { decodeOutputFrame, frameTextOf } from '../../src/shared/wire'
 import type { OutputChunk } from '../../src/shared/contract'
 
 const read = (text: string): Buffer => Buffer.from(text)
@@ -151,6 +151,42 @@ describe('output frames in reused memory', () => {
     const next = encodeOutputFrame(batch, (n) => staging.alloc(n))!
     expect(next.buffer).toBe(frame.buffer)
     expect(next.byteOffset).toBe(frame.byteOffset)
+  })
+
+  it('decodes the text of a frame at once, each chunk a slice of it, unless characters take several bytes', () => {
+    // Built by hand, as shared/wire.ts lays it out, to hold any bytes at all.
+    const frameOf = (pieces: Buffer[]): Uint8Array => {
+      const header = Buffer.from(
+        JSON.stringify({
+          id: 'p',
+          chunks: pieces.map((b, i) => ({ seq: i, stream: 'stdout', time: i, bytes: b.length })),
+        }),
+      )
+      const length = Buffer.alloc(4)
+      length.writeUInt32LE(header.length)
+      return new Uint8Array(Buffer.concat([length, header, ...pieces]))
+    }
+    const cases: { pieces: Buffer[]; sliced: boolean }[] = [
+      { pieces: [read('first line\nsec'), read('ond\n'), read('third\n')], sliced: true },
+      // A byte that is not UTF-8 is one U+FFFD either way.
+      { pieces: [read('a'), Buffer.from([0xff, 0x41]), read('b\n')], sliced: true },
+      { pieces: [read('héllo\n'), read('wörld\n')], sliced: false },
+      // Cut inside a character (the host never cuts there): each decoded alone, as before.
+      { pieces: [Buffer.from([0x61, 0xc3]), Buffer.from([0xa9, 0x0a])], sliced: false },
+    ]
+    for (const { pieces, sliced } of cases) {
+      const decoded = decodeOutputFrame(frameOf(pieces))
+      expect(decoded.chunks.map((c) => c.data)).toEqual(
+        pieces.map((b) => new TextDecoder().decode(b)),
+      )
+      for (const chunk of decoded.chunks) {
+        const frame = frameTextOf(chunk)
+        expect(frame !== undefined, JSON.stringify(chunk.data)).toBe(sliced)
+        if (frame) {
+          expect(frame.text.slice(frame.offset, frame.offset + chunk.data.length)).toBe(chunk.data)
+        }
+      }
+    }
   })
 
   it('leaves out chunks whose bytes are no longer kept, and sends nothing when none is', () => {

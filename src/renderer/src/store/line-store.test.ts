@@ -89,6 +89,7 @@ type Op =
   | { op: 'drop'; n: number }
   | { op: 'close' }
   | { op: 'reopen' }
+  | { op: 'src'; lines: number; chars: number; style: number; kind: number; hint: boolean }
 
 const textArb = fc
   .array(fc.constantFrom('a', 'bc', 'é', '😀', ' ', 'xyz0123456789', '\t'), { maxLength: 6 })
@@ -131,7 +132,62 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('drop' as const), n: fc.nat(6) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reopen' as const) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('src' as const),
+      lines: fc.nat(3),
+      chars: fc.integer({ min: 1, max: 12 }),
+      style: fc.nat(2),
+      kind: fc.nat(2),
+      hint: fc.boolean(),
+    }),
+  },
 )
+
+/**
+ * Text that 'src' writes take consecutive pieces of, as a chunk or a frame is written in
+ * pieces: whole lines, or the rest of a line (up to `chars` characters) to the last line.
+ * Passed whole with a range, or (`hint`) as a piece of it named by useSource.
+ */
+interface Source {
+  text: string
+  at: number
+}
+
+function sourceWrite(
+  store: LineStore,
+  model: Model,
+  src: Source,
+  o: Extract<Op, { op: 'src' }>,
+  time: number,
+  seq: number,
+): boolean {
+  if (src.at >= src.text.length) return false
+  const a = src.at
+  let b: number
+  if (o.lines === 0) {
+    if (store.count === 0) return false
+    b = Math.min(src.text.indexOf('\n', a), a + o.chars)
+    if (b === a) return false
+  } else {
+    b = a
+    for (let k = 0; k < o.lines && b < src.text.length; k++) b = src.text.indexOf('\n', b) + 1
+  }
+  const piece = o.hint ? src.text.slice(a, b) : src.text
+  const from = o.hint ? 0 : a
+  if (o.hint) store.useSource(piece, src.text, a)
+  if (o.lines === 0) {
+    store.append(piece, from, from + b - a, o.style, seq)
+    model.append(src.text.slice(a, b), o.style, seq)
+  } else {
+    store.pushLines(piece, from, from + b - a, o.kind, time, seq)
+    model.pushLines(src.text.slice(a, b - 1).split('\n'), o.kind, time, seq)
+  }
+  store.useSource(null)
+  src.at = b
+  return true
+}
 
 /** Where a sequence of writes is: its clock, and whether the last line was closed. */
 interface RunState {
@@ -141,17 +197,21 @@ interface RunState {
   closed: boolean
 }
 
-/** Apply `ops` to a store and the model alike. */
+/** Apply `ops` to a store and the model alike ('src' writes take pieces of `src`). */
 function run(
   store: LineStore,
   model: Model,
   ops: Op[],
   state: RunState = { time: 1_000, seq: 0, closed: false },
+  src: Source = { text: '', at: 0 },
 ): void {
   let { time, seq, closed } = state
   for (const o of ops) {
     seq++
-    if (o.op === 'close') {
+    if (o.op === 'src') {
+      if (o.lines === 0 && closed) continue
+      if (sourceWrite(store, model, src, o, time, seq) && o.lines > 0) closed = false
+    } else if (o.op === 'close') {
       store.close()
       closed = true
     } else if (o.op === 'reopen') {
@@ -237,11 +297,13 @@ describe('LineStore against a reference model', () => {
         fc.array(opArb, { maxLength: 120 }),
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(textArb, { maxLength: 60 }),
         fc.array(fc.nat(200), { maxLength: 30 }),
-        (ops, lineCap, blockChars, probes) => {
-          const store = new LineStore(lineCap, blockChars)
+        (ops, lineCap, blockChars, rangeChars, srcLines, probes) => {
+          const store = new LineStore(lineCap, blockChars, rangeChars)
           const model = new Model(lineCap)
-          run(store, model, ops)
+          run(store, model, ops, undefined, { text: srcLines.join('\n') + '\n', at: 0 })
           // In order, backwards and at random: the cursors and caches must not matter.
           const n = store.count
           const all = Array.from({ length: n }, (_, i) => i)
@@ -257,12 +319,15 @@ describe('LineStore against a reference model', () => {
       fc.property(
         fc.array(opArb, { maxLength: 60 }),
         fc.integer({ min: 1, max: 30 }),
-        (ops, blockChars) => {
-          const store = new LineStore(8, blockChars)
+        fc.integer({ min: 1, max: 30 }),
+        fc.array(textArb, { maxLength: 40 }),
+        (ops, blockChars, rangeChars, srcLines) => {
+          const store = new LineStore(8, blockChars, rangeChars)
           const model = new Model(8)
           const state = { time: 1_000, seq: 0, closed: false }
+          const src = { text: srcLines.join('\n') + '\n', at: 0 }
           for (const o of ops) {
-            run(store, model, [o], state)
+            run(store, model, [o], state, src)
             const n = store.count
             check(store, model, [n - 1, 0, n >> 1])
           }
@@ -291,6 +356,87 @@ describe('LineStore encoding', () => {
     for (let k = 0; k < 2000; k++) {
       const i = (k * 7919) % lines.length
       expect(store.text(i)).toBe(lines[i])
+    }
+  })
+
+  it('keeps the lines of a frame as one block, and a line going on into the next frame alone', () => {
+    // Two frames of a flood: the line "head" starts in the first (in two styles) and ends in
+    // the second. Written as the output buffer writes them: whole lines, then the rest of a line.
+    const a = Array.from({ length: 20 }, (_, i) => `a${i}\n`).join('') + 'hea'
+    const b = 'd\n' + Array.from({ length: 20 }, (_, i) => `b${i}\n`).join('')
+    for (const named of [false, true]) {
+      const store = new LineStore(1000, 1024, 64)
+      /** Write `text[from, to)`, given whole or (named) as a piece that useSource names. */
+      const write = (
+        text: string,
+        from: number,
+        to: number,
+        fn: (t: string, f: number, e: number) => void,
+      ): void => {
+        if (!named) return fn(text, from, to)
+        const piece = text.slice(from, to)
+        store.useSource(piece, text, from)
+        fn(piece, 0, to - from)
+        store.useSource(null)
+      }
+      const lastNl = a.lastIndexOf('\n') + 1
+      write(a, 0, lastNl, (t, f, e) => store.pushLines(t, f, e, KIND_STDOUT, 0, 1))
+      store.pushLine(KIND_STDOUT, 0, 1)
+      write(a, lastNl, lastNl + 2, (t, f, e) => store.append(t, f, e, PLAIN_STYLE, 1))
+      write(a, lastNl + 2, a.length, (t, f, e) => store.append(t, f, e, 1, 1))
+      write(b, 0, 1, (t, f, e) => store.append(t, f, e, 1, 2))
+      write(b, 2, b.length, (t, f, e) => store.pushLines(t, f, e, KIND_STDOUT, 0, 2))
+      store.close()
+      const blocks: [string, number, number][] = []
+      store.forEachBlock((text, _start, first, end) => void blocks.push([text, first, end]))
+      expect(blocks).toEqual([
+        [a.slice(0, lastNl), 0, 20],
+        ['head\n', 20, 21],
+        [b.slice(2), 21, 41],
+      ])
+      expect(store.text(20)).toBe('head')
+      // Plain, then from its third character on in style 1.
+      expect(store.runs(20)).toEqual([2, 1])
+      expect(store.text(21)).toBe('b0')
+      expect(store.runs(21)).toEqual([])
+    }
+    // Closed (a gap follows) with its last line cut short: its lines are a block, that line
+    // another.
+    const cut = new LineStore(1000, 1024, 16)
+    const end = a.lastIndexOf('\n') + 1
+    cut.pushLines(a, 0, end, KIND_STDOUT, 0, 1)
+    cut.pushLine(KIND_STDOUT, 0, 1)
+    cut.append(a, end, a.length, PLAIN_STYLE, 1)
+    cut.close()
+    const cutBlocks: [string, number, number][] = []
+    cut.forEachBlock((text, _start, first, last) => void cutBlocks.push([text, first, last]))
+    expect(cutBlocks).toEqual([
+      [a.slice(0, end), 0, 20],
+      ['hea\n', 20, 21],
+    ])
+    // A frame that ends with its last line, written in two pieces: its lines are a block,
+    // the next frame's another.
+    const c = a.slice(0, a.lastIndexOf('\n') + 1)
+    const half = c.indexOf('\n', c.length >> 1) + 1
+    for (const named of [false, true]) {
+      const whole = new LineStore(1000, 1024, 16)
+      const lines = (text: string, from: number, to: number, kind: number): void => {
+        if (!named) return whole.pushLines(text, from, to, kind, 0, 1)
+        const piece = text.slice(from, to)
+        whole.useSource(piece, text, from)
+        whole.pushLines(piece, 0, piece.length, kind, 0, 1)
+        whole.useSource(null)
+      }
+      lines(c, 0, half, KIND_STDOUT)
+      lines(c, half, c.length, KIND_STDOUT)
+      lines(b, 2, b.length, KIND_STDERR)
+      whole.close()
+      const blocks: [string, number, number][] = []
+      whole.forEachBlock((text, _start, first, end) => void blocks.push([text, first, end]))
+      expect(blocks).toEqual([
+        [c, 0, 20],
+        [b.slice(2), 20, 40],
+      ])
     }
   })
 

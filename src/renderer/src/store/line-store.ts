@@ -32,6 +32,20 @@ export const KIND_SYSTEM = 2
  * 20–55 ms while a flood was shown on a 2-core machine; with these, under 5 ms.
  */
 export const BLOCK_CHARS = 256 * 1024
+/**
+ * A block that is one range of a string (a decoded frame or chunk, see `LineStore.src`) is
+ * sealed, once at least this large, where the text stops continuing it: it is then that
+ * string's slice, no copy. A flood's text was otherwise copied once more into its blocks, and
+ * under a flood each copy (a new 256 KiB string) took 1.7 ms on average and up to 95 ms, a
+ * tenth of the page's time: the page's own allocations are slow while the machine's memory
+ * fills with the flood's log. Large, so that the blocks of interactive output stay few.
+ */
+export const RANGE_BLOCK_CHARS = 64 * 1024
+/**
+ * A range block is a slice of its string only if at most this share of the string lies
+ * outside it (1/8): a slice keeps all of the string alive.
+ */
+const RANGE_SPARE_SHARE = 8
 
 /**
  * Line starts kept cached over all stores (4 bytes each; about 8 blocks of 8-byte lines), and
@@ -130,6 +144,24 @@ export class LineStore {
 
   // ---- the open block: built from parts until read, with its line starts and style changes
   private parts: string[] = []
+  /**
+   * The open block's last part, kept as a range of the string it came from (`src`, or null)
+   * while text that continues it exactly comes: output applied piece by piece from one chunk,
+   * or from one decoded frame ({@link LineStore.useSource}), is one range however many pieces
+   * it came in, and a block that is one range is a slice of that string rather than a copy.
+   */
+  private src: string | null = null
+  private srcFrom = 0
+  private srcTo = 0
+  /** What {@link LineStore.useSource} said about the text written next. */
+  private hintText: string | null = null
+  private hintSrc = ''
+  private hintOffset = 0
+  /**
+   * A range block was split off before the open block's first line, which the text now
+   * coming from another string goes on: that line is sealed alone once it ends.
+   */
+  private straddling = false
   private openStart = 0
   private openLen = 0
   /** Absolute number of the open block's first line. */
@@ -170,7 +202,19 @@ export class LineStore {
   constructor(
     readonly lineCap: number,
     private readonly blockChars = BLOCK_CHARS,
+    private readonly rangeBlockChars = Math.min(RANGE_BLOCK_CHARS, blockChars),
   ) {}
+
+  /**
+   * The `text` passed to the next writes is `src.slice(offset, offset + text.length)` (a
+   * chunk's text cut from the frame it was decoded with); null forgets it. Lets pieces from
+   * consecutive chunks continue one range (see {@link src}).
+   */
+  useSource(text: string | null, src = '', offset = 0): void {
+    this.hintText = text
+    this.hintSrc = src
+    this.hintOffset = offset
+  }
 
   /** Number of kept lines. */
   get count(): number {
@@ -292,7 +336,7 @@ export class LineStore {
     const take = Math.min(this.lineCap - len, to - from)
     if (take > 0) {
       if (style !== this.lastStyle()) this.addChange(this.openLen, style)
-      this.parts.push(from === 0 && take === text.length ? text : text.slice(from, from + take))
+      this.addPart(text, from, from + take, true)
       this.openLen += take
       this.chars += take
       if (len + take > this.maxLen) this.maxLen = len + take
@@ -355,16 +399,18 @@ export class LineStore {
     seq: number,
   ): void {
     this.endLastLine()
+    // Lines that go on from another string than the open block's range: that range becomes
+    // a block of its own first, if it is large (see RANGE_BLOCK_CHARS).
+    if (!this.continuesRange(text, from) && this.sealsAtBreak()) this.seal()
     this.addRun(kind, time)
     if (this.lastStyle() !== PLAIN_STYLE) this.addChange(this.openLen, PLAIN_STYLE)
     let pieceFrom = from
     let p = from
     while (p < to) {
-      // Seal at the first line start past the block size, as pushLine does. The separator
-      // goes in as a part of its own, so that the block is joined into a string of its own
-      // (a block that is one slice of a large chunk would keep all of the chunk alive).
+      // Seal at the first line start past the block size, as pushLine does.
       if (p > pieceFrom && this.openLen + (p - pieceFrom) >= this.blockChars) {
-        this.parts.push(piece(text, pieceFrom, p - 1), '\n')
+        this.addPart(text, pieceFrom, p - 1, false)
+        this.addSeparator()
         this.openLen += p - pieceFrom
         this.seal()
         pieceFrom = p
@@ -373,7 +419,7 @@ export class LineStore {
       p = text.indexOf('\n', p) + 1
     }
     // The text without the last line's `\n`: separators go in when the next line starts.
-    this.parts.push(piece(text, pieceFrom, to - 1))
+    this.addPart(text, pieceFrom, to - 1, false)
     this.openLen += to - 1 - pieceFrom
     this.chars += to - from
     this.lastLineSeq = seq
@@ -387,8 +433,12 @@ export class LineStore {
     // The last line always lives in the open block: blocks are sealed only between lines.
     const keep = this.openOffsets[a - this.openLine]
     if (len > 0) {
-      const open = this.openBlock()
-      this.parts = keep > 0 ? [open.slice(0, keep)] : []
+      if (this.parts.length === 0 && this.src !== null) this.srcTo = this.srcFrom + keep
+      else {
+        const open = this.openBlock()
+        this.parts = keep > 0 ? [open.slice(0, keep)] : []
+        this.src = null
+      }
       this.openLen = keep
       this.chars -= len
     }
@@ -413,9 +463,129 @@ export class LineStore {
   /** End the last line with its separator, sealing the open block once it is full. */
   private endLastLine(): void {
     if (this.total === this.openLine) return
-    this.parts.push('\n')
+    this.addSeparator()
     this.openLen++
-    if (this.openLen >= this.blockChars) this.seal()
+    // The line that went on from one string into another, alone: what follows starts afresh.
+    if (this.openLen >= this.blockChars || (this.straddling && this.total - this.openLine === 1)) {
+      this.seal()
+    }
+    this.straddling = false
+  }
+
+  /** Whether `text[from...]` (written next) continues the open block's range. */
+  private continuesRange(text: string, from: number): boolean {
+    if (this.src === null) return false
+    return text === this.hintText
+      ? this.src === this.hintSrc && this.srcTo === this.hintOffset + from
+      : this.src === text && this.srcTo === from
+  }
+
+  /**
+   * Whether the open block is sealed where the text stops continuing its range: when it is
+   * one range of at least `rangeBlockChars` (see RANGE_BLOCK_CHARS), or of several parts and
+   * half the block size, so that the text that follows starts a block of its own (a range).
+   */
+  private sealsAtBreak(): boolean {
+    return this.parts.length === 0
+      ? this.src !== null && this.openLen >= this.rangeBlockChars
+      : this.openLen >= Math.max(this.rangeBlockChars, this.blockChars >> 1)
+  }
+
+  /**
+   * Add `text[from, to)` to the open block: it extends the open block's range when it
+   * continues it, or starts a new one. `inLine`: it goes on the last line (which a large
+   * range is then split before, so that the range stays whole).
+   */
+  private addPart(text: string, from: number, to: number, inLine: boolean): void {
+    if (to <= from) return
+    let s = text
+    let a = from
+    let b = to
+    if (text === this.hintText) {
+      s = this.hintSrc
+      a += this.hintOffset
+      b += this.hintOffset
+    }
+    if (this.src === s && this.srcTo === a) {
+      this.srcTo = b
+      return
+    }
+    if (inLine && this.sealsAtBreak()) this.splitBeforeLastLine()
+    this.flushRange()
+    this.src = s
+    this.srcFrom = a
+    this.srcTo = b
+  }
+
+  /** The separator after the last line: the range's own `\n` when it is the next character. */
+  private addSeparator(): void {
+    if (this.src !== null && this.src.charCodeAt(this.srcTo) === 0x0a) {
+      this.srcTo++
+      return
+    }
+    this.flushRange()
+    this.parts.push('\n')
+  }
+
+  private flushRange(): void {
+    if (this.src === null) return
+    this.parts.push(piece(this.src, this.srcFrom, this.srcTo))
+    this.src = null
+  }
+
+  /**
+   * Seal the open block's lines before its last one (the last line goes on), which becomes
+   * the open block's first line.
+   */
+  private splitBeforeLastLine(): void {
+    if (this.total - 1 < this.openLine) return
+    const keep = this.openOffsets[this.total - 1 - this.openLine]
+    if (keep === 0) return
+    if (this.parts.length > 0) {
+      // Several parts: joined, the open block is one range of that string.
+      const open = this.openBlock()
+      this.parts = []
+      this.src = open
+      this.srcFrom = 0
+      this.srcTo = open.length
+    }
+    const src = this.src as string
+    const lineFrom = this.srcFrom + keep
+    const lineTo = this.srcTo
+    const lineLen = this.openLen - keep
+    // The last line's style changes go with it, and the style in effect where it starts.
+    const pos: number[] = []
+    const styles: number[] = []
+    let n = this.openChangePos.length
+    while (n > 0 && this.openChangePos[n - 1] >= keep) n--
+    for (let c = n; c < this.openChangePos.length; c++) {
+      if (this.openChangePos[c] > keep) {
+        pos.push(this.openChangePos[c] - keep)
+        styles.push(this.openChangeStyle[c])
+      }
+    }
+    let lineStyle = n > 0 ? this.openChangeStyle[n - 1] : this.openStyle
+    if (n < this.openChangePos.length && this.openChangePos[n] === keep) {
+      lineStyle = this.openChangeStyle[n]
+    }
+    this.openChangePos.length = n
+    this.openChangeStyle.length = n
+    // Seal the lines before it: the open block ends with the separator before the last line.
+    this.srcTo = lineFrom
+    this.openLen = keep
+    const last = this.total
+    this.total--
+    this.seal()
+    this.total = last
+    this.openOffsets[0] = 0
+    this.openStyle = lineStyle
+    this.openChangePos = pos
+    this.openChangeStyle = styles
+    this.src = src
+    this.srcFrom = lineFrom
+    this.srcTo = lineTo
+    this.openLen = lineLen
+    this.straddling = true
   }
 
   /** Add a line starting at `offset` in the open block. */
@@ -510,6 +680,7 @@ export class LineStore {
     this.openChangePos = pos
     this.openChangeStyle = styles
     this.parts = line.length > 0 ? [line] : []
+    this.src = null
     this.openLen = line.length
     this.openOffsets[0] = 0
   }
@@ -521,7 +692,11 @@ export class LineStore {
    */
   close(): void {
     if (this.total > this.openLine) {
-      this.parts.push('\n')
+      // A large block whose last line does not end where its range does (a frame cut the line
+      // short): the lines before it are sealed as the range they are, the line alone.
+      const ends = this.parts.length === 0 && this.src?.charCodeAt(this.srcTo) === 0x0a
+      if (!ends && this.sealsAtBreak()) this.splitBeforeLastLine()
+      this.addSeparator()
       this.openLen++
       this.seal()
     }
@@ -593,6 +768,7 @@ export class LineStore {
     this.openStart += this.openLen
     this.openLen = 0
     this.parts = []
+    this.src = null
     this.openLine = this.total
     this.openStyle = PLAIN_STYLE
     this.openChangePos = []
@@ -714,12 +890,31 @@ export class LineStore {
   }
 
   private openBlock(): string {
+    if (this.parts.length === 0) {
+      return this.src === null ? '' : piece(this.src, this.srcFrom, this.srcTo)
+    }
+    this.flushRange()
     if (this.parts.length > 1) this.parts = [this.parts.join('')]
-    return this.parts.length === 0 ? '' : this.parts[0]
+    return this.parts[0]
+  }
+
+  /**
+   * The open block's text to keep as a block: a range that is (nearly) all of its string is
+   * kept as a slice of it, without a copy; any other block is a string of its own, since a
+   * slice keeps all of the string it is cut from alive.
+   */
+  private sealedText(): string {
+    if (this.parts.length > 0 || this.src === null) return this.openBlock()
+    const len = this.srcTo - this.srcFrom
+    if (this.src.length - len <= this.src.length / RANGE_SPARE_SHARE) {
+      return piece(this.src, this.srcFrom, this.srcTo)
+    }
+    const mid = this.srcFrom + (len >> 1)
+    return [this.src.slice(this.srcFrom, mid), this.src.slice(mid, this.srcTo)].join('')
   }
 
   private seal(): void {
-    this.blocks.push(this.openBlock())
+    this.blocks.push(this.sealedText())
     this.blockStarts.push(this.openStart)
     this.blockLines.push(this.openLine)
     this.blockStyles.push(this.openStyle)
@@ -730,6 +925,8 @@ export class LineStore {
     this.openStart += this.openLen
     this.openLen = 0
     this.parts = []
+    this.src = null
+    this.straddling = false
     this.openLine = this.total
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { OutputChunk, OutputStream } from '../../../shared/contract'
+import { decodeOutputFrame, frameTextOf } from '../../../shared/wire'
 import { styleOf } from './ansi'
 import {
   MAX_LINE_CHARS,
@@ -375,6 +376,87 @@ describe('ProcessOutput line index', () => {
       const at = store.startOf(i) - block.start
       expect(block.text.slice(at, at + store.len(i))).toBe(store.text(i))
     }
+  })
+
+  it('gives the same rows from chunks decoded a frame at a time as from chunks given whole', () => {
+    // A flood as the web transport brings it: frames of many chunks, each chunk's text a
+    // slice of its frame's, applied in 16 KiB pieces; the store keeps them as ranges of the
+    // frames' text, sealed where a frame ends. Colours, \r and stderr break the ranges.
+    let r = 7
+    const rand = (n: number): number => (r = (r * 1103515245 + 12345) % 2147483648) % n
+    let text = ''
+    for (let i = 0; text.length < 900_000; i++) {
+      const k = rand(4000)
+      text +=
+        k === 0
+          ? `\x1b[32mgreen ${i}\x1b[0m\n`
+          : k === 1
+            ? `progress ${i}\rdone ${i}\n`
+            : k === 2
+              ? 'L'.repeat(rand(300)) + '\n'
+              : `line ${i} with some text\n`
+    }
+    const chunks: OutputChunk[] = []
+    for (let at = 0, seq = 0; at < text.length; seq++) {
+      const end = Math.min(text.length, at + 1 + rand(9000))
+      const stream: OutputStream = rand(40) === 0 ? 'stderr' : 'stdout'
+      chunks.push({ seq, stream, data: text.slice(at, end), time: seq })
+      at = end
+    }
+    // Frames of 1 to 40 chunks, encoded as the host encodes them and decoded as the page does.
+    const decoded: OutputChunk[] = []
+    for (let i = 0; i < chunks.length;) {
+      const group = chunks.slice(i, i + 1 + rand(40))
+      i += group.length
+      const utf8 = new TextEncoder()
+      const header = utf8.encode(
+        JSON.stringify({
+          id: 'p',
+          chunks: group.map((c) => ({ ...c, data: undefined, bytes: c.data.length })),
+        }),
+      )
+      const body = utf8.encode(group.map((c) => c.data).join(''))
+      const frame = new Uint8Array(4 + header.length + body.length)
+      new DataView(frame.buffer).setUint32(0, header.length, true)
+      frame.set(header, 4)
+      frame.set(body, 4 + header.length)
+      decoded.push(...decodeOutputFrame(frame).chunks)
+    }
+    expect(decoded.every((c) => frameTextOf(c) !== undefined)).toBe(true)
+    const whole = new ProcessOutput(10_000_000, 100_000_000)
+    const framed = new ProcessOutput(10_000_000, 100_000_000)
+    for (const c of chunks) whole.apply(c)
+    for (const c of decoded) {
+      for (let at = 0; at < c.data.length; at += 16 * 1024) {
+        expect(framed.applyPart(c, at, Math.min(c.data.length, at + 16 * 1024))).toBe(true)
+      }
+    }
+    const dump = (buf: ProcessOutput): string[] =>
+      Array.from({ length: buf.lineCount }, (_, i) => {
+        const ref = buf.locate(i)
+        if (!ref.store) return 'gap'
+        const { store, index } = ref
+        return `${store.kind(index)}|${store.text(index)}|${store.runs(index).join(',')}|${store.time(index)}`
+      })
+    const expected = dump(whole)
+    expect(expected.length).toBeGreaterThan(30_000)
+    expect(dump(framed)).toEqual(expected)
+    // Blocks hold every line once, in order, and a search over them finds what it should.
+    const store = framed.locate(0).store
+    if (!store) throw new Error('no lines')
+    let next = 0
+    let greens = 0
+    store.forEachBlock((block, start, first, end) => {
+      expect(first).toBe(next)
+      for (let i = first; i < end; i += 13) {
+        const at = store.startOf(i) - start
+        expect(block.slice(at, at + store.len(i))).toBe(store.text(i))
+      }
+      greens += block.split('green ').length - 1
+      next = end
+    })
+    expect(next).toBe(store.count)
+    expect(greens).toBe(expected.filter((row) => row.includes('|green ')).length)
   })
 
   it('applies a piece of a chunk only right after the piece before it', () => {

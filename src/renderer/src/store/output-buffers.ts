@@ -9,6 +9,7 @@
  * its place. New output always goes to the last segment.
  */
 import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../../shared/contract'
+import { frameTextOf } from '../../../shared/wire'
 import { createAnsiState, parseAnsi, PLAIN_STYLE, type AnsiState } from './ansi'
 import { formatBytes } from '../../../shared/describe'
 import { KIND_STDERR, KIND_STDOUT, KIND_SYSTEM, LineStore, type CutInfo } from './line-store'
@@ -118,14 +119,24 @@ export class LineWriter {
   }
 
   /**
-   * Write a chunk, or a piece of one (`data`, a consecutive slice of its text; `last` says
-   * whether it is the final piece). Pieces continue exactly where the one before stopped, as
-   * consecutive chunks of a stream do, so writing a chunk in pieces gives the same lines.
+   * Write a chunk, or a piece of one (its characters `[from, to)`; the piece that ends the
+   * chunk is its last). Pieces continue exactly where the one before stopped, as consecutive
+   * chunks of a stream do, so writing a chunk in pieces gives the same lines.
    */
-  write(chunk: OutputChunk, data: string = chunk.data, last = true): void {
+  write(chunk: OutputChunk, from = 0, to = chunk.data.length): void {
+    const data = from === 0 && to === chunk.data.length ? chunk.data : chunk.data.slice(from, to)
+    const last = to === chunk.data.length
     const st = this.streams[chunk.stream]
     const { text, changes } = parseAnsi(data, st.ansi)
+    // Text kept as written (no escapes) is a slice of the chunk's text, or of its frame's:
+    // the store keeps consecutive pieces of it as one slice (see LineStore.useSource).
+    if (text === data) {
+      const frame = frameTextOf(chunk)
+      if (frame) this.store.useSource(text, frame.text, frame.offset + from)
+      else this.store.useSource(text, chunk.data, from)
+    }
     this.writeText(KIND_OF[chunk.stream], st, text, changes, chunk.time, chunk.seq)
+    this.store.useSource(null)
     // Corral's own lines are whole lines even if one lacks its newline.
     if (chunk.stream === 'system' && last) st.open = -1
   }
@@ -378,11 +389,10 @@ export class ProcessOutput {
       return false
     }
     const end = Math.min(to, chunk.data.length)
-    const whole = from === 0 && end === chunk.data.length
     this.partOf = end < chunk.data.length ? chunk : null
     this.partEnd = end
     if (this.seenChars >= 0) this.seenChars += end - from
-    this.writer.write(chunk, whole ? chunk.data : chunk.data.slice(from, end), this.partOf === null)
+    this.writer.write(chunk, from, end)
     const max = this.writer.store.maxLen
     if (max > this.maxLineChars) this.maxLineChars = max
     this.enforceBounds()
@@ -530,8 +540,7 @@ export class ProcessOutput {
         const c = chunks[next]
         if (c.seq > afterSeq && c.seq < beforeSeq) {
           const end = Math.min(c.data.length, offset + pieceChars)
-          const whole = offset === 0 && end === c.data.length
-          writer.write(c, whole ? c.data : c.data.slice(offset, end), end === c.data.length)
+          writer.write(c, offset, end)
           if (end < c.data.length) offset = end
           else {
             next++
