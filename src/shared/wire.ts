@@ -100,8 +100,7 @@ export function decodeOutputFrame(frame: Uint8Array): OutputBatch {
   const header = JSON.parse(
     frameDecoder.decode(frame.subarray(4, 4 + headerBytes)),
   ) as OutputFrameHeader
-  const bodyStart = 4 + headerBytes
-  const body = frame.subarray(bodyStart)
+  const body = frame.subarray(4 + headerBytes)
   const text = frameDecoder.decode(body)
   const sliced = text.length === body.length
   let offset = 0

@@ -338,6 +338,13 @@ describe('LineStore against a reference model', () => {
   })
 })
 
+/** Each block's text with the range of lines starting in it. */
+function blocksOf(store: LineStore): [string, number, number][] {
+  const blocks: [string, number, number][] = []
+  store.forEachBlock((text, _start, first, end) => void blocks.push([text, first, end]))
+  return blocks
+}
+
 describe('LineStore encoding', () => {
   it('keeps lines in blocks of about the block size, none spanning two', () => {
     const store = new LineStore(1000, 100)
@@ -364,6 +371,7 @@ describe('LineStore encoding', () => {
     // the second. Written as the output buffer writes them: whole lines, then the rest of a line.
     const a = Array.from({ length: 20 }, (_, i) => `a${i}\n`).join('') + 'hea'
     const b = 'd\n' + Array.from({ length: 20 }, (_, i) => `b${i}\n`).join('')
+    const lastNl = a.lastIndexOf('\n') + 1
     for (const named of [false, true]) {
       const store = new LineStore(1000, 1024, 64)
       /** Write `text[from, to)`, given whole or (named) as a piece that useSource names. */
@@ -379,7 +387,6 @@ describe('LineStore encoding', () => {
         fn(piece, 0, to - from)
         store.useSource(null)
       }
-      const lastNl = a.lastIndexOf('\n') + 1
       write(a, 0, lastNl, (t, f, e) => store.pushLines(t, f, e, KIND_STDOUT, 0, 1))
       store.pushLine(KIND_STDOUT, 0, 1)
       write(a, lastNl, lastNl + 2, (t, f, e) => store.append(t, f, e, PLAIN_STYLE, 1))
@@ -387,9 +394,7 @@ describe('LineStore encoding', () => {
       write(b, 0, 1, (t, f, e) => store.append(t, f, e, 1, 2))
       write(b, 2, b.length, (t, f, e) => store.pushLines(t, f, e, KIND_STDOUT, 0, 2))
       store.close()
-      const blocks: [string, number, number][] = []
-      store.forEachBlock((text, _start, first, end) => void blocks.push([text, first, end]))
-      expect(blocks).toEqual([
+      expect(blocksOf(store)).toEqual([
         [a.slice(0, lastNl), 0, 20],
         ['head\n', 20, 21],
         [b.slice(2), 21, 41],
@@ -403,20 +408,17 @@ describe('LineStore encoding', () => {
     // Closed (a gap follows) with its last line cut short: its lines are a block, that line
     // another.
     const cut = new LineStore(1000, 1024, 16)
-    const end = a.lastIndexOf('\n') + 1
-    cut.pushLines(a, 0, end, KIND_STDOUT, 0, 1)
+    cut.pushLines(a, 0, lastNl, KIND_STDOUT, 0, 1)
     cut.pushLine(KIND_STDOUT, 0, 1)
-    cut.append(a, end, a.length, PLAIN_STYLE, 1)
+    cut.append(a, lastNl, a.length, PLAIN_STYLE, 1)
     cut.close()
-    const cutBlocks: [string, number, number][] = []
-    cut.forEachBlock((text, _start, first, last) => void cutBlocks.push([text, first, last]))
-    expect(cutBlocks).toEqual([
-      [a.slice(0, end), 0, 20],
+    expect(blocksOf(cut)).toEqual([
+      [a.slice(0, lastNl), 0, 20],
       ['hea\n', 20, 21],
     ])
     // A frame that ends with its last line, written in two pieces: its lines are a block,
     // the next frame's another.
-    const c = a.slice(0, a.lastIndexOf('\n') + 1)
+    const c = a.slice(0, lastNl)
     const half = c.indexOf('\n', c.length >> 1) + 1
     for (const named of [false, true]) {
       const whole = new LineStore(1000, 1024, 16)
@@ -431,9 +433,7 @@ describe('LineStore encoding', () => {
       lines(c, half, c.length, KIND_STDOUT)
       lines(b, 2, b.length, KIND_STDERR)
       whole.close()
-      const blocks: [string, number, number][] = []
-      whole.forEachBlock((text, _start, first, end) => void blocks.push([text, first, end]))
-      expect(blocks).toEqual([
+      expect(blocksOf(whole)).toEqual([
         [c, 0, 20],
         [b.slice(2), 20, 40],
       ])
