@@ -16,6 +16,13 @@
  * Only the last line can change (append, or reset by a `\r` redraw); older lines are
  * immutable, which keeps every operation amortised O(appended) and lets blocks be sealed at
  * line boundaries. A search scans whole blocks at once.
+ *
+ * Writing and reading make no typed arrays, save the few that grow by doubling (stream and
+ * time runs): line starts are plain arrays, style changes are encoded in strings. A typed
+ * array's memory lies outside the JS heap, and in Chromium making one while a flood's message
+ * buffers were being freed stalled the page for 100–370 ms at a time (a new store at every
+ * gap, a line-start array per block shown): 2 or 3 such frames per 10 s flood with ten
+ * million lines kept, none once they were gone.
  */
 import { PLAIN_STYLE } from './ansi'
 
@@ -48,14 +55,14 @@ export const RANGE_BLOCK_CHARS = 64 * 1024
 const RANGE_SPARE_SHARE = 8
 
 /**
- * Line starts kept cached over all stores (4 bytes each; about 8 blocks of 8-byte lines), and
- * at most this many blocks: enough for the rows on screen, the oldest block (dropped from)
- * and a search resuming inside a block, however many stores there are.
+ * Line starts kept cached over all stores (4 or 8 bytes each, as V8 compresses pointers or
+ * not; about 8 blocks of 8-byte lines), and at most this many blocks: enough for the rows on
+ * screen, the oldest block (dropped from) and a search resuming inside a block, however many
+ * stores there are.
  */
 const MAX_CACHED_LINES = 256 * 1024
 const MAX_CACHED_BLOCKS = 128
 
-const INITIAL_OPEN_LINES = 64
 const INITIAL_RUNS = 8
 /** Times are kept as milliseconds after the store's first line: 32 bits cover 49 days. */
 const MAX_TIME_DELTA = 0xffffffff
@@ -77,10 +84,10 @@ interface BlockIndex {
   /** Absolute number of the block's first line. */
   firstLine: number
   /** Start of each of the block's lines, relative to the block; empty once forgotten. */
-  lines: Uint32Array
+  lines: readonly number[]
   /** Style changes: where (relative to the block) and the style from there on. */
-  changePos: ArrayLike<number>
-  changeStyle: ArrayLike<number>
+  changePos: readonly number[]
+  changeStyle: readonly number[]
   /** Style in effect at the block's start. */
   entryStyle: number
   /**
@@ -90,8 +97,8 @@ interface BlockIndex {
   home: Map<number, BlockIndex>
 }
 
-const NO_CHANGES = new Uint32Array(0)
-const NO_LINES = new Uint32Array(0)
+const NO_CHANGES: number[] = []
+const NO_LINES: number[] = []
 
 /** Every cached block index, least recently used first. */
 const cached = new Set<BlockIndex>()
@@ -134,7 +141,7 @@ export class LineStore {
   /** Style in effect at each block's start. */
   private blockStyles: number[] = []
   /** Style changes inside each block, encoded (see {@link encodeChanges}). */
-  private blockChanges: (Uint8Array | null)[] = []
+  private blockChanges: (string | null)[] = []
   private blockHead = 0
   /** Absolute number of the block at array index 0. */
   private blockBase = 0
@@ -166,8 +173,8 @@ export class LineStore {
   private openLen = 0
   /** Absolute number of the open block's first line. */
   private openLine = 0
-  /** Start of each line of the open block, relative to it. */
-  private openOffsets = new Uint32Array(INITIAL_OPEN_LINES)
+  /** Start of each line of the open block, relative to it (a plain array: see above). */
+  private openOffsets: number[] = []
   private openStyle = PLAIN_STYLE
   private openChangePos: number[] = []
   private openChangeStyle: number[] = []
@@ -590,13 +597,8 @@ export class LineStore {
 
   /** Add a line starting at `offset` in the open block. */
   private addOffset(offset: number): void {
-    const j = this.total - this.openLine
-    if (j === this.openOffsets.length) {
-      const next = new Uint32Array(Math.max(INITIAL_OPEN_LINES, j * 2))
-      next.set(this.openOffsets)
-      this.openOffsets = next
-    }
-    this.openOffsets[j] = offset
+    // j is at most the array's length: the array grows by one at its end (and stays packed).
+    this.openOffsets[this.total - this.openLine] = offset
     this.total++
   }
 
@@ -700,7 +702,7 @@ export class LineStore {
       this.openLen++
       this.seal()
     }
-    this.openOffsets = new Uint32Array(INITIAL_OPEN_LINES)
+    this.openOffsets = []
     const live = this.runEnd - this.runHead
     this.runLine = this.runLine.slice(this.runHead, this.runEnd)
     this.runKind = this.runKind.slice(this.runHead, this.runEnd)
@@ -980,11 +982,11 @@ export class LineStore {
     const text = this.blocks[b]
     const firstLine = this.blockLines[b]
     const endLine = b + 1 < this.blocks.length ? this.blockLines[b + 1] : this.openLine
-    const lines = new Uint32Array(endLine - firstLine)
-    let p = 0
-    for (let j = 1; j < lines.length; j++) {
+    const n = endLine - firstLine
+    const lines = n > 0 ? [0] : []
+    for (let j = 1, p = 0; j < n; j++) {
       p = text.indexOf('\n', p) + 1
-      lines[j] = p
+      lines.push(p)
     }
     const [changePos, changeStyle] = decodeChanges(this.blockChanges[b])
     return {
@@ -1047,27 +1049,32 @@ function copyInto<T extends Float64Array | Uint32Array | Uint16Array | Uint8Arra
 }
 
 /**
- * A block's style changes as bytes: their count, then per change the distance from the one
- * before (from the block's start for the first) and the style, each a base-128 varint. A
- * change every few characters costs about two bytes.
+ * A block's style changes, encoded: their count, then per change the distance from the one
+ * before (from the block's start for the first) and the style, each a base-128 varint, one
+ * byte per character of a string (which V8 keeps at one byte per character, as compact as a
+ * typed array, and in the JS heap: see {@link LineStore}). A change every few characters
+ * costs about two bytes.
  */
-function encodeChanges(pos: readonly number[], style: readonly number[]): Uint8Array | null {
+function encodeChanges(pos: readonly number[], style: readonly number[]): string | null {
   const n = pos.length
   if (n === 0) return null
-  let size = varintSize(n)
+  const out: number[] = []
+  putVarint(out, n)
   for (let i = 0, prev = 0; i < n; prev = pos[i], i++) {
-    size += varintSize(pos[i] - prev) + varintSize(style[i])
+    putVarint(out, pos[i] - prev)
+    putVarint(out, style[i])
   }
-  const out = new Uint8Array(size)
-  let at = putVarint(out, 0, n)
-  for (let i = 0, prev = 0; i < n; prev = pos[i], i++) {
-    at = putVarint(out, at, pos[i] - prev)
-    at = putVarint(out, at, style[i])
+  const pieces: string[] = []
+  for (let i = 0; i < out.length; i += VARINT_PIECE) {
+    pieces.push(String.fromCharCode(...out.slice(i, i + VARINT_PIECE)))
   }
-  return out
+  return pieces.join('')
 }
 
-function decodeChanges(bytes: Uint8Array | null): [Uint32Array, Uint16Array | Uint32Array] {
+/** Bytes turned into a string at a time (a spread argument list has a bounded length). */
+const VARINT_PIECE = 8192
+
+function decodeChanges(bytes: string | null): [number[], number[]] {
   if (!bytes) return [NO_CHANGES, NO_CHANGES]
   let at = 0
   const read = (): number => {
@@ -1075,37 +1082,27 @@ function decodeChanges(bytes: Uint8Array | null): [Uint32Array, Uint16Array | Ui
     let scale = 1
     let b: number
     do {
-      b = bytes[at++]
+      b = bytes.charCodeAt(at++)
       v += (b & 0x7f) * scale
       scale *= 128
     } while (b & 0x80)
     return v
   }
   const n = read()
-  const pos = new Uint32Array(n)
-  const style = new Uint16Array(n)
+  const pos: number[] = []
+  const style: number[] = []
   for (let i = 0, p = 0; i < n; i++) {
     p += read()
-    pos[i] = p
-    style[i] = read()
+    pos.push(p)
+    style.push(read())
   }
   return [pos, style]
 }
 
-function varintSize(v: number): number {
-  let n = 1
+function putVarint(out: number[], v: number): void {
   while (v >= 0x80) {
-    v = Math.floor(v / 128)
-    n++
-  }
-  return n
-}
-
-function putVarint(out: Uint8Array, at: number, v: number): number {
-  while (v >= 0x80) {
-    out[at++] = (v % 128) | 0x80
+    out.push((v % 128) | 0x80)
     v = Math.floor(v / 128)
   }
-  out[at++] = v
-  return at
+  out.push(v)
 }

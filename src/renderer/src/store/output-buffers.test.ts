@@ -525,6 +525,91 @@ describe('ProcessOutput line index', () => {
   })
 })
 
+describe('ProcessOutput memory outside the JS heap', () => {
+  /**
+   * Count typed arrays of more than 64 bytes (V8 keeps smaller ones in the JS heap) made
+   * while `run` runs: by `new` on the global constructors and by `slice`.
+   */
+  function typedArraysMadeBy(run: () => void): number {
+    const names = ['Uint8Array', 'Uint16Array', 'Uint32Array', 'Float64Array'] as const
+    const g = globalThis as unknown as Record<string, unknown>
+    const originals = names.map((n) => g[n] as typeof Uint8Array)
+    const proto = Object.getPrototypeOf(Uint8Array.prototype) as {
+      slice: typeof Uint8Array.prototype.slice
+    }
+    const slice = proto.slice
+    let made = 0
+    const count = (a: { byteLength: number }): void => {
+      if (a.byteLength > 64) made++
+    }
+    names.forEach((n, i) => {
+      g[n] = class extends originals[i] {
+        constructor(...args: unknown[]) {
+          super(...(args as []))
+          count(this)
+        }
+      }
+    })
+    proto.slice = function (this: Uint8Array, ...args: [number?, number?]) {
+      const out = slice.apply(this, args)
+      count(out)
+      return out
+    }
+    try {
+      run()
+    } finally {
+      names.forEach((n, i) => (g[n] = originals[i]))
+      proto.slice = slice
+    }
+    return made
+  }
+
+  it('makes no typed arrays while a flood is applied, skipped ahead and shown', () => {
+    // In Chromium, making one (its memory is allocated outside the JS heap) while a flood's
+    // message buffers are being freed stalled the page for 100-370 ms at a time. A flood the
+    // page falls behind on brings a gap every few frames (a new store each), 256 KiB of lines
+    // per frame, and the newest rows are read for the screen after each frame.
+    const buf = new ProcessOutput()
+    const frame = (i: number, colour: boolean): string => {
+      const lines: string[] = []
+      for (let j = 0; j < 9000; j++) {
+        lines.push(
+          colour && j % 3 === 0
+            ? `\x1b[3${j % 8}mline ${i}.${j}\x1b[0m`
+            : `line ${i}.${j} of a flood`,
+        )
+      }
+      return lines.join('\n') + '\n'
+    }
+    let seq = 0
+    const flood = (frames: number): void => {
+      for (let i = 0; i < frames; i++) {
+        if (i % 3 === 2) {
+          seq += 5
+          buf.markSkipped(seq)
+        }
+        buf.apply(chunk(frame(i, i % 2 === 1), i % 5 === 4 ? 'stderr' : 'stdout', seq++))
+        for (let r = Math.max(0, buf.lineCount - 60); r < buf.lineCount; r++) buf.line(r)
+      }
+    }
+    // Warm up: arrays that only grow (stream and time runs) reach their size.
+    flood(20)
+    const made = typedArraysMadeBy(() => flood(200))
+    // Every line, and a marker for each of the 6 + 66 skips.
+    expect(buf.lineCount).toBe(220 * 9000 + 72)
+    // At most the doubling of arrays that grow with the number of runs.
+    expect(made).toBeLessThanOrEqual(6)
+    // The second frame's block (3,000 colour changes, kept encoded in a string) reads back
+    // with the styles the frame had.
+    const ref = new ProcessOutput()
+    ref.apply(chunk(frame(1, true), 'stdout', 0))
+    for (const j of [0, 1, 3, 4500, 4501, 8997, 8999]) {
+      expect(styled(buf, 9000 + j)).toBe(styled(ref, j))
+    }
+    expect(styled(ref, 3)).toBe('<3:line 1.3>')
+  })
+})
+
 describe('ProcessOutput clear and gaps', () => {
   it('clears the view and keeps showing new output, keys still increasing', () => {
     const buf = new ProcessOutput()
