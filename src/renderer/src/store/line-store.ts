@@ -44,8 +44,7 @@ export const BLOCK_CHARS = 256 * 1024
  * sealed, once at least this large, where the text stops continuing it: it is then that
  * string's slice, no copy. A flood's text was otherwise copied once more into its blocks, and
  * under a flood each copy (a new 256 KiB string) took 1.7 ms on average and up to 95 ms, a
- * tenth of the page's time: the page's own allocations are slow while the machine's memory
- * fills with the flood's log. Large, so that the blocks of interactive output stay few.
+ * tenth of the page's time. Large, so that the blocks of interactive output stay few.
  */
 export const RANGE_BLOCK_CHARS = 64 * 1024
 /**
