@@ -588,7 +588,9 @@ describe('ProcessOutput memory outside the JS heap', () => {
           seq += 5
           buf.markSkipped(seq)
         }
-        buf.apply(chunk(frame(i, i % 2 === 1), i % 5 === 4 ? 'stderr' : 'stdout', seq++))
+        // Each frame arrives a few milliseconds after the one before, as in a flood.
+        const c = chunk(frame(i, i % 2 === 1), i % 5 === 4 ? 'stderr' : 'stdout', seq++)
+        buf.apply({ ...c, time: 1_700_000_000_000 + seq * 7 })
         for (let r = Math.max(0, buf.lineCount - 60); r < buf.lineCount; r++) buf.line(r)
       }
     }
