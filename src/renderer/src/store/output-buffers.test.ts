@@ -567,8 +567,8 @@ describe('ProcessOutput memory outside the JS heap', () => {
   it('makes no typed arrays while a flood is applied, skipped ahead and shown', () => {
     // In Chromium, making one (its memory is allocated outside the JS heap) while a flood's
     // message buffers are being freed stalled the page for 100-370 ms at a time. A flood the
-    // page falls behind on brings a gap every few frames (a new store each), 256 KiB of lines
-    // per frame, and the newest rows are read for the screen after each frame.
+    // page falls behind on brings a gap every few frames (a new store each), about 200 KiB of
+    // lines per frame, and the newest rows are read for the screen after each frame.
     const buf = new ProcessOutput()
     const frame = (i: number, colour: boolean): string => {
       const lines: string[] = []
@@ -601,8 +601,8 @@ describe('ProcessOutput memory outside the JS heap', () => {
     expect(buf.lineCount).toBe(220 * 9000 + 72)
     // At most the doubling of arrays that grow with the number of runs.
     expect(made).toBeLessThanOrEqual(6)
-    // The second frame's block (3,000 colour changes, kept encoded in a string) reads back
-    // with the styles the frame had.
+    // The second frame's block (3,000 coloured lines, 6,000 style changes kept encoded in a
+    // string) reads back with the styles the frame had.
     const ref = new ProcessOutput()
     ref.apply(chunk(frame(1, true), 'stdout', 0))
     for (const j of [0, 1, 3, 4500, 4501, 8997, 8999]) {
