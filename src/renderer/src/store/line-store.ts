@@ -480,10 +480,17 @@ export class LineStore {
 
   /** Whether `text[from...]` (written next) continues the open block's range. */
   private continuesRange(text: string, from: number): boolean {
-    if (this.src === null) return false
-    return text === this.hintText
-      ? this.src === this.hintSrc && this.srcTo === this.hintOffset + from
-      : this.src === text && this.srcTo === from
+    return this.src === this.sourceOf(text) && this.srcTo === this.sourceIndex(text, from)
+  }
+
+  /** The string `text` is a piece of, as {@link useSource} said, or else `text` itself. */
+  private sourceOf(text: string): string {
+    return text === this.hintText ? this.hintSrc : text
+  }
+
+  /** Where `text[i]` lies in {@link sourceOf}(text). */
+  private sourceIndex(text: string, i: number): number {
+    return text === this.hintText ? i + this.hintOffset : i
   }
 
   /**
@@ -504,14 +511,9 @@ export class LineStore {
    */
   private addPart(text: string, from: number, to: number, inLine: boolean): void {
     if (to <= from) return
-    let s = text
-    let a = from
-    let b = to
-    if (text === this.hintText) {
-      s = this.hintSrc
-      a += this.hintOffset
-      b += this.hintOffset
-    }
+    const s = this.sourceOf(text)
+    const a = this.sourceIndex(text, from)
+    const b = a + (to - from)
     if (this.src === s && this.srcTo === a) {
       this.srcTo = b
       return
