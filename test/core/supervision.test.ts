@@ -185,6 +185,54 @@ describe('saved definitions', () => {
     )
   })
 
+  it('a change that cannot be saved is not made: define, duplicate, update and remove', async () => {
+    const dataDir = tmpDir()
+    rec = new Recorder({ dataDir })
+    const file = path.join(dataDir, 'definitions.json')
+    const removed: string[] = []
+    rec.supervisor.subscribe((event, payload) => {
+      if (event === 'removed') removed.push((payload as { id: string }).id)
+    })
+    const kept = await rec.supervisor.define({ command: 'echo kept', name: 'kept' })
+    await rec.supervisor.start({ command: 'true', name: 'ad-hoc' })
+    const onDisk = readFileSync(file, 'utf8')
+    const logs = readdirSync(path.join(dataDir, 'runs'))
+    const listed = () => rec.supervisor.list().map((p) => [p.name, p.saved, p.spec.command])
+    const before = listed()
+    // A directory in the file's place: every save fails from here on.
+    rmSync(file)
+    mkdirSync(file)
+    const storage = {
+      code: 'STORAGE',
+      message: expect.stringContaining(`Could not save to ${file}`),
+    }
+    await expect(rec.supervisor.define({ command: 'echo new', name: 'new' })).rejects.toMatchObject(
+      storage,
+    )
+    await expect(rec.supervisor.duplicate(kept.id)).rejects.toMatchObject(storage)
+    await expect(
+      rec.supervisor.update(kept.id, { command: 'echo edited', name: 'edited' }),
+    ).rejects.toMatchObject(storage)
+    const adHoc = rec.supervisor.list().find((p) => p.name === 'ad-hoc')!
+    await expect(
+      rec.supervisor.update(adHoc.id, { command: 'echo saved', name: 'saved' }),
+    ).rejects.toMatchObject(storage)
+    await expect(rec.supervisor.remove(kept.id)).rejects.toMatchObject(storage)
+    expect(listed()).toEqual(before)
+    // The two processes that were added and then forgotten were announced as removed.
+    expect(removed).toHaveLength(2)
+    expect(removed).not.toContain(kept.id)
+    // The saved process keeps its run logs, and it is all still there on the next start.
+    expect(readdirSync(path.join(dataDir, 'runs'))).toEqual(logs)
+    rmSync(file, { recursive: true })
+    writeFileSync(file, onDisk)
+    await rec.supervisor.shutdown()
+    rec = new Recorder({ dataDir })
+    expect(rec.supervisor.list().map((p) => [p.name, p.spec.command])).toEqual([
+      ['kept', 'echo kept'],
+    ])
+  })
+
   it('a save interrupted before the rename leaves the old file intact', async () => {
     const dataDir = tmpDir()
     rec = new Recorder({ dataDir })

@@ -152,7 +152,7 @@ export class Supervisor {
     this.assertOpen()
     checkCommandLine(spec)
     const proc = this.add(newId('d'), spec, true)
-    await this.persist()
+    await this.persistOrForget(proc)
     if (spec.autostart) await proc.start('user')
     return proc.info()
   }
@@ -161,9 +161,17 @@ export class Supervisor {
   async update(id: ProcessId, spec: ProcessSpec): Promise<ProcessInfo> {
     checkCommandLine(spec)
     const proc = this.get(id)
+    const before = { saved: proc.saved, spec: proc.spec }
     proc.saved = true
     proc.setSpec(spec)
-    await this.persist()
+    try {
+      await this.persist()
+    } catch (err) {
+      // Not saved, so not changed: the next run uses the spec on disk, as after a restart.
+      proc.saved = before.saved
+      proc.setSpec(before.spec)
+      throw err
+    }
     return proc.info()
   }
 
@@ -174,7 +182,7 @@ export class Supervisor {
     let name = `${source.name} copy`
     for (let n = 2; names.has(name); n++) name = `${source.name} copy ${n}`
     const proc = this.add(newId('d'), { ...source.spec, name }, true)
-    await this.persist()
+    await this.persistOrForget(proc)
     return proc.info()
   }
 
@@ -243,11 +251,22 @@ export class Supervisor {
       throw new CorralError('STILL_RUNNING', `"${proc.name}" is still running; stop it first.`)
     }
     void proc.stop() // cancels a pending restart in backoff
+    // A saved one leaves the definitions on disk first: if they cannot be written it stays,
+    // with its run logs, rather than coming back without them at the next start of Corral.
+    if (proc.saved) {
+      await this.persist(id)
+      // Removed meanwhile by another call, which did the rest.
+      if (this.processes.get(id) !== proc) return
+      if (proc.alive) {
+        // Started while the definitions were written: it stays, and so does its definition.
+        await this.persist()
+        throw new CorralError('STILL_RUNNING', `"${proc.name}" is still running; stop it first.`)
+      }
+    }
     this.processes.delete(id)
     proc.dispose()
     if (proc.saved) this.runStore?.deleteProcess(id)
     this.emit('removed', { id })
-    if (proc.saved) await this.persist()
   }
 
   /** Retained output of a process. */
@@ -340,11 +359,14 @@ export class Supervisor {
     return proc
   }
 
-  /** Save the definitions (off the event loop: see DefinitionStore.save). */
-  private async persist(): Promise<void> {
+  /**
+   * Save the definitions (off the event loop: see DefinitionStore.save), leaving out
+   * `without` (a process being removed).
+   */
+  private async persist(without?: ProcessId): Promise<void> {
     if (!this.definitions) return
     const defs = [...this.processes.values()]
-      .filter((p) => p.saved)
+      .filter((p) => p.saved && p.id !== without)
       .map((p) => ({ id: p.id, spec: p.spec }))
     try {
       await this.definitions.save(defs)
@@ -353,6 +375,18 @@ export class Supervisor {
         'STORAGE',
         `Could not save to ${this.definitions.file}: ${(err as Error).message}`,
       )
+    }
+  }
+
+  /** Save a process just added, or forget it again if the definitions cannot be written. */
+  private async persistOrForget(proc: ManagedProcess): Promise<void> {
+    try {
+      await this.persist()
+    } catch (err) {
+      this.processes.delete(proc.id)
+      proc.dispose()
+      this.emit('removed', { id: proc.id })
+      throw err
     }
   }
 
