@@ -279,4 +279,27 @@ describe('OutputFlow', () => {
     expect(caughtUp[0].chunks.length * CHUNK).toBeLessThanOrEqual(FLOW_CATCH_UP_SHARE_MIN)
     expect(caughtUp[0].chunks.at(-1)!.seq).toBe(otherChunks - 1)
   })
+
+  it('does not take a stall of its own for a pause of a flood it does not show', async () => {
+    const { flow, sent, flood } = setupMany(['shown', 'other'])
+    flow.focus(['shown'])
+    const ofOther = (): number => sent.filter((b) => b.id === 'other').length
+    flood('other', 256)
+    const before = ofOther()
+    // The host is busy for longer than a pause (the flood goes on meanwhile, its output
+    // waiting to be read), three times over; each time the flood's output is read after the
+    // turn, as when the catch-up poll and the pipe are both due at once.
+    for (let stall = 0; stall < 3; stall++) {
+      const until = Date.now() + 2 * FLOW_BACKGROUND_QUIET_MS
+      while (Date.now() < until) {
+        // busy
+      }
+      await sleep(0)
+      flood('other', 16)
+    }
+    expect(ofOther()).toBe(before)
+    // A real pause is still a pause.
+    await sleep(FLOW_BACKGROUND_QUIET_MS * 3)
+    expect(ofOther()).toBe(before + 1)
+  })
 })

@@ -32,6 +32,14 @@ export const FLOW_CATCH_UP_BACKGROUND = 64 * 1024
  */
 export const FLOW_BACKGROUND_QUIET_MS = 100
 /**
+ * Catch-up polls that must also have run since a background flood's latest output before it
+ * counts as paused. When the host itself stalls (a long turn, a collection, a busy machine),
+ * the first poll after the stall finds the flood's output old although the flood went on and
+ * its output only waits to be read: that is not a pause, and catching it up then would leave
+ * a marker per stall.
+ */
+export const FLOW_BACKGROUND_QUIET_POLLS = 3
+/**
  * A process that sent less than this within the last {@link FLOW_RATE_WINDOW_MS} is quiet: its
  * output passes even when the window is full, so an echo typed into one process does not
  * wait behind (or get dropped with) another process's flood. A flood of small batches is
@@ -70,9 +78,14 @@ export class OutputFlow {
   private readonly recent = new Map<ProcessId, { since: number; size: number }>()
   /** The processes the viewer shows, once it said (see {@link OutputFlow.focus}). */
   private focused: ReadonlySet<ProcessId> | null = null
-  /** Per held-back process not shown: when its latest output came (and was held back). */
-  private readonly heldOutputAt = new Map<ProcessId, number>()
+  /**
+   * Per held-back process not shown: when its latest output came (and was held back), in
+   * time and in catch-up polls.
+   */
+  private readonly heldOutputAt = new Map<ProcessId, { at: number; poll: number }>()
   private poll: NodeJS.Timeout | null = null
+  /** Catch-up polls run so far. */
+  private polls = 0
 
   constructor(
     private readonly transport: FlowTransport,
@@ -94,7 +107,7 @@ export class OutputFlow {
     const own = batch.chunks.every((c) => c.stream === 'system')
     const held = this.heldBack.get(batch.id)
     if (held !== undefined) {
-      if (!this.isFocused(batch.id)) this.heldOutputAt.set(batch.id, Date.now())
+      if (!this.isFocused(batch.id)) this.noteHeldOutput(batch.id)
       else if (own) {
         // Only Corral's own lines: a run of a flood the viewer shows ended (or began) and
         // there is nothing more to hold back for now. Its newest output and those lines go at
@@ -133,7 +146,7 @@ export class OutputFlow {
     }
     if (fits < batch.chunks.length) {
       this.heldBack.set(batch.id, batch.chunks[fits].seq - 1)
-      if (!this.isFocused(batch.id)) this.heldOutputAt.set(batch.id, Date.now())
+      if (!this.isFocused(batch.id)) this.noteHeldOutput(batch.id)
       this.poll ??= setInterval(() => this.catchUp(), CATCH_UP_POLL_MS)
     }
   }
@@ -202,7 +215,22 @@ export class OutputFlow {
     return this.focused === null || this.focused.has(id)
   }
 
+  private noteHeldOutput(id: ProcessId): void {
+    this.heldOutputAt.set(id, { at: Date.now(), poll: this.polls })
+  }
+
+  /** A flood the viewer does not show has sent nothing for a while, as long as polls went on. */
+  private pausedInBackground(id: ProcessId, now: number): boolean {
+    const last = this.heldOutputAt.get(id)
+    return (
+      !last ||
+      (now - last.at >= FLOW_BACKGROUND_QUIET_MS &&
+        this.polls - last.poll >= FLOW_BACKGROUND_QUIET_POLLS)
+    )
+  }
+
   private catchUp(): void {
+    this.polls++
     if (!this.drained()) return
     const now = Date.now()
     const held = [...this.heldBack.keys()]
@@ -217,11 +245,7 @@ export class OutputFlow {
       const kind = this.isFocused(id) ? 'shown' : 'background'
       if (budget[kind] <= 0) continue
       // A flood in the background stays held back while it goes on.
-      if (
-        kind === 'background' &&
-        now - (this.heldOutputAt.get(id) ?? 0) < FLOW_BACKGROUND_QUIET_MS
-      )
-        continue
+      if (kind === 'background' && !this.pausedInBackground(id, now)) continue
       const max = Math.min(kind === 'shown' ? share : FLOW_CATCH_UP_SHARE_MIN, budget[kind])
       budget[kind] -= this.catchUpOne(id, afterSeq, max)
     }
