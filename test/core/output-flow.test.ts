@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  FLOW_BACKGROUND_QUIET_MAX_MS,
   FLOW_BACKGROUND_QUIET_MS,
   FLOW_CATCH_UP,
   FLOW_CATCH_UP_SHARE_MIN,
@@ -301,5 +302,38 @@ describe('OutputFlow', () => {
     // A real pause is still a pause.
     await sleep(FLOW_BACKGROUND_QUIET_MS * 3)
     expect(ofOther()).toBe(before + 1)
+  })
+
+  it('asks a background flood that stutters for longer pauses, and forgets that once it rested', async () => {
+    const { flow, sent, flood } = setupMany(['shown', 'other'])
+    flow.focus(['shown'])
+    const ofOther = (): number => sent.filter((b) => b.id === 'other').length
+    flood('other', 256)
+    const before = ofOther()
+    // For 2 s it floods, then stops a little longer than a pause, and so on: caught up at the
+    // first stop, then asked for twice the pause, which its stops do not reach.
+    const stutter = async (ms: number): Promise<void> => {
+      const until = Date.now() + ms
+      while (Date.now() < until) {
+        flood('other', 16)
+        await sleep(1.3 * FLOW_BACKGROUND_QUIET_MS)
+      }
+      flood('other', 16)
+    }
+    await stutter(2000)
+    // One catch-up, or a few where the machine drew a stop out past the longer pause: not
+    // one per stop (15).
+    const stutterCatchUps = ofOther() - before
+    expect(stutterCatchUps).toBeGreaterThanOrEqual(1)
+    expect(stutterCatchUps).toBeLessThanOrEqual(3)
+    // A real end is still caught up, within the longest pause.
+    await sleep(FLOW_BACKGROUND_QUIET_MAX_MS + 3 * FLOW_BACKGROUND_QUIET_MS)
+    expect(ofOther()).toBe(before + stutterCatchUps + 1)
+    // Rested: its next flood is caught up after the first pause again, not a longer one.
+    // (Its start passes as quiet, the rest is held back.)
+    flood('other', 32)
+    const rested = ofOther()
+    await sleep(3 * FLOW_BACKGROUND_QUIET_MS)
+    expect(ofOther()).toBe(rested + 1)
   })
 })

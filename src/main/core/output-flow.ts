@@ -32,6 +32,14 @@ export const FLOW_CATCH_UP_BACKGROUND = 64 * 1024
  */
 export const FLOW_BACKGROUND_QUIET_MS = 100
 /**
+ * Longest pause asked of a background flood before it is caught up. A flood that resumes
+ * right after being caught up (one that stutters, or a busy machine's scheduler pausing it)
+ * must pause twice as long the next time, up to this, so that it leaves a few markers in its
+ * history, not one per stutter. It asks {@link FLOW_BACKGROUND_QUIET_MS} again once it has
+ * been quiet for longer than it would now have to pause.
+ */
+export const FLOW_BACKGROUND_QUIET_MAX_MS = 800
+/**
  * Catch-up polls that must also have run since a background flood's latest output before it
  * counts as paused. When the host itself stalls (a long turn, a collection, a busy machine),
  * the first poll after the stall finds the flood's output old although the flood went on and
@@ -86,6 +94,11 @@ export class OutputFlow {
   private poll: NodeJS.Timeout | null = null
   /** Catch-up polls run so far. */
   private polls = 0
+  /**
+   * Per flood caught up in the background: the pause it must make before the next catch-up
+   * (see {@link FLOW_BACKGROUND_QUIET_MAX_MS}) and when it was caught up.
+   */
+  private readonly backgroundPause = new Map<ProcessId, { ms: number; caughtUpAt: number }>()
 
   constructor(
     private readonly transport: FlowTransport,
@@ -146,7 +159,11 @@ export class OutputFlow {
     }
     if (fits < batch.chunks.length) {
       this.heldBack.set(batch.id, batch.chunks[fits].seq - 1)
-      if (!this.isFocused(batch.id)) this.noteHeldOutput(batch.id)
+      if (!this.isFocused(batch.id)) {
+        const pause = this.backgroundPause.get(batch.id)
+        if (pause && Date.now() - pause.caughtUpAt > pause.ms) this.backgroundPause.delete(batch.id)
+        this.noteHeldOutput(batch.id)
+      }
       this.poll ??= setInterval(() => this.catchUp(), CATCH_UP_POLL_MS)
     }
   }
@@ -181,6 +198,7 @@ export class OutputFlow {
     this.heldBack.clear()
     this.recent.clear()
     this.heldOutputAt.clear()
+    this.backgroundPause.clear()
   }
 
   private send(batch: OutputBatch): void {
@@ -222,10 +240,9 @@ export class OutputFlow {
   /** A flood the viewer does not show has sent nothing for a while, as long as polls went on. */
   private pausedInBackground(id: ProcessId, now: number): boolean {
     const last = this.heldOutputAt.get(id)
+    const pause = this.backgroundPause.get(id)?.ms ?? FLOW_BACKGROUND_QUIET_MS
     return (
-      !last ||
-      (now - last.at >= FLOW_BACKGROUND_QUIET_MS &&
-        this.polls - last.poll >= FLOW_BACKGROUND_QUIET_POLLS)
+      !last || (now - last.at >= pause && this.polls - last.poll >= FLOW_BACKGROUND_QUIET_POLLS)
     )
   }
 
@@ -248,6 +265,14 @@ export class OutputFlow {
       if (kind === 'background' && !this.pausedInBackground(id, now)) continue
       const max = Math.min(kind === 'shown' ? share : FLOW_CATCH_UP_SHARE_MIN, budget[kind])
       budget[kind] -= this.catchUpOne(id, afterSeq, max)
+      if (kind === 'shown') this.backgroundPause.delete(id)
+      else {
+        const ms = this.backgroundPause.get(id)?.ms ?? FLOW_BACKGROUND_QUIET_MS
+        this.backgroundPause.set(id, {
+          ms: Math.min(2 * ms, FLOW_BACKGROUND_QUIET_MAX_MS),
+          caughtUpAt: now,
+        })
+      }
     }
     this.stopPolling()
   }
@@ -277,5 +302,10 @@ export class OutputFlow {
     if (this.heldBack.size > 0 || !this.poll) return
     clearInterval(this.poll)
     this.poll = null
+    // Nothing is held back: forget the pauses that have run out.
+    const now = Date.now()
+    for (const [id, pause] of this.backgroundPause) {
+      if (now - pause.caughtUpAt > pause.ms) this.backgroundPause.delete(id)
+    }
   }
 }
