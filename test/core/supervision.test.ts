@@ -7,6 +7,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs'
+import { spawn } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -353,6 +354,65 @@ describe('run history and logs on disk', () => {
         .map((c) => c.data)
         .join(''),
     ).toBe('oops\n')
+  })
+})
+
+describe('run logs of ad-hoc processes', () => {
+  it('are deleted when the process is removed, and once the Corral that ran them has ended', async () => {
+    const dataDir = tmpDir()
+    const runs = path.join(dataDir, 'runs')
+    const mark = (id: string): string => path.join(runs, id, '.ad-hoc')
+    // The processes with logs (not those being deleted in the background).
+    const withLogs = (): string[] =>
+      readdirSync(runs)
+        .filter((n) => !n.startsWith('.deleted-'))
+        .sort()
+    const until = async (what: () => boolean): Promise<void> => {
+      for (const deadline = Date.now() + 10_000; !what(); await sleep(10)) {
+        if (Date.now() > deadline) throw new Error('timed out')
+      }
+    }
+    rec = new Recorder({ dataDir })
+    // Removed: its logs go with it, as Remove says.
+    const gone = await rec.start({ command: 'echo gone', name: 'gone' })
+    await rec.ended(gone.id)
+    await rec.supervisor.logsWritten()
+    expect(readdirSync(path.join(runs, gone.id)).filter((n) => n.endsWith('.log'))).toHaveLength(1)
+    await rec.supervisor.remove(gone.id)
+    expect(withLogs()).not.toContain(gone.id)
+    await until(() => readdirSync(runs).length === 0)
+    // Left behind when this Corral ends: an ad-hoc process, one saved after it ran, a saved
+    // one, and an ad-hoc process of another Corral on the same folder that still runs.
+    const [left, other, savedLater] = await Promise.all(
+      ['left', 'other', 'saved later'].map((name) => rec.start({ command: 'true', name })),
+    )
+    const saved = await rec.supervisor.define({ command: 'true', name: 'saved' })
+    await rec.supervisor.restart(saved.id)
+    for (const p of [left, other, savedLater, saved]) await rec.ended(p.id)
+    await rec.supervisor.update(savedLater.id, { command: 'true', name: 'saved later' })
+    await until(() => existsSync(mark(left.id)) && !existsSync(mark(savedLater.id)))
+    expect(readFileSync(mark(left.id), 'utf8')).toBe(String(process.pid))
+    expect(existsSync(mark(saved.id))).toBe(false)
+    const otherCorral = spawn('sleep', ['30'])
+    await until(() => otherCorral.pid !== undefined)
+    writeFileSync(mark(other.id), String(otherCorral.pid))
+    // A process of unknown kind (say, a definition that could not be read): kept.
+    mkdirSync(path.join(runs, 'p-unknown'))
+    writeFileSync(path.join(runs, 'p-unknown', 'runs.json'), '{}')
+    await rec.supervisor.shutdown()
+
+    const before = withLogs()
+    rec = new Recorder({ dataDir })
+    expect(withLogs()).toEqual(before.filter((n) => n !== left.id))
+    // The other Corral has ended: the next start deletes what it left too.
+    await rec.supervisor.shutdown()
+    otherCorral.kill()
+    await new Promise((resolve) => otherCorral.once('exit', resolve))
+    rec = new Recorder({ dataDir })
+    expect(withLogs()).toEqual([saved.id, savedLater.id, 'p-unknown'].sort())
+    // Saved processes keep their runs.
+    expect(rec.supervisor.runs(savedLater.id)).toHaveLength(1)
+    expect(rec.supervisor.runs(saved.id)).toHaveLength(1)
   })
 })
 

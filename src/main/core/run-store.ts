@@ -449,6 +449,22 @@ function runAll(fns: (() => void)[]): void {
 
 /** Directories of deleted processes, being deleted (see {@link RunStore.deleteProcess}). */
 const TRASH_PREFIX = '.deleted-'
+/**
+ * In the directory of an ad-hoc (unsaved) process: the pid of the Corral that ran it. Ad-hoc
+ * processes last one life of Corral, and nothing can show their runs after it; see
+ * {@link RunStore.deleteLeftovers}.
+ */
+const AD_HOC_MARK = '.ad-hoc'
+
+/** Whether a process with this pid is alive (of any user). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
 
 /**
  * Run history on disk: `<root>/<processId>/runs.json` indexes the runs, and each run's output
@@ -467,6 +483,8 @@ export class RunStore {
   private readonly indexes = new Map<ProcessId, RunInfo[]>()
   private readonly retainRuns: number
   private readonly retainBytes: number
+  /** Ad-hoc processes of this life (see {@link RunStore.setAdHoc}). */
+  private readonly adHoc = new Set<ProcessId>()
 
   constructor(private readonly options: RunStoreOptions) {
     this.retainRuns = options.retainRuns ?? RETAIN_RUNS
@@ -553,8 +571,54 @@ export class RunStore {
     await Promise.all([...this.indexWriters.values()].map((w) => w.settled()))
   }
 
+  /**
+   * Whether a process is ad-hoc: its directory is marked as this Corral's, so that a later
+   * life of Corral deletes it (see {@link RunStore.deleteLeftovers}); one that is saved now
+   * loses the mark.
+   */
+  setAdHoc(processId: ProcessId, adHoc: boolean): void {
+    if (adHoc) {
+      this.adHoc.add(processId)
+      // Marked once its directory is made, with its first run.
+      if (this.dirs.has(processId)) this.mark(processId)
+    } else if (this.adHoc.delete(processId)) {
+      fs.rm(path.join(this.options.root, processId, AD_HOC_MARK), { force: true }, () => {})
+    }
+  }
+
+  /**
+   * Delete the run logs of ad-hoc processes of earlier lives of Corral: nothing can show them
+   * any more, and a Corral used for a year of ad-hoc commands would otherwise keep up to
+   * {@link RETAIN_BYTES} for each of them. Only directories marked ad-hoc are deleted (never
+   * one of a saved process, even if its definition could not be read), and only once the
+   * Corral that marked one has ended: another Corral on the same data folder keeps its own.
+   * Returns the processes whose logs were deleted.
+   */
+  deleteLeftovers(saved: ReadonlySet<ProcessId>): ProcessId[] {
+    const deleted: ProcessId[] = []
+    for (const name of fs.readdirSync(this.options.root)) {
+      if (name.startsWith(TRASH_PREFIX)) continue
+      const mark = path.join(this.options.root, name, AD_HOC_MARK)
+      let owner: number
+      try {
+        owner = Number.parseInt(fs.readFileSync(mark, 'utf8'), 10)
+      } catch {
+        continue // Not ad-hoc (or not a directory).
+      }
+      if (saved.has(name)) {
+        // Saved after all (its mark outlived the save): keep it, without the mark.
+        fs.rm(mark, { force: true }, () => {})
+      } else if (!(owner > 0 && owner !== process.pid && pidAlive(owner))) {
+        this.deleteProcess(name)
+        deleted.push(name)
+      }
+    }
+    return deleted
+  }
+
   /** Delete every run of a process. */
   deleteProcess(processId: ProcessId): void {
+    this.adHoc.delete(processId)
     this.indexes.delete(processId)
     this.dirs.delete(processId)
     const dir = path.join(this.options.root, processId)
@@ -578,6 +642,19 @@ export class RunStore {
     fs.rm(trash, { recursive: true, force: true }, () => {})
   }
 
+  /** Mark an ad-hoc process's directory as this Corral's, once it is made (off the loop). */
+  private mark(processId: ProcessId): void {
+    const dir = path.join(this.options.root, processId)
+    void this.dirs
+      .get(processId)
+      ?.then(() =>
+        this.adHoc.has(processId)
+          ? fs.promises.writeFile(path.join(dir, AD_HOC_MARK), String(process.pid))
+          : undefined,
+      )
+      .catch(() => {})
+  }
+
   /** Keep the index of a log just read, for the next read of it (a few logs, bounded). */
   private rememberIndex(file: string, index: LogIndex): void {
     this.logIndexes.delete(file)
@@ -596,6 +673,7 @@ export class RunStore {
       // Failures surface where the directory is used (the log's open, the index write).
       made.catch(() => {})
       this.dirs.set(processId, made)
+      if (this.adHoc.has(processId)) this.mark(processId)
     }
     return made
   }

@@ -108,6 +108,7 @@ export class Supervisor {
       const loaded = this.definitions.load()
       this.warnings.push(...loaded.warnings)
       for (const def of loaded.definitions) this.add(def.id, def.spec, true)
+      this.runStore?.deleteLeftovers(new Set(loaded.definitions.map((d) => d.id)))
     }
   }
 
@@ -172,6 +173,7 @@ export class Supervisor {
       proc.setSpec(before.spec)
       throw err
     }
+    if (!before.saved) this.runStore?.setAdHoc(id, false)
     return proc.info()
   }
 
@@ -242,8 +244,8 @@ export class Supervisor {
   }
 
   /**
-   * Forget a process that is not running; a saved definition is deleted with its run logs.
-   * Resolves once the definitions on disk no longer hold it.
+   * Forget a process that is not running, and delete its run logs (and a saved one's
+   * definition). Resolves once the definitions on disk no longer hold it.
    */
   async remove(id: ProcessId): Promise<void> {
     const proc = this.get(id)
@@ -265,7 +267,7 @@ export class Supervisor {
     }
     this.processes.delete(id)
     proc.dispose()
-    if (proc.saved) this.runStore?.deleteProcess(id)
+    this.runStore?.deleteProcess(id)
     this.emit('removed', { id })
   }
 
@@ -355,6 +357,7 @@ export class Supervisor {
     })
     // A saved process's runs carry on numbering across restarts of Corral.
     if (saved) proc.continueNumbering(this.runStore?.list(id)[0]?.number ?? 0)
+    else this.runStore?.setAdHoc(id, true)
     this.processes.set(id, proc)
     return proc
   }
