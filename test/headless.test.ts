@@ -239,7 +239,7 @@ describe('headless host', () => {
         })
     const children = () =>
       childrenOf(hostPid)
-        .map((c) => c.name.split('\0')[0])
+        .map((c) => c.name.split('\0')[0].trim())
         .sort()
     const rssMB = () =>
       Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'))![1]) / 1024
@@ -260,11 +260,14 @@ describe('headless host', () => {
     await sleep(200)
     const after = { fds: fds(), children: children(), rss: rssMB() }
     expect(after.fds).toBeLessThanOrEqual(before.fds)
-    // The watchdog and the spawner are the only children left, and the spawner has none.
+    // The watchdog, the forker and the spawner are the only children left, and the forker
+    // and the spawner have none.
     expect(after.children).toEqual(before.children)
-    expect(after.children).toEqual(['corral-spawner', 'corral-watchdog'])
-    const spawner = childrenOf(hostPid).find((c) => c.name.startsWith('corral-spawner'))!
-    expect(childrenOf(spawner.pid)).toEqual([])
+    expect(after.children).toEqual(['corral-forker', 'corral-spawner', 'corral-watchdog'])
+    for (const name of ['corral-forker', 'corral-spawner']) {
+      const starter = childrenOf(hostPid).find((c) => c.name.startsWith(name))!
+      expect(childrenOf(starter.pid)).toEqual([])
+    }
     expect(after.rss - before.rss).toBeLessThan(40)
     c.ws.close()
   })

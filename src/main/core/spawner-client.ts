@@ -36,7 +36,7 @@ interface Pending {
  * A child started by the spawner: its sockets (or spool files) are read here, its exit is
  * reported there.
  */
-class RemoteChild implements LaunchedChild {
+export class RemoteChild implements LaunchedChild {
   private readonly gate: CloseGate
   private lostPoll: NodeJS.Timeout | null = null
 

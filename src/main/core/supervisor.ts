@@ -24,6 +24,7 @@ import { RetentionBudget } from './shared-ring'
 import { groupAlive } from './process-group'
 import { RunStore } from './run-store'
 import { WatchdogClient } from './watchdog-client'
+import { ForkerClient } from './forker'
 import { SpawnerClient } from './spawner-client'
 import { OutputWorkerClient } from './output-worker-client'
 
@@ -72,7 +73,7 @@ export class Supervisor {
   private readonly retention: RetentionBudget
   private orphanGroups: OrphanGroup[] = []
   private closing = false
-  private readonly spawner: SpawnerClient | null
+  private readonly spawner: ForkerClient | null
   private readonly outputWorker: OutputWorkerClient | null
   /** Problems found at startup, for the UI. */
   readonly warnings: string[] = []
@@ -97,7 +98,10 @@ export class Supervisor {
     this.orphanGroups = registry.previousLife()
     const watchdog = options.watchdogScript ? WatchdogClient.start(options.watchdogScript) : null
     this.groups = new GroupRegistry(groupsFile, watchdog)
-    this.spawner = options.spawnerScript ? new SpawnerClient(options.spawnerScript) : null
+    // Spooled runs start through the forker where it can run, the rest through the spawner.
+    this.spawner = options.spawnerScript
+      ? new ForkerClient(new SpawnerClient(options.spawnerScript))
+      : null
     this.outputWorker =
       options.spawnerScript && options.outputWorkerScript
         ? new OutputWorkerClient(options.outputWorkerScript, options.spawnerScript, this.retention)

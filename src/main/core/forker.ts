@@ -1,0 +1,428 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:fs'
+import net, { type Socket } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import type { LaunchPlan } from './launch'
+import type { LaunchedChild, Launcher } from './launcher'
+import { RemoteChild, type SpawnerClient } from './spawner-client'
+import { signalGroup } from './process-group'
+import type { Spool } from './spool'
+
+/**
+ * The forker: a small Perl program that stays running and forks Corral's children for it,
+ * on Linux, for runs whose output is spooled to files (the default there).
+ *
+ * Starting a child through the spawner (`main/spawner.ts`) costs a fork of a 50 MB Node
+ * process and a start of Perl (the trampoline that puts the child in a group of its own in a
+ * shared session), one request at a time: about 17 ms per child on a 2-core machine, 3.7 s
+ * for 200. A fork of this small program costs a fraction of a millisecond, so the same 200
+ * start in about 0.3–0.4 s. Each child, before it execs its program:
+ * - connects to a Unix socket Corral listens on (in a directory only its user can enter)
+ *   and says the launch's random token: that socket is its stdin, so no descriptor has to be
+ *   handed from process to process;
+ * - opens its spool files for appending as stdout and stderr;
+ * - changes to its working directory, takes its exact environment, leads a process group of
+ *   its own (in the forker's session, like the spawner's children: see `main/spawner.ts`)
+ *   and execs the program. Whether that worked it says on a close-on-exec pipe, as the
+ *   trampoline does.
+ * The forker reports each child's start and later its exit status on its stdout. When its
+ * stdin closes (Corral is gone), it exits; the children it started are not affected.
+ *
+ * Requests: a 4-byte big-endian length, then NUL-separated fields: id, token, working
+ * directory, stdout file, stderr file, the count of environment entries, the entries
+ * (`KEY=value`), the program and its arguments. Replies, a line each: `ready`;
+ * `ok <id> <pid>`; `fail <id> <errno>`; `exit <id> <code> <signal>` (`-` for what does not
+ * apply).
+ */
+const FORKER = String.raw`
+use strict; use warnings;
+use Socket qw(AF_UNIX SOCK_STREAM pack_sockaddr_un);
+use POSIX qw(WNOHANG _exit dup2);
+use Fcntl qw(F_SETFL O_NONBLOCK O_WRONLY O_APPEND O_CREAT);
+$0 = 'corral-forker';
+my $path = shift @ARGV;
+$| = 1;
+pipe(my $wake_r, my $wake_w) or exit 70;
+fcntl($_, F_SETFL, O_NONBLOCK) for $wake_r, $wake_w;
+$SIG{CHLD} = sub { syswrite($wake_w, 'x') };
+# status: a child's start not yet reported, by the fd of its pipe; child: by pid.
+my (%status, %child);
+my $in = '';
+print "ready\n";
+sub launch {
+  my ($id, $token, $cwd, $out, $err, $n, @rest) = split /\0/, $_[0], -1;
+  my @env = splice(@rest, 0, $n);
+  pipe(my $r, my $w) or return print "fail $id " . (0 + $!) . "\n";
+  my $pid = fork();
+  if (!defined $pid) { my $e = 0 + $!; close $r; close $w; return print "fail $id $e\n" }
+  if ($pid == 0) {
+    $SIG{CHLD} = 'DEFAULT';
+    my $fail = sub { syswrite($w, 0 + $!); _exit(127) };
+    socket(my $s, AF_UNIX, SOCK_STREAM, 0) or $fail->();
+    connect($s, pack_sockaddr_un($path)) or $fail->();
+    defined(syswrite($s, "$token\n")) or $fail->();
+    sysopen(my $o, $out, O_WRONLY | O_APPEND | O_CREAT, 0666) or $fail->();
+    sysopen(my $e, $err, O_WRONLY | O_APPEND | O_CREAT, 0666) or $fail->();
+    defined(dup2(fileno($s), 0)) && defined(dup2(fileno($o), 1)) && defined(dup2(fileno($e), 2))
+      or $fail->();
+    chdir($cwd) or $fail->();
+    %ENV = ();
+    for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
+    setpgrp(0, 0) or $fail->();
+    { exec { $rest[0] } @rest; }
+    $fail->();
+  }
+  close $w;
+  $status{fileno($r)} = { fh => $r, id => $id, pid => $pid };
+  $child{$pid} = { id => $id, fd => fileno($r), failed => 0 };
+}
+# What a child said of its start, read to the end (its program runs, or it is about to
+# exit), reported; returns whether the program runs.
+sub settle {
+  my $st = delete $status{$_[0]};
+  my $said = '';
+  while (1) {
+    my $got = sysread($st->{fh}, $said, 64, length $said);
+    if (!defined $got) { next if $!{EINTR}; last }
+    last if !$got;
+  }
+  close $st->{fh};
+  if ($said eq '') { print "ok $st->{id} $st->{pid}\n"; return 1 }
+  print "fail $st->{id} $said\n";
+  $child{$st->{pid}}{failed} = 1 if $child{$st->{pid}};
+  return 0;
+}
+sub reap {
+  while ((my $pid = waitpid(-1, WNOHANG)) > 0) {
+    my $c = delete $child{$pid} or next;
+    my $st = $status{$c->{fd}};
+    next if $st && $st->{pid} == $pid && !settle($c->{fd});
+    next if $c->{failed};
+    my $code = $? & 127 ? '-' : $? >> 8;
+    my $signal = $? & 127 ? $? & 127 : '-';
+    print "exit $c->{id} $code $signal\n";
+  }
+}
+while (1) {
+  my $rin = '';
+  vec($rin, 0, 1) = 1;
+  vec($rin, fileno($wake_r), 1) = 1;
+  vec($rin, $_, 1) = 1 for keys %status;
+  my $n = select(my $rout = $rin, undef, undef, undef);
+  if ($n > 0) {
+    if (vec($rout, 0, 1)) {
+      my $got = sysread(STDIN, $in, 65536, length $in);
+      exit 0 if !$got;
+      while (length($in) >= 4) {
+        my $len = unpack('N', $in);
+        last if length($in) < 4 + $len;
+        launch(substr($in, 4, $len));
+        substr($in, 0, 4 + $len, '');
+      }
+    }
+    for my $fd (keys %status) { settle($fd) if vec($rout, $fd, 1) }
+    sysread($wake_r, my $drop, 4096) if vec($rout, fileno($wake_r), 1);
+  }
+  reap();
+}
+`
+
+/** Errno names by number, to name what a child could not do before its program ran. */
+const ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, n]) => [n, name]))
+/** Signal names by number. */
+const SIGNAL_NAMES = new Map(
+  Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
+)
+/** Longest path a Unix socket address takes on Linux, with room for its NUL. */
+const MAX_SOCKET_PATH = 107
+
+/** A launch the forker has not answered in full yet. */
+interface Pending {
+  plan: LaunchPlan
+  spool: Spool
+  token: string
+  resolve: (child: LaunchedChild) => void
+  reject: (err: Error) => void
+  /** Its pid, once it runs. */
+  pid: number
+  stdin: Socket | null
+  /** Its exit, if the forker reported it before its stdin connected. */
+  exit: [number | null, NodeJS.Signals | null] | null
+}
+
+function findPerl(): string | null {
+  for (const file of ['/usr/bin/perl', '/bin/perl']) {
+    try {
+      accessSync(file, fsConstants.X_OK)
+      return file
+    } catch {
+      // Not here.
+    }
+  }
+  return null
+}
+
+/**
+ * Launching through the forker (see {@link FORKER}) where it can run: Linux, Perl, children
+ * in a shared session (not `CORRAL_SHARED_SESSION=0`), output spooled to files, and not
+ * `CORRAL_FORKER=0`. Everything else, and everything once the forker cannot start, goes to
+ * the spawner.
+ */
+export class ForkerClient implements Launcher {
+  readonly blocksLoop = false
+  private readonly perl: string | null
+  private proc: ChildProcess | null = null
+  private server: net.Server | null = null
+  private dir: string | null = null
+  private socketPath = ''
+  private ready = false
+  private fallback = false
+  private closed = false
+  private nextId = 1
+  private replies = ''
+  private readonly pending = new Map<number, Pending>()
+  private readonly byToken = new Map<string, number>()
+  private readonly live = new Map<number, RemoteChild>()
+
+  constructor(private readonly spawner: SpawnerClient) {
+    this.perl =
+      process.platform === 'linux' &&
+      process.env.CORRAL_SHARED_SESSION !== '0' &&
+      process.env.CORRAL_FORKER !== '0'
+        ? findPerl()
+        : null
+    if (!this.perl) this.fallback = true
+  }
+
+  /** Whether launches of spooled runs go through the forker. */
+  get active(): boolean {
+    return !this.fallback && !this.closed
+  }
+
+  /** Start the forker (and the spawner, for the rest) now rather than on first use. */
+  warmUp(): void {
+    if (this.active) this.ensure()
+    this.spawner.warmUp()
+  }
+
+  launch(plan: LaunchPlan, spool?: Spool | null): Promise<LaunchedChild> {
+    if (!spool || !this.active) return this.spawner.launch(plan, spool)
+    const env = Object.entries(plan.env)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${v}`)
+    const fields = [plan.cwd, spool.stdout.file, spool.stderr.file, ...env, plan.file, ...plan.args]
+    if (fields.some((f) => f.includes('\0'))) {
+      // As spawn says it.
+      const err = Object.assign(
+        new TypeError('The arguments, environment and directory must not contain null bytes'),
+        { code: 'ERR_INVALID_ARG_VALUE' },
+      )
+      return Promise.reject(err)
+    }
+    const proc = this.ensure()
+    if (!proc) return this.spawner.launch(plan, spool)
+    const id = this.nextId++
+    const token = randomBytes(16).toString('hex')
+    const record = Buffer.from(
+      [String(id), token, ...fields.slice(0, 3), String(env.length), ...fields.slice(3)].join('\0'),
+    )
+    const head = Buffer.alloc(4)
+    head.writeUInt32BE(record.length)
+    return new Promise<LaunchedChild>((resolve, reject) => {
+      this.pending.set(id, { plan, spool, token, resolve, reject, pid: 0, stdin: null, exit: null })
+      this.byToken.set(token, id)
+      this.updateRef()
+      proc.stdin!.write(Buffer.concat([head, record]))
+    })
+  }
+
+  /** Let the forker go once nothing is left to hear about (Corral is shutting down). */
+  close(): void {
+    this.closed = true
+    this.spawner.close()
+    if (this.pending.size === 0 && this.live.size === 0) this.letGo()
+  }
+
+  /** The forker, started if need be; null when it cannot be. */
+  private ensure(): ChildProcess | null {
+    if (this.proc) return this.proc
+    try {
+      this.listen()
+    } catch (err) {
+      console.error(`corral: the forker cannot listen: ${(err as Error).message}`)
+      this.fallback = true
+      return null
+    }
+    const proc = spawn(this.perl!, ['-e', FORKER, '--', this.socketPath], {
+      // Its own session, as the spawner's (see SpawnerClient); Perl itself runs with no
+      // environment, so no PERL5OPT or locale of the user's reaches it.
+      detached: true,
+      env: {},
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    this.proc = proc
+    this.ready = false
+    this.replies = ''
+    proc.stdout!.setEncoding('utf8')
+    proc.stdout!.on('data', (text: string) => this.receive(text))
+    proc.stdin!.on('error', () => {})
+    proc.on('error', (err) => console.error('corral: the forker failed:', err.message))
+    proc.once('exit', (code, signal) => this.lost(proc, code, signal))
+    this.updateRef()
+    return proc
+  }
+
+  private listen(): void {
+    if (this.server) return
+    // Only this user can enter the directory (mkdtemp makes it 0700), so only this user's
+    // processes can connect; a connection counts only with a launch's random token.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-'))
+    const socketPath = path.join(dir, 'stdin')
+    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+      rmSync(dir, { recursive: true, force: true })
+      throw new Error(`socket path too long: ${socketPath}`)
+    }
+    const server = net.createServer((socket) => this.connected(socket))
+    server.on('error', (err) => console.error('corral: the forker socket failed:', err.message))
+    server.listen(socketPath)
+    server.unref()
+    this.server = server
+    this.dir = dir
+    this.socketPath = socketPath
+  }
+
+  /** A child connected: its first line is its launch's token. */
+  private connected(socket: Socket): void {
+    let said = ''
+    socket.on('error', () => {})
+    const onData = (buf: Buffer): void => {
+      said += buf.toString('latin1')
+      const end = said.indexOf('\n')
+      if (end < 0) {
+        if (said.length > 64) socket.destroy()
+        return
+      }
+      socket.off('data', onData)
+      socket.pause()
+      const id = this.byToken.get(said.slice(0, end))
+      const p = id === undefined ? undefined : this.pending.get(id)
+      if (id === undefined || !p) {
+        socket.destroy()
+        return
+      }
+      this.byToken.delete(p.token)
+      p.stdin = socket
+      this.maybeResolve(id, p)
+    }
+    socket.on('data', onData)
+  }
+
+  private receive(text: string): void {
+    this.replies += text
+    let end: number
+    while ((end = this.replies.indexOf('\n')) >= 0) {
+      const [kind, idText, a, b] = this.replies.slice(0, end).split(' ')
+      this.replies = this.replies.slice(end + 1)
+      const id = Number(idText)
+      if (kind === 'ready') this.ready = true
+      else if (kind === 'ok') {
+        const p = this.pending.get(id)
+        if (!p) continue
+        p.pid = Number(a)
+        this.maybeResolve(id, p)
+      } else if (kind === 'fail') {
+        const p = this.pending.get(id)
+        if (!p) continue
+        const code = ERRNO_NAMES.get(Number(a)) ?? 'ESPAWN'
+        this.settleFailed(
+          id,
+          Object.assign(new Error(`spawn ${p.plan.file} ${code}`), { code, errno: -Number(a) }),
+        )
+      } else if (kind === 'exit') {
+        const exit: [number | null, NodeJS.Signals | null] = [
+          a === '-' ? null : Number(a),
+          b === '-' ? null : (SIGNAL_NAMES.get(Number(b)) ?? null),
+        ]
+        const p = this.pending.get(id)
+        if (p) p.exit = exit
+        else this.live.get(id)?.exited(...exit)
+      }
+    }
+  }
+
+  private maybeResolve(id: number, p: Pending): void {
+    if (!p.pid || !p.stdin) return
+    this.pending.delete(id)
+    const child = new RemoteChild(p.pid, p.stdin, p.spool.stdout, p.spool.stderr, () => {
+      this.live.delete(id)
+      this.updateRef()
+    })
+    this.live.set(id, child)
+    p.resolve(child)
+    const exit = p.exit
+    // After whoever launched it has listened (the launch resolves in a microtask).
+    if (exit) setImmediate(() => child.exited(...exit))
+  }
+
+  private settleFailed(id: number, err: Error): void {
+    const p = this.pending.get(id)
+    if (!p) return
+    this.pending.delete(id)
+    this.byToken.delete(p.token)
+    // A child already started would run unwatched.
+    if (p.pid > 0) signalGroup(p.pid, 'SIGKILL')
+    p.stdin?.destroy()
+    p.reject(err)
+    this.updateRef()
+  }
+
+  private lost(proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.proc !== proc) return
+    this.proc = null
+    const why = `Corral's forker ended (${signal ?? `exit code ${code}`})`
+    if (!this.ready) {
+      // It cannot run here: the spawner starts everything from now on, these too.
+      if (!this.closed) console.error(`corral: ${why} before it was ready; using the spawner`)
+      this.fallback = true
+      for (const [id, p] of [...this.pending]) {
+        this.pending.delete(id)
+        this.byToken.delete(p.token)
+        p.stdin?.destroy()
+        this.spawner.launch(p.plan, p.spool).then(p.resolve, p.reject)
+      }
+    } else {
+      for (const id of [...this.pending.keys()]) this.settleFailed(id, new Error(why))
+      if (!this.closed && this.live.size > 0) console.error(`corral: ${why}`)
+    }
+    for (const child of this.live.values()) child.lost()
+    this.updateRef()
+  }
+
+  /** End the forker (its stdin closes) and stop listening. */
+  private letGo(): void {
+    this.proc?.stdin?.end()
+    this.server?.close()
+    this.server = null
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true })
+    this.dir = null
+  }
+
+  /** The forker keeps Corral running only while a launch or an exit is still to come. */
+  private updateRef(): void {
+    const proc = this.proc
+    const busy = this.pending.size > 0 || this.live.size > 0
+    if (proc) {
+      const out = proc.stdout as unknown as { ref(): void; unref(): void }
+      if (busy) {
+        proc.ref()
+        out.ref()
+      } else {
+        proc.unref()
+        out.unref()
+      }
+    }
+    if (!busy && this.closed) this.letGo()
+  }
+}
