@@ -361,11 +361,19 @@ describe('run logs of ad-hoc processes', () => {
   it('are deleted when the process is removed, and once the Corral that ran them has ended', async () => {
     const dataDir = tmpDir()
     const runs = path.join(dataDir, 'runs')
-    const mark = (id: string): string => path.join(runs, id, '.ad-hoc')
-    // The processes with logs (not those being deleted in the background).
+    // The list of a Corral's ad-hoc processes.
+    const listOf = (pid: number): string => path.join(runs, `.ad-hoc-${pid}.json`)
+    const listed = (pid: number): string[] => {
+      try {
+        return (JSON.parse(readFileSync(listOf(pid), 'utf8')) as string[]).sort()
+      } catch {
+        return []
+      }
+    }
+    // The processes with logs (not those being deleted in the background, nor lists).
     const withLogs = (): string[] =>
       readdirSync(runs)
-        .filter((n) => !n.startsWith('.deleted-'))
+        .filter((n) => !n.startsWith('.'))
         .sort()
     const until = async (what: () => boolean): Promise<void> => {
       for (const deadline = Date.now() + 10_000; !what(); await sleep(10)) {
@@ -380,7 +388,7 @@ describe('run logs of ad-hoc processes', () => {
     expect(readdirSync(path.join(runs, gone.id)).filter((n) => n.endsWith('.log'))).toHaveLength(1)
     await rec.supervisor.remove(gone.id)
     expect(withLogs()).not.toContain(gone.id)
-    await until(() => readdirSync(runs).length === 0)
+    await until(() => withLogs().length === 0 && listed(process.pid).length === 0)
     // Left behind when this Corral ends: an ad-hoc process, one saved after it ran, a saved
     // one, and an ad-hoc process of another Corral on the same folder that still runs.
     const [left, other, savedLater] = await Promise.all(
@@ -390,26 +398,29 @@ describe('run logs of ad-hoc processes', () => {
     await rec.supervisor.restart(saved.id)
     for (const p of [left, other, savedLater, saved]) await rec.ended(p.id)
     await rec.supervisor.update(savedLater.id, { command: 'true', name: 'saved later' })
-    await until(() => existsSync(mark(left.id)) && !existsSync(mark(savedLater.id)))
-    expect(readFileSync(mark(left.id), 'utf8')).toBe(String(process.pid))
-    expect(existsSync(mark(saved.id))).toBe(false)
+    await rec.supervisor.logsWritten()
+    expect(listed(process.pid)).toEqual([left.id, other.id].sort())
+    // "other" was another Corral's, which still runs.
     const otherCorral = spawn('sleep', ['30'])
     await until(() => otherCorral.pid !== undefined)
-    writeFileSync(mark(other.id), String(otherCorral.pid))
     // A process of unknown kind (say, a definition that could not be read): kept.
     mkdirSync(path.join(runs, 'p-unknown'))
     writeFileSync(path.join(runs, 'p-unknown', 'runs.json'), '{}')
     await rec.supervisor.shutdown()
+    writeFileSync(listOf(process.pid), JSON.stringify([left.id]))
+    writeFileSync(listOf(otherCorral.pid!), JSON.stringify([other.id]))
 
     const before = withLogs()
     rec = new Recorder({ dataDir })
     expect(withLogs()).toEqual(before.filter((n) => n !== left.id))
+    expect(existsSync(listOf(otherCorral.pid!))).toBe(true)
     // The other Corral has ended: the next start deletes what it left too.
     await rec.supervisor.shutdown()
     otherCorral.kill()
     await new Promise((resolve) => otherCorral.once('exit', resolve))
     rec = new Recorder({ dataDir })
     expect(withLogs()).toEqual([saved.id, savedLater.id, 'p-unknown'].sort())
+    expect(existsSync(listOf(otherCorral.pid!))).toBe(false)
     // Saved processes keep their runs.
     expect(rec.supervisor.runs(savedLater.id)).toHaveLength(1)
     expect(rec.supervisor.runs(saved.id)).toHaveLength(1)

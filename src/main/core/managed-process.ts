@@ -287,8 +287,19 @@ export class ManagedProcess {
     this.emitStatus()
 
     const spec = this.specValue
-    const plan = await planLaunch(spec)
+    const worker = this.options.outputWorker
+    // The spool files are made while the launch is planned (both wait on the thread pool,
+    // which 200 starts at once keep busy).
+    const spooling = spec.terminal || worker?.active ? null : this.openSpool()
+    let plan: LaunchPlan | ExitInfo
+    try {
+      plan = await planLaunch(spec)
+    } catch (err) {
+      discard(await spooling)
+      throw err
+    }
     if ('kind' in plan) {
+      discard(await spooling)
       this.finish(plan)
       return
     }
@@ -299,8 +310,7 @@ export class ManagedProcess {
       await this.startInTerminal(plan, spec)
       return
     }
-    const worker = this.options.outputWorker
-    const spool = worker?.active ? null : await this.openSpool()
+    const spool = await spooling
     if (this.stopRequested) {
       discard(spool)
       this.finish({ kind: 'signal', signal: spec.stopSignal ?? 'SIGTERM', afterGrace: false })

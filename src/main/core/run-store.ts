@@ -12,7 +12,7 @@ import {
   type RunOutputRange,
   type StartReason,
 } from '../../shared/contract'
-import { AtomicFileWriter } from './atomic-file'
+import { AtomicFileWriter, removeStaleTemps } from './atomic-file'
 import { releaseStaged, retainStaged, Staging } from './staging'
 import type { SpoolFiles } from './spool'
 import { byteLength, leadingContinuationBytes } from './utf8'
@@ -450,11 +450,14 @@ function runAll(fns: (() => void)[]): void {
 /** Directories of deleted processes, being deleted (see {@link RunStore.deleteProcess}). */
 const TRASH_PREFIX = '.deleted-'
 /**
- * In the directory of an ad-hoc (unsaved) process: the pid of the Corral that ran it. Ad-hoc
- * processes last one life of Corral, and nothing can show their runs after it; see
- * {@link RunStore.deleteLeftovers}.
+ * The ad-hoc (unsaved) processes of the Corral with this pid, in the run logs' root: a JSON
+ * array of their ids. Ad-hoc processes last one life of Corral, and nothing can show their
+ * runs after it; see {@link RunStore.deleteLeftovers}. One file per Corral, rewritten as the
+ * list changes (writes collapse while one is under way): 200 processes started at once cost
+ * a write or two, not one each.
  */
-const AD_HOC_MARK = '.ad-hoc'
+const adHocList = (pid: number): string => `.ad-hoc-${pid}.json`
+const AD_HOC_LIST = /^\.ad-hoc-(\d+)\.json$/
 
 /** Whether a process with this pid is alive (of any user). */
 function pidAlive(pid: number): boolean {
@@ -485,6 +488,7 @@ export class RunStore {
   private readonly retainBytes: number
   /** Ad-hoc processes of this life (see {@link RunStore.setAdHoc}). */
   private readonly adHoc = new Set<ProcessId>()
+  private adHocWriter: AtomicFileWriter | null = null
 
   constructor(private readonly options: RunStoreOptions) {
     this.retainRuns = options.retainRuns ?? RETAIN_RUNS
@@ -569,56 +573,65 @@ export class RunStore {
     await Promise.all(this.recoveries.values())
     await Promise.all([...this.live.values()].map((log) => log.settled()))
     await Promise.all([...this.indexWriters.values()].map((w) => w.settled()))
+    await this.adHocWriter?.settled()
   }
 
   /**
-   * Whether a process is ad-hoc: its directory is marked as this Corral's, so that a later
-   * life of Corral deletes it (see {@link RunStore.deleteLeftovers}); one that is saved now
-   * loses the mark.
+   * Whether a process is ad-hoc: listed as this Corral's, so that a later life of Corral
+   * deletes its run logs (see {@link RunStore.deleteLeftovers}); one that is saved now leaves
+   * the list.
    */
   setAdHoc(processId: ProcessId, adHoc: boolean): void {
-    if (adHoc) {
-      this.adHoc.add(processId)
-      // Marked once its directory is made, with its first run.
-      if (this.dirs.has(processId)) this.mark(processId)
-    } else if (this.adHoc.delete(processId)) {
-      fs.rm(path.join(this.options.root, processId, AD_HOC_MARK), { force: true }, () => {})
-    }
+    if (adHoc === this.adHoc.has(processId)) return
+    if (adHoc) this.adHoc.add(processId)
+    else this.adHoc.delete(processId)
+    this.writeAdHocList()
+  }
+
+  /**
+   * A process made just now (its id is new): it has no runs on disk, so its first run does
+   * not look for them (a read on the event loop, 0.3–1 ms each when 200 start at once).
+   */
+  created(processId: ProcessId): void {
+    if (!this.indexes.has(processId)) this.indexes.set(processId, [])
   }
 
   /**
    * Delete the run logs of ad-hoc processes of earlier lives of Corral: nothing can show them
    * any more, and a Corral used for a year of ad-hoc commands would otherwise keep up to
-   * {@link RETAIN_BYTES} for each of them. Only directories marked ad-hoc are deleted (never
-   * one of a saved process, even if its definition could not be read), and only once the
-   * Corral that marked one has ended: another Corral on the same data folder keeps its own.
-   * Returns the processes whose logs were deleted.
+   * {@link RETAIN_BYTES} for each of them. Only processes listed as ad-hoc are deleted (never
+   * a saved one, even if its definition could not be read), and only once the Corral that
+   * listed them has ended: another Corral on the same data folder keeps its own. Returns the
+   * processes whose logs were deleted.
    */
   deleteLeftovers(saved: ReadonlySet<ProcessId>): ProcessId[] {
     const deleted: ProcessId[] = []
     for (const name of fs.readdirSync(this.options.root)) {
-      if (name.startsWith(TRASH_PREFIX)) continue
-      const mark = path.join(this.options.root, name, AD_HOC_MARK)
-      let owner: number
+      const owner = Number(AD_HOC_LIST.exec(name)?.[1] ?? 0)
+      if (!owner || (owner !== process.pid && pidAlive(owner))) continue
+      const list = path.join(this.options.root, name)
+      let ids: unknown
       try {
-        owner = Number.parseInt(fs.readFileSync(mark, 'utf8'), 10)
+        ids = JSON.parse(fs.readFileSync(list, 'utf8'))
       } catch {
-        continue // Not ad-hoc (or not a directory).
+        ids = [] // Unreadable: its processes' logs stay.
       }
-      if (saved.has(name)) {
-        // Saved after all (its mark outlived the save): keep it, without the mark.
-        fs.rm(mark, { force: true }, () => {})
-      } else if (!(owner > 0 && owner !== process.pid && pidAlive(owner))) {
-        this.deleteProcess(name)
-        deleted.push(name)
+      for (const id of Array.isArray(ids) ? ids : []) {
+        // Names of processes only: nothing else in the root is ever deleted.
+        if (typeof id !== 'string' || !/^[\w-]+$/.test(id) || saved.has(id)) continue
+        if (!fs.existsSync(path.join(this.options.root, id))) continue
+        this.deleteProcess(id)
+        deleted.push(id)
       }
+      fs.rmSync(list, { force: true })
+      removeStaleTemps(list)
     }
     return deleted
   }
 
   /** Delete every run of a process. */
   deleteProcess(processId: ProcessId): void {
-    this.adHoc.delete(processId)
+    this.setAdHoc(processId, false)
     this.indexes.delete(processId)
     this.dirs.delete(processId)
     const dir = path.join(this.options.root, processId)
@@ -642,17 +655,13 @@ export class RunStore {
     fs.rm(trash, { recursive: true, force: true }, () => {})
   }
 
-  /** Mark an ad-hoc process's directory as this Corral's, once it is made (off the loop). */
-  private mark(processId: ProcessId): void {
-    const dir = path.join(this.options.root, processId)
-    void this.dirs
-      .get(processId)
-      ?.then(() =>
-        this.adHoc.has(processId)
-          ? fs.promises.writeFile(path.join(dir, AD_HOC_MARK), String(process.pid))
-          : undefined,
-      )
-      .catch(() => {})
+  /** Write the list of this Corral's ad-hoc processes (off the loop; see {@link adHocList}). */
+  private writeAdHocList(): void {
+    this.adHocWriter ??= new AtomicFileWriter(
+      path.join(this.options.root, adHocList(process.pid)),
+      (err) => console.error('corral: could not list the ad-hoc processes:', err.message),
+    )
+    this.adHocWriter.write(() => JSON.stringify([...this.adHoc]))
   }
 
   /** Keep the index of a log just read, for the next read of it (a few logs, bounded). */
@@ -673,7 +682,6 @@ export class RunStore {
       // Failures surface where the directory is used (the log's open, the index write).
       made.catch(() => {})
       this.dirs.set(processId, made)
-      if (this.adHoc.has(processId)) this.mark(processId)
     }
     return made
   }

@@ -361,7 +361,11 @@ export class Supervisor {
     })
     // A saved process's runs carry on numbering across restarts of Corral.
     if (saved) proc.continueNumbering(this.runStore?.list(id)[0]?.number ?? 0)
-    else this.runStore?.setAdHoc(id, true)
+    else {
+      // An ad-hoc process is always new.
+      this.runStore?.created(id)
+      this.runStore?.setAdHoc(id, true)
+    }
     this.processes.set(id, proc)
     return proc
   }
