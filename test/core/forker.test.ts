@@ -124,6 +124,18 @@ describe.runIf(hasForker)('the forker', () => {
     expect((await outcome(killed)).exit).toEqual({ code: null, signal: 'SIGTERM' })
   })
 
+  it('notices a child closing its input, and refuses writes with a clear message', async () => {
+    rec = new Recorder({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'corral-forker-')) })
+    const p = await rec.start({ command: 'exec 0<&-; echo closed; sleep 30', shell: true })
+    expect(parentOf(p.pid!).cmdline).toContain('corral-forker')
+    await rec.waitForText(p.id, 'closed\n')
+    await rec.until(p.id, (s) => s.state === 'running' && !s.stdinOpen)
+    await expect(rec.supervisor.write(p.id, 'anyone?\n')).rejects.toMatchObject({
+      code: 'STDIN_CLOSED',
+    })
+    await rec.supervisor.kill(p.id)
+  })
+
   it('reports why a program cannot start, as a failed spawn would', async () => {
     client = new ForkerClient(new SpawnerClient(SPAWNER))
     await expect(client.launch(plan('no-such-program-here'), await spool())).rejects.toMatchObject({

@@ -304,8 +304,9 @@ export class ForkerClient implements Launcher {
         if (said.length > 64) socket.destroy()
         return
       }
+      // Anything after the token is the child writing into its own input: dropped, as with
+      // the spawner's sockets (see RemoteChild).
       socket.off('data', onData)
-      socket.pause()
       const id = this.byToken.get(said.slice(0, end))
       const p = id === undefined ? undefined : this.pending.get(id)
       if (id === undefined || !p) {
