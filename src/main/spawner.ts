@@ -10,9 +10,8 @@
  * closes (Corral is gone), the spawner exits; the children it started are not affected.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
-import { accessSync, closeSync, constants } from 'node:fs'
+import { closeSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { constants as osConstants } from 'node:os'
 import type { Readable } from 'node:stream'
 import {
   parseLaunchRequest,
@@ -20,6 +19,7 @@ import {
   type LaunchRequest,
   type SpawnerMessage,
 } from './core/spawner-protocol'
+import { ERRNO_NAMES, findPerl } from './core/perl'
 import { openForChild } from './core/spool'
 
 process.title = 'corral-spawner'
@@ -54,21 +54,6 @@ const TRAMPOLINE = [
   'print $st 0 + $!;',
   'exit 127;',
 ].join(' ')
-
-function findPerl(): string | null {
-  for (const file of ['/usr/bin/perl', '/bin/perl']) {
-    try {
-      accessSync(file, constants.X_OK)
-      return file
-    } catch {
-      // Not here.
-    }
-  }
-  return null
-}
-
-/** Errno names by number, to name what the trampoline could not do. */
-const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]))
 
 /**
  * What the trampoline says on fd 3 (see {@link TRAMPOLINE}): null once the program runs, else

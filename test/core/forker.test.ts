@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -167,11 +167,11 @@ describe.runIf(hasForker)('the forker', () => {
   it('takes a connection as input only with a launch token', async () => {
     client = new ForkerClient(new SpawnerClient(SPAWNER))
     const child = await client.launch(plan('/bin/sleep', ['30']), await spool())
-    const socketPath = (client as unknown as { socketPath: string }).socketPath
-    // The directory is this user's alone.
-    expect(statSync(path.dirname(socketPath)).mode & 0o777).toBe(0o700)
+    const name = (client as unknown as { socketName: string }).socketName
+    // In the abstract namespace (nothing on disk), with a random name.
+    expect(name).toMatch(/^corral-\d+-[0-9a-f]{16}$/)
     // A stranger with a token of no launch is let go at once.
-    const intruder = net.connect(socketPath)
+    const intruder = net.connect(`\0${name}`)
     intruder.on('error', () => {})
     intruder.write('0123456789abcdef0123456789abcdef\n')
     await new Promise((resolve) => intruder.once('close', resolve))

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:fs'
 import net, { type Socket } from 'node:net'
 import os from 'node:os'
-import path from 'node:path'
 import type { LaunchPlan } from './launch'
+import { ERRNO_NAMES, findPerl } from './perl'
 import type { LaunchedChild, Launcher } from './launcher'
 import { RemoteChild, type SpawnerClient } from './spawner-client'
 import { signalGroup } from './process-group'
@@ -19,9 +18,12 @@ import type { Spool } from './spool'
  * shared session), one request at a time: about 17 ms per child on a 2-core machine, 3.7 s
  * for 200. A fork of this small program costs a fraction of a millisecond, so the same 200
  * start in about 0.3–0.4 s. Each child, before it execs its program:
- * - connects to a Unix socket Corral listens on (in a directory only its user can enter)
- *   and says the launch's random token: that socket is its stdin, so no descriptor has to be
- *   handed from process to process;
+ * - connects to a Unix socket Corral listens on and says the launch's random token: that
+ *   socket is its stdin, so no descriptor has to be handed from process to process. The
+ *   socket is in Linux's abstract namespace, with a random name: no file that a cleaner of
+ *   /tmp could remove under a Corral that runs for weeks. Any local process could connect to
+ *   it, but a connection counts only with the token of a launch under way (128 random bits,
+ *   sent to the forker through its stdin, never in a command line);
  * - opens its spool files for appending as stdout and stderr;
  * - changes to its working directory, takes its exact environment, leads a process group of
  *   its own (in the forker's session, like the spawner's children: see `main/spawner.ts`)
@@ -38,7 +40,7 @@ import type { Spool } from './spool'
  */
 const FORKER = String.raw`
 use strict; use warnings;
-use Socket qw(AF_UNIX SOCK_STREAM pack_sockaddr_un);
+use Socket qw(AF_UNIX SOCK_STREAM);
 use POSIX qw(WNOHANG _exit dup2);
 use Fcntl qw(F_SETFL O_NONBLOCK O_WRONLY O_APPEND O_CREAT);
 $0 = 'corral-forker';
@@ -60,8 +62,16 @@ sub launch {
   if ($pid == 0) {
     $SIG{CHLD} = 'DEFAULT';
     my $fail = sub { syswrite($w, 0 + $!); _exit(127) };
-    socket(my $s, AF_UNIX, SOCK_STREAM, 0) or $fail->();
-    connect($s, pack_sockaddr_un($path)) or $fail->();
+    # The abstract address as Node's libuv binds it: padded with NULs to the whole of
+    # sun_path, or (newer libuv) exactly as long as the name.
+    my $s;
+    for my $name (pack('a108', "\0$path"), "\0$path") {
+      socket($s, AF_UNIX, SOCK_STREAM, 0) or $fail->();
+      last if connect($s, pack('S', AF_UNIX) . $name);
+      close $s;
+      undef $s;
+    }
+    $s or $fail->();
     defined(syswrite($s, "$token\n")) or $fail->();
     sysopen(my $o, $out, O_WRONLY | O_APPEND | O_CREAT, 0666) or $fail->();
     sysopen(my $e, $err, O_WRONLY | O_APPEND | O_CREAT, 0666) or $fail->();
@@ -114,7 +124,8 @@ while (1) {
   if ($n > 0) {
     if (vec($rout, 0, 1)) {
       my $got = sysread(STDIN, $in, 65536, length $in);
-      exit 0 if !$got;
+      # The end of the requests: Corral is gone.
+      exit 0 if defined $got ? $got == 0 : !$!{EINTR};
       while (length($in) >= 4) {
         my $len = unpack('N', $in);
         last if length($in) < 4 + $len;
@@ -129,14 +140,12 @@ while (1) {
 }
 `
 
-/** Errno names by number, to name what a child could not do before its program ran. */
-const ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, n]) => [n, name]))
 /** Signal names by number. */
 const SIGNAL_NAMES = new Map(
   Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
 )
-/** Longest path a Unix socket address takes on Linux, with room for its NUL. */
-const MAX_SOCKET_PATH = 107
+/** How long a launch waits for its child's input after the child has exited. */
+const STDIN_GRACE_MS = 2000
 
 /** A launch the forker has not answered in full yet. */
 interface Pending {
@@ -152,18 +161,6 @@ interface Pending {
   exit: [number | null, NodeJS.Signals | null] | null
 }
 
-function findPerl(): string | null {
-  for (const file of ['/usr/bin/perl', '/bin/perl']) {
-    try {
-      accessSync(file, fsConstants.X_OK)
-      return file
-    } catch {
-      // Not here.
-    }
-  }
-  return null
-}
-
 /**
  * Launching through the forker (see {@link FORKER}) where it can run: Linux, Perl, children
  * in a shared session (not `CORRAL_SHARED_SESSION=0`), output spooled to files, and not
@@ -175,8 +172,8 @@ export class ForkerClient implements Launcher {
   private readonly perl: string | null
   private proc: ChildProcess | null = null
   private server: net.Server | null = null
-  private dir: string | null = null
-  private socketPath = ''
+  /** The socket's name in the abstract namespace (without its leading NUL). */
+  private socketName = ''
   private ready = false
   private fallback = false
   private closed = false
@@ -255,7 +252,7 @@ export class ForkerClient implements Launcher {
       this.fallback = true
       return null
     }
-    const proc = spawn(this.perl!, ['-e', FORKER, '--', this.socketPath], {
+    const proc = spawn(this.perl!, ['-e', FORKER, '--', this.socketName], {
       // Its own session, as the spawner's (see SpawnerClient); Perl itself runs with no
       // environment, so no PERL5OPT or locale of the user's reaches it.
       detached: true,
@@ -276,21 +273,13 @@ export class ForkerClient implements Launcher {
 
   private listen(): void {
     if (this.server) return
-    // Only this user can enter the directory (mkdtemp makes it 0700), so only this user's
-    // processes can connect; a connection counts only with a launch's random token.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-'))
-    const socketPath = path.join(dir, 'stdin')
-    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-      rmSync(dir, { recursive: true, force: true })
-      throw new Error(`socket path too long: ${socketPath}`)
-    }
+    const name = `corral-${process.pid}-${randomBytes(8).toString('hex')}`
     const server = net.createServer((socket) => this.connected(socket))
     server.on('error', (err) => console.error('corral: the forker socket failed:', err.message))
-    server.listen(socketPath)
+    server.listen(`\0${name}`)
     server.unref()
     this.server = server
-    this.dir = dir
-    this.socketPath = socketPath
+    this.socketName = name
   }
 
   /** A child connected: its first line is its launch's token. */
@@ -347,8 +336,16 @@ export class ForkerClient implements Launcher {
           b === '-' ? null : (SIGNAL_NAMES.get(Number(b)) ?? null),
         ]
         const p = this.pending.get(id)
-        if (p) p.exit = exit
-        else this.live.get(id)?.exited(...exit)
+        if (!p) this.live.get(id)?.exited(...exit)
+        else {
+          // Its input connected before its program ran, and the connection is on its way;
+          // should it never come, the launch must not wait for ever.
+          p.exit = exit
+          setTimeout(
+            () => this.settleFailed(id, new Error('it ended before its input was connected')),
+            STDIN_GRACE_MS,
+          ).unref()
+        }
       }
     }
   }
@@ -406,8 +403,6 @@ export class ForkerClient implements Launcher {
     this.proc?.stdin?.end()
     this.server?.close()
     this.server = null
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true })
-    this.dir = null
   }
 
   /** The forker keeps Corral running only while a launch or an exit is still to come. */
