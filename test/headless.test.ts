@@ -314,22 +314,25 @@ describe('no orphans', () => {
   }
 
   /** Kill the host's watchdog, then the host: as if the whole session had been killed at once. */
-  function killWholeSession(host: Served): void {
-    const watchdogs = readdirSync('/proc')
-      .filter((e) => /^\d+$/.test(e))
-      .filter((pid) => {
-        try {
-          return (
-            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral-watchdog') &&
-            Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]) ===
-              host.proc.pid
-          )
-        } catch {
-          return false
-        }
-      })
-    expect(watchdogs).toHaveLength(1)
-    for (const pid of watchdogs) {
+  async function killWholeSession(host: Served): Promise<void> {
+    const watchdogsOf = (): string[] =>
+      readdirSync('/proc')
+        .filter((e) => /^\d+$/.test(e))
+        .filter((pid) => {
+          try {
+            return (
+              readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral-watchdog') &&
+              Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]) ===
+                host.proc.pid
+            )
+          } catch {
+            return false
+          }
+        })
+    // The watchdog starts with the host and takes its name once it runs, which on a busy
+    // machine can be after the first processes started (they start fast).
+    await expect.poll(() => watchdogsOf().length, { timeout: 10_000 }).toBe(1)
+    for (const pid of watchdogsOf()) {
       try {
         process.kill(Number(pid), 'SIGKILL')
       } catch {
@@ -357,7 +360,7 @@ describe('no orphans', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-data-'))
     const first = await serve('--data-dir', dataDir)
     const pgids = await startTree(first.url)
-    killWholeSession(first)
+    await killWholeSession(first)
     await sleep(200)
     try {
       expect(pgids.every((g) => liveGroupMembers(g).length > 0)).toBe(true)
@@ -403,7 +406,7 @@ describe('no orphans', () => {
       const deadline = Date.now() + 10_000
       while (!seen() && Date.now() < deadline) await sleep(20)
       expect(seen()).toBe(true)
-      killWholeSession(first)
+      await killWholeSession(first)
       // The child goes on without Corral, writing into its spool files, and exits.
       while (liveGroupMembers(pid).length > 0 && Date.now() < deadline) await sleep(20)
       expect(liveGroupMembers(pid)).toEqual([])
