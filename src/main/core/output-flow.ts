@@ -160,8 +160,8 @@ export class OutputFlow {
     if (fits < batch.chunks.length) {
       this.heldBack.set(batch.id, batch.chunks[fits].seq - 1)
       if (!this.isFocused(batch.id)) {
-        const pause = this.backgroundPause.get(batch.id)
-        if (pause && Date.now() - pause.caughtUpAt > pause.ms) this.backgroundPause.delete(batch.id)
+        // Rested since its last catch-up: it asks the first pause again.
+        if (this.pauseRanOut(batch.id, Date.now())) this.backgroundPause.delete(batch.id)
         this.noteHeldOutput(batch.id)
       }
       this.poll ??= setInterval(() => this.catchUp(), CATCH_UP_POLL_MS)
@@ -233,16 +233,33 @@ export class OutputFlow {
     return this.focused === null || this.focused.has(id)
   }
 
+  /** Held-back output of a flood the viewer does not show came now (once per batch). */
   private noteHeldOutput(id: ProcessId): void {
-    this.heldOutputAt.set(id, { at: Date.now(), poll: this.polls })
+    const last = this.heldOutputAt.get(id)
+    if (!last) this.heldOutputAt.set(id, { at: Date.now(), poll: this.polls })
+    else {
+      last.at = Date.now()
+      last.poll = this.polls
+    }
+  }
+
+  /** The pause a flood the viewer does not show must make before it is caught up. */
+  private pauseOf(id: ProcessId): number {
+    return this.backgroundPause.get(id)?.ms ?? FLOW_BACKGROUND_QUIET_MS
+  }
+
+  /** Whether `id` was caught up in the background longer ago than the pause it now asks. */
+  private pauseRanOut(id: ProcessId, now: number): boolean {
+    const pause = this.backgroundPause.get(id)
+    return pause !== undefined && now - pause.caughtUpAt > pause.ms
   }
 
   /** A flood the viewer does not show has sent nothing for a while, as long as polls went on. */
   private pausedInBackground(id: ProcessId, now: number): boolean {
     const last = this.heldOutputAt.get(id)
-    const pause = this.backgroundPause.get(id)?.ms ?? FLOW_BACKGROUND_QUIET_MS
     return (
-      !last || (now - last.at >= pause && this.polls - last.poll >= FLOW_BACKGROUND_QUIET_POLLS)
+      !last ||
+      (now - last.at >= this.pauseOf(id) && this.polls - last.poll >= FLOW_BACKGROUND_QUIET_POLLS)
     )
   }
 
@@ -267,11 +284,8 @@ export class OutputFlow {
       budget[kind] -= this.catchUpOne(id, afterSeq, max)
       if (kind === 'shown') this.backgroundPause.delete(id)
       else {
-        const ms = this.backgroundPause.get(id)?.ms ?? FLOW_BACKGROUND_QUIET_MS
-        this.backgroundPause.set(id, {
-          ms: Math.min(2 * ms, FLOW_BACKGROUND_QUIET_MAX_MS),
-          caughtUpAt: now,
-        })
+        const ms = Math.min(2 * this.pauseOf(id), FLOW_BACKGROUND_QUIET_MAX_MS)
+        this.backgroundPause.set(id, { ms, caughtUpAt: now })
       }
     }
     this.stopPolling()
@@ -304,8 +318,8 @@ export class OutputFlow {
     this.poll = null
     // Nothing is held back: forget the pauses that have run out.
     const now = Date.now()
-    for (const [id, pause] of this.backgroundPause) {
-      if (now - pause.caughtUpAt > pause.ms) this.backgroundPause.delete(id)
+    for (const id of [...this.backgroundPause.keys()]) {
+      if (this.pauseRanOut(id, now)) this.backgroundPause.delete(id)
     }
   }
 }

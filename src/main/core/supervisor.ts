@@ -73,7 +73,7 @@ export class Supervisor {
   private readonly retention: RetentionBudget
   private orphanGroups: OrphanGroup[] = []
   private closing = false
-  private readonly spawner: ForkerClient | null
+  private readonly launcher: ForkerClient | null
   private readonly outputWorker: OutputWorkerClient | null
   /** Problems found at startup, for the UI. */
   readonly warnings: string[] = []
@@ -99,7 +99,7 @@ export class Supervisor {
     const watchdog = options.watchdogScript ? WatchdogClient.start(options.watchdogScript) : null
     this.groups = new GroupRegistry(groupsFile, watchdog)
     // Spooled runs start through the forker where it can run, the rest through the spawner.
-    this.spawner = options.spawnerScript
+    this.launcher = options.spawnerScript
       ? new ForkerClient(new SpawnerClient(options.spawnerScript))
       : null
     this.outputWorker =
@@ -107,7 +107,7 @@ export class Supervisor {
         ? new OutputWorkerClient(options.outputWorkerScript, options.spawnerScript, this.retention)
         : null
     // The worker has a spawner of its own; this one is then for when the worker is gone.
-    if (!this.outputWorker?.active) this.spawner?.warmUp()
+    if (!this.outputWorker?.active) this.launcher?.warmUp()
     if (this.definitions) {
       const loaded = this.definitions.load()
       this.warnings.push(...loaded.warnings)
@@ -331,7 +331,7 @@ export class Supervisor {
     await Promise.all(all.map((p) => p.stop('host-exit')))
     for (const p of all) p.reapGroup()
     await this.groups.flush()
-    this.spawner?.close()
+    this.launcher?.close()
     this.outputWorker?.close()
     // Every byte shown is on disk before Corral goes, and every definition saved.
     await this.logsWritten()
@@ -348,7 +348,7 @@ export class Supervisor {
       retention: this.retention,
       clock: this.options.clock,
       runStore: this.runStore,
-      launcher: this.spawner ?? undefined,
+      launcher: this.launcher ?? undefined,
       outputWorker: this.outputWorker,
       groups: {
         started: (pgid, p) =>
