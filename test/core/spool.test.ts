@@ -27,8 +27,9 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
   /** The files of the one run of process `id`. */
   function runFiles(id: string): { log: string; stdout: string; stderr: string } {
     const dir = path.join(dataDir, 'runs', id)
-    const log = readdirSync(dir).find((f) => f.endsWith('.log'))!
-    const base = path.join(dir, log.replace(/\.log$/, ''))
+    // The spool files are made before the child starts; the log is opened in the background.
+    const stdout = readdirSync(dir).find((f) => f.endsWith('.stdout'))!
+    const base = path.join(dir, stdout.replace(/\.stdout$/, ''))
     return { log: `${base}.log`, stdout: `${base}.stdout`, stderr: `${base}.stderr` }
   }
 
@@ -50,6 +51,7 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     const own = rec.chunks.get(p.id)!.filter((c) => c.stream === 'system')
     const ownBytes = own.reduce((n, c) => n + RECORD_HEADER_BYTES + Buffer.byteLength(c.data), 0)
     expect(own.length).toBe(2)
+    await rec.supervisor.logsWritten()
     expect(statSync(files.log).size).toBe(records * (RECORD_HEADER_BYTES + 8) + ownBytes)
     // Read back through the log, it is what was shown, chunk for chunk.
     const back = await rec.supervisor.runOutput(p.id, rec.supervisor.runs(p.id)[0].runId)

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import type { IoLane } from './io-lane'
 
 /**
  * Replace `file` with `data` so that a crash at any moment leaves either the old or the new
@@ -76,6 +77,8 @@ export class AtomicFileWriter {
     private readonly dirReady: Promise<unknown> = Promise.resolve(),
     /** fsync the file and its directory (see {@link writeFileAtomicAsync}). */
     private readonly durable = false,
+    /** Each write waits for room in this lane, if given. */
+    private readonly lane: IoLane | null = null,
   ) {}
 
   /** Write what `render` returns, after the write in flight (if any). */
@@ -115,7 +118,8 @@ export class AtomicFileWriter {
       const waiting = this.waiting.splice(0)
       this.next = null
       try {
-        await writeFileAtomicAsync(this.file, render(), this.durable)
+        const write = (): Promise<void> => writeFileAtomicAsync(this.file, render(), this.durable)
+        await (this.lane ? this.lane.run(write) : write())
         for (const w of waiting) w.resolve()
       } catch (err) {
         for (const w of waiting) w.reject(err as Error)

@@ -13,6 +13,7 @@ import {
   type StartReason,
 } from '../../shared/contract'
 import { AtomicFileWriter, removeStaleTemps } from './atomic-file'
+import { backgroundIo } from './io-lane'
 import { releaseStaged, retainStaged, Staging } from './staging'
 import type { SpoolFiles } from './spool'
 import { byteLength, leadingContinuationBytes } from './utf8'
@@ -112,18 +113,25 @@ export class RunLog {
     /** Resolves once the log's directory exists. */
     private readonly dirReady: Promise<unknown> = Promise.resolve(),
   ) {
-    // Opened on the thread pool too; what is appended meanwhile waits in the queue.
+    // Opened on the thread pool too, in the background lane (its start does not wait for
+    // it); what is appended meanwhile waits in the queue.
     void dirReady.then(
       () =>
-        fs.open(file, 'a', 0o600, (err, fd) => {
-          if (this.elsewhere) {
-            if (!err) fs.close(fd, () => {})
-            return
-          }
-          if (err) return this.fail(err)
-          this.fd = fd
-          this.pump()
-        }),
+        backgroundIo.run(
+          () =>
+            new Promise<void>((resolve) =>
+              fs.open(file, 'a', 0o600, (err, fd) => {
+                resolve()
+                if (this.elsewhere) {
+                  if (!err) fs.close(fd, () => {})
+                  return
+                }
+                if (err) return this.fail(err)
+                this.fd = fd
+                this.pump()
+              }),
+            ),
+        ),
       (err: Error) => this.fail(err),
     )
   }
@@ -660,6 +668,9 @@ export class RunStore {
     this.adHocWriter ??= new AtomicFileWriter(
       path.join(this.options.root, adHocList(process.pid)),
       (err) => console.error('corral: could not list the ad-hoc processes:', err.message),
+      undefined,
+      false,
+      backgroundIo,
     )
     this.adHocWriter.write(() => JSON.stringify([...this.adHoc]))
   }
@@ -755,6 +766,8 @@ export class RunStore {
         this.indexFile(processId),
         (err) => console.error(`corral: could not record the runs of ${processId}:`, err.message),
         this.dirOf(processId),
+        false,
+        backgroundIo,
       )
       this.indexWriters.set(processId, writer)
     }
