@@ -6,6 +6,9 @@
 //   BENCH_RUNS=N (environment) runs per figure instead of 5 (for a quick look, not the README)
 //   BENCH_HOST_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (environment) profiles the host
 //   BENCH_HOST_LOG=FILE (environment) appends what the host prints (with --trace-gc: its GC log)
+//   BENCH_HEADLESS=FILE (environment) the host to run instead of out/main/headless.js (a copy
+//     of an earlier build, kept inside the repository so that it finds node_modules), to
+//     compare two builds in interleaved runs
 // Figures are medians of the runs. The machine is shared and noisy: compare ratios, not
 // absolute numbers, and expect some spread between invocations.
 import { execFileSync, spawn } from 'node:child_process'
@@ -29,7 +32,9 @@ import { chromiumArgs, chromiumExecutable } from '../scripts/chromium.mjs'
 import WebSocket from 'ws'
 
 const ROOT = path.join(import.meta.dirname, '..')
-const HEADLESS = path.join(ROOT, 'out/main/headless.js')
+const HEADLESS = process.env.BENCH_HEADLESS
+  ? path.resolve(process.env.BENCH_HEADLESS)
+  : path.join(ROOT, 'out/main/headless.js')
 const args = process.argv.slice(2)
 const QUICK = args.includes('--quick')
 const ONLY = (() => {
