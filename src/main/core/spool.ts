@@ -114,8 +114,8 @@ export class SpoolTail extends EventEmitter {
   private fd: number | null
   /** Watching the file for changes: only while caught up with it (see {@link watch}). */
   private watcher: fs.FSWatcher | null = null
-  private readonly dev: number
-  private readonly ino: number
+  /** The file's device and inode, looked up when first needed (see {@link caughtUp}). */
+  private identity: Promise<fs.Stats> | null = null
   private pos = 0
   private paused = false
   /** Reading starts once whoever launched the child listens (see {@link start}). */
@@ -142,24 +142,15 @@ export class SpoolTail extends EventEmitter {
   static async create(file: string): Promise<SpoolTail> {
     const { O_RDONLY, O_CREAT, O_EXCL } = fs.constants
     const fd = await promisify(fs.open)(file, O_RDONLY | O_CREAT | O_EXCL, 0o600)
-    try {
-      return new SpoolTail(file, fd, await promisify(fs.fstat)(fd))
-    } catch (err) {
-      fs.close(fd, () => {})
-      fs.rm(file, { force: true }, () => {})
-      throw err
-    }
+    return new SpoolTail(file, fd)
   }
 
   private constructor(
     readonly file: string,
     fd: number,
-    st: fs.Stats,
   ) {
     super()
     this.fd = fd
-    this.dev = st.dev
-    this.ino = st.ino
     this.watch()
   }
 
@@ -339,21 +330,28 @@ export class SpoolTail extends EventEmitter {
     }
     if (this.checking) return
     this.checking = true
-    void groupHoldsFile(this.exitedGroup, this.dev, this.ino).then((held) => {
-      this.checking = false
-      if (this.closed) return
-      if (!held) {
-        this.lastRead = true
-        this.wakeUp()
-        return
-      }
-      // Someone in the group can still write: look again later (writes wake it meanwhile).
-      this.holderPoll = setTimeout(() => {
-        this.holderPoll = null
-        this.wakeUp()
-      }, this.holderDelay)
-      this.holderDelay = Math.min(this.holderDelay * 2, HOLDER_POLL_MAX_MS)
-    })
+    // By its path, not the descriptor, which may be closed meanwhile; a file that is gone
+    // (its process removed) is held by no one.
+    const group = this.exitedGroup
+    this.identity ??= fs.promises.stat(this.file)
+    void this.identity
+      .then((st) => groupHoldsFile(group, st.dev, st.ino))
+      .catch(() => false)
+      .then((held) => {
+        this.checking = false
+        if (this.closed) return
+        if (!held) {
+          this.lastRead = true
+          this.wakeUp()
+          return
+        }
+        // Someone in the group can still write: look again later (writes wake it meanwhile).
+        this.holderPoll = setTimeout(() => {
+          this.holderPoll = null
+          this.wakeUp()
+        }, this.holderDelay)
+        this.holderDelay = Math.min(this.holderDelay * 2, HOLDER_POLL_MAX_MS)
+      })
   }
 
   private end(): void {
