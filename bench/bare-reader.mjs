@@ -11,10 +11,14 @@
 // its main thread would see (children are spawned from the worker here, which Corral cannot
 // do: it would take the pipes from its spawner). With `--budget BYTES` it pauses every pipe
 // once a turn of the event loop has read that much and resumes them on the next turn, as
-// Corral's read budget does.
+// Corral's read budget does. With `--idle-files DIR` it reads nothing either, and the
+// children write to files in DIR, all started by one shell in a session of its own: as
+// Corral's children write their spool files, started by the forker in its session. Add
+// `--duty SHARE` and the main thread, rather than idle, keeps busy for that share of every
+// 10 ms (0.3: 3 ms of work, then a 7 ms timer), as a host with output to handle would.
 //
 //   node bench/bare-reader.mjs --command 'cat f' [--count 50] [--log DIR | --idle] [--worker]
-//     [--budget BYTES]
+//     [--budget BYTES] [--idle-files DIR [--duty SHARE]]
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -28,6 +32,8 @@ const { values } = parseArgs({
     count: { type: 'string', default: '1' },
     log: { type: 'string' },
     idle: { type: 'boolean', default: false },
+    'idle-files': { type: 'string' },
+    duty: { type: 'string', default: '0' },
     worker: { type: 'boolean', default: false },
     budget: { type: 'string', default: '0' },
   },
@@ -115,6 +121,29 @@ function reader(stream, index) {
 
 /** Start the children and read them; resolves with the bytes read from each. */
 function readAll() {
+  const files = values['idle-files']
+  if (files) {
+    const quoted = `'${files.replaceAll("'", "'\\''")}'`
+    const script = `i=0; while [ $i -lt ${count} ]; do (${values.command}) > ${quoted}/out-$i & i=$((i+1)); done; wait`
+    const shell = spawn('/bin/sh', ['-c', script], { stdio: 'ignore', detached: true })
+    let done = false
+    const exited = new Promise((resolve) =>
+      shell.on('exit', () => {
+        done = true
+        resolve([0])
+      }),
+    )
+    const duty = Number(values.duty)
+    if (duty <= 0) return exited
+    return (async () => {
+      while (!done) {
+        const from = performance.now()
+        while (performance.now() - from < duty * 10);
+        await new Promise((r) => setTimeout(r, (1 - duty) * 10))
+      }
+      return exited
+    })()
+  }
   return Promise.all(
     Array.from({ length: count }, (_, i) => {
       if (values.idle) {

@@ -457,9 +457,17 @@ function rawPipeSeconds(file) {
  */
 function bareReader(
   command,
-  { count = 1, log = false, idle = false, worker = false, budget = 0 } = {},
+  {
+    count = 1,
+    log = false,
+    idle = false,
+    worker = false,
+    budget = 0,
+    files = false,
+    duty = 0,
+  } = {},
 ) {
-  const dir = log ? mkdtempSync(path.join(WORK, 'bare-')) : null
+  const dir = log || files ? mkdtempSync(path.join(WORK, 'bare-')) : null
   try {
     const out = execFileSync(process.execPath, [
       path.join(import.meta.dirname, 'bare-reader.mjs'),
@@ -467,7 +475,7 @@ function bareReader(
       command,
       '--count',
       String(count),
-      ...(dir ? ['--log', dir] : []),
+      ...(dir ? (files ? ['--idle-files', dir, '--duty', String(duty)] : ['--log', dir]) : []),
       ...(idle ? ['--idle'] : []),
       ...(worker ? ['--worker'] : []),
       ...(budget ? ['--budget', String(budget)] : []),
@@ -1228,6 +1236,12 @@ async function b5() {
   const bareInWorker = bareReader(writer, { count: writers, log: true, worker: true })
   // Corral's read budget (1 MiB per turn, every pipe paused once it is spent) in the bare reader.
   const bareBudgeted = bareReader(writer, { count: writers, log: true, budget: MB })
+  // The same processes writing to files, as Corral's spooled children do, started in a
+  // session of their own: the floor for a Node process with nothing to do, and what one that
+  // is busy 30% of the time sees on this machine (Corral's main thread ran about 0.9 s of the
+  // 2.8 s such a flood lasted, when timed from /proc).
+  const filesIdle = bareReader(writer, { count: writers, files: true })
+  const filesBusy = bareReader(writer, { count: writers, files: true, duty: 0.3 })
   host.resetLoopStats()
   await sleep(50)
   const cat = await c.call('start', [{ command: 'cat', name: 'echo' }])
@@ -1306,6 +1320,23 @@ async function b5() {
     max: bareBudgeted.max,
     baseline: { name: 'idle Node event loop, p99', value: floor.p99 },
     note: 'not a target: the same reader on its main thread with the read budget Corral has',
+  })
+  report({
+    bench: 'B5',
+    figure: `idle Node event loop while the same ${writers} processes write to files from a session of their own, p99 ms`,
+    value: filesIdle.p99,
+    p50: filesIdle.p50,
+    max: filesIdle.max,
+    note: "not a target: the floor when the children write files, as Corral's spooled children do",
+  })
+  report({
+    bench: 'B5',
+    figure: `Node event loop busy 30% of every 10 ms while the same ${writers} processes write to files from a session of their own, p99 ms`,
+    value: filesBusy.p99,
+    p50: filesBusy.p50,
+    max: filesBusy.max,
+    baseline: { name: 'the same loop idle (above), p99', value: filesIdle.p99 },
+    note: 'not a target: what a process with work to do (as Corral has) gets from this machine during that flood',
   })
   await c.call('kill', [cat.id])
   c.close()
