@@ -65,6 +65,7 @@ export function bindIpc(host: Host, win: BrowserWindow, appOrigin: string): () =
       queued: () => 0,
     },
     (id, afterSeq, maxBytes) => host.outputSince(id, afterSeq, maxBytes),
+    (ids) => host.viewing(flow, ids),
   )
   const onAck = (event: IpcMainEvent, size: unknown): void => {
     if (!isTrustedFrame(event.senderFrame, win.webContents.mainFrame, appOrigin)) return

@@ -91,6 +91,19 @@ afterEach(() => {
 })
 
 describe('OutputFlow', () => {
+  it('tells the host what its viewer shows, and that it shows nothing once gone', () => {
+    const told: (readonly string[] | null)[] = []
+    const flow = new OutputFlow(
+      { send: () => 0, size: (c) => c.data.length, queued: () => 0 },
+      () => null,
+      (ids) => told.push(ids),
+    )
+    flow.focus(['a'])
+    flow.focus(['a', 'b'])
+    flow.dispose()
+    expect(told).toEqual([['a'], ['a', 'b'], null])
+  })
+
   it('passes everything to a viewer that does not acknowledge while its transport keeps up', () => {
     const { flow, produce, seqs } = setup()
     flows.push(flow)

@@ -102,6 +102,11 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       const ps = await Promise.all(
         Array.from({ length: 12 }, () => rec.start({ command: `cat ${file}`, shell: true })),
       )
+      // Shown by a viewer, each is read at its own rate and only skipped 8 MiB behind.
+      rec.supervisor.viewing(
+        {},
+        ps.map((p) => p.id),
+      )
       const written = (): number => ps.reduce((n, p) => n + statSync(runFiles(p.id).stdout).size, 0)
       // Each tail (stdout and stderr of each child) has tried to read once, at its start.
       const deadline = Date.now() + 30_000
@@ -121,6 +126,64 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       // A failed check above must not leave the children's output unread.
       gated = false
       wakeAll()
+      read.mockRestore()
+    }
+  })
+
+  it('processes no viewer shows share a read rate, and skip 1 MiB behind when many flood; one shown is read whole', async () => {
+    rec = new Recorder({ dataDir })
+    const file = path.join(dataDir, 'six.txt')
+    const content = numberedLines(60_000)
+    writeFileSync(file, content)
+    const size = Buffer.byteLength(content)
+    expect(size).toBeGreaterThan(4 * 1024 * 1024)
+    expect(size).toBeLessThan(SPOOL_SKIP_BEHIND_BYTES)
+    // Nothing is read until every child has written all of it, so all are far behind.
+    let gated = true
+    const held = new Set<SpoolTail>()
+    const original = SpoolTail.prototype.readSome
+    const read = vi.spyOn(SpoolTail.prototype, 'readSome')
+    read.mockImplementation(function (this: SpoolTail, want: number) {
+      if (gated) {
+        held.add(this)
+        return 0
+      }
+      return original.call(this, want)
+    })
+    try {
+      const command = `cat ${file}; sleep 0.2`
+      const shown = await rec.start({ command, shell: true })
+      const background = await Promise.all(
+        Array.from({ length: 8 }, () => rec.start({ command, shell: true })),
+      )
+      rec.supervisor.viewing({}, [shown.id])
+      const all = [shown, ...background]
+      const written = (id: string): number => statSync(runFiles(id).stdout).size
+      const deadline = Date.now() + 30_000
+      while (
+        (all.some((p) => written(p.id) < size) || held.size < 2 * all.length) &&
+        Date.now() < deadline
+      )
+        await sleep(20)
+      gated = false
+      for (const tail of held) tail.wakeUp()
+      await Promise.all(all.map((p) => rec.ended(p.id)))
+      // Shown: read whole, whatever else floods.
+      expect(rec.gone.get(shown.id) ?? 0).toBe(0)
+      expect(rec.text(shown.id, 'stdout') === content).toBe(true)
+      // The others: 48 MB against a shared burst of 16 MiB and 32 MiB/s, so most was skipped
+      // (on disk, in the log); each one's last line was read.
+      const last = content.slice(content.lastIndexOf('\n', content.length - 2) + 1)
+      let gone = 0
+      for (const p of background) {
+        const kept = rec.text(p.id, 'stdout')
+        expect(Buffer.byteLength(kept) + (rec.gone.get(p.id) ?? 0)).toBe(size)
+        expect(kept.endsWith(last)).toBe(true)
+        gone += rec.gone.get(p.id) ?? 0
+      }
+      expect(gone).toBeGreaterThan(16 * 1024 * 1024)
+    } finally {
+      gated = false
       read.mockRestore()
     }
   })

@@ -107,6 +107,11 @@ export class Host {
     }
   }
 
+  /** A transport's viewer shows only these processes now; null: it is gone. */
+  viewing(viewer: object, ids: readonly ProcessId[] | null): void {
+    this.supervisor.viewing(viewer, ids)
+  }
+
   /** Subscribe to every contract event. */
   subscribe(listener: SupervisorListener): () => void {
     return this.supervisor.subscribe(listener)

@@ -112,6 +112,8 @@ export class ManagedProcess {
   private state: ProcessState = 'stopped'
   /** The current run's child: its stdin, and its output streams when they are read here. */
   private child: { stdin: Writable; stdout?: OutputSource; stderr?: OutputSource } | null = null
+  /** A viewer shows this process (see {@link setShown}). */
+  private shown = false
   /** The current run, when the output worker reads its output. */
   private tapped: TappedChild | null = null
   private pid: number | null = null
@@ -217,6 +219,21 @@ export class ManagedProcess {
     this.specValue = spec
     this.policy = resolvePolicy(spec)
     this.emitStatus()
+  }
+
+  /**
+   * Whether a viewer shows this process's output now: its spool files are then read at their
+   * own rate, not the one all the processes no one looks at share (see spool.ts).
+   */
+  setShown(shown: boolean): void {
+    this.shown = shown
+    this.applyShown()
+  }
+
+  private applyShown(): void {
+    for (const stream of [this.child?.stdout, this.child?.stderr]) {
+      if (stream instanceof SpoolTail) stream.shown = this.shown
+    }
   }
 
   /** Whether a run is in progress (its process, or its output pipes, are still alive). */
@@ -330,6 +347,7 @@ export class ManagedProcess {
       return
     }
     this.child = child
+    this.applyShown()
     this.began(child.pid, `▶ started ${spec.command} (pid ${child.pid})\n`)
 
     for (const [stream, name] of [

@@ -112,6 +112,8 @@ export class OutputFlow {
       afterSeq: number,
       maxSize: number,
     ) => OutputSnapshot | null,
+    /** Told what the viewer shows whenever it says, and null once it is gone. */
+    private readonly onFocus: (ids: readonly ProcessId[] | null) => void = () => {},
   ) {}
 
   /** A batch of new output for this viewer. */
@@ -184,6 +186,7 @@ export class OutputFlow {
    */
   focus(ids: readonly ProcessId[]): void {
     this.focused = new Set(ids)
+    this.onFocus(ids)
   }
 
   /** Unacknowledged output (for tests and diagnostics). */
@@ -193,6 +196,7 @@ export class OutputFlow {
 
   /** Stop (the viewer is gone). */
   dispose(): void {
+    this.onFocus(null)
     if (this.poll) clearInterval(this.poll)
     this.poll = null
     this.heldBack.clear()

@@ -53,9 +53,30 @@ export const SPOOL_SKIP_BEHIND_BYTES = 8 * 1024 * 1024
 export const SPOOL_READ_BYTES_PER_SECOND = 16 * 1024 * 1024
 /** Bytes a child's spool file can be read at once before the rate applies: a burst is read whole. */
 export const SPOOL_READ_BURST_BYTES = 8 * 1024 * 1024
+/**
+ * Most bytes per second read of all the running children that no viewer shows, together,
+ * after a burst of {@link SPOOL_BACKGROUND_BURST_BYTES}. The rate above is per child: 50
+ * children flooding at once were read at up to 50 times it, nearly all of their 500 MB
+ * (each one's first 8 MiB came as a burst), 0.9 s of the event loop's time in a 2.8 s flood
+ * on a 2-core machine, and a loop that busy waits longer for a CPU whenever it wakes (see
+ * docs/benchmarks.md). What a view shows is read at its own rate, whatever else floods.
+ */
+export const SPOOL_BACKGROUND_BYTES_PER_SECOND = 32 * 1024 * 1024
+export const SPOOL_BACKGROUND_BURST_BYTES = 16 * 1024 * 1024
 
 /** After a skip, how much of the newest output is read (and shown). */
 const SPOOL_READ_AFTER_SKIP_BYTES = 2 * 1024 * 1024
+/**
+ * {@link SPOOL_SKIP_BEHIND_BYTES} and {@link SPOOL_READ_AFTER_SKIP_BYTES} for a child no
+ * viewer shows, while the children no viewer shows are read at more than half their shared
+ * burst (many flood at once). Each then keeps less than its 8 MiB in memory (see
+ * OUTPUT_RETAIN_TOTAL_BYTES: 50 of them, about 1.3 MiB each), so reading more of its tail
+ * only copies bytes in to drop them again; a view that comes to it later shows this much at
+ * once, and loads the rest from disk. (Not for one child alone: its view may not have said it
+ * shows it yet when its first output is read.)
+ */
+const SPOOL_BACKGROUND_SKIP_BEHIND_BYTES = 1024 * 1024
+const SPOOL_BACKGROUND_READ_AFTER_SKIP_BYTES = 512 * 1024
 /** Largest record a skipped stretch is cut into (a view loads skipped output by records). */
 const SKIP_RECORD_BYTES = 1024 * 1024
 
@@ -101,6 +122,82 @@ class SpoolReader {
 }
 
 const reader = new SpoolReader()
+
+/** Bytes that may be read now: `perSecond`, up to `burst` at once (a token bucket). */
+class ReadRate {
+  private tokens: number
+  private countedAt = performance.now()
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst
+  }
+
+  /** Bytes that may be read now. */
+  available(now: number): number {
+    this.tokens = Math.min(
+      this.burst,
+      this.tokens + ((now - this.countedAt) / 1000) * this.perSecond,
+    )
+    this.countedAt = now
+    return this.tokens
+  }
+
+  /** `n` bytes were read; reads that did not wait may leave a debt, of at most a burst. */
+  take(n: number): void {
+    this.tokens = Math.max(-this.burst, this.tokens - n)
+  }
+
+  /** Milliseconds until `want` bytes may be read. */
+  msUntil(want: number): number {
+    return Math.max(0, ((want - this.tokens) / this.perSecond) * 1000)
+  }
+}
+
+/** The shared rate of the children no viewer shows (see {@link SPOOL_BACKGROUND_BYTES_PER_SECOND}). */
+const backgroundRate = new ReadRate(SPOOL_BACKGROUND_BYTES_PER_SECOND, SPOOL_BACKGROUND_BURST_BYTES)
+
+/**
+ * Tails waiting for the background's shared rate, first come first served: one timer wakes
+ * as many as the bytes accrued allow, rather than each tail waking on a timer of its own to
+ * find the bytes taken (50 of them, every 8 ms).
+ */
+class BackgroundQueue {
+  private readonly waiting = new Set<{ wakeUp(): void }>()
+  private timer: NodeJS.Timeout | null = null
+
+  wait(tail: { wakeUp(): void }): void {
+    this.waiting.add(tail)
+    this.schedule()
+  }
+
+  /** Take `tail` out of the queue; returns whether it was in it. */
+  leave(tail: { wakeUp(): void }): boolean {
+    return this.waiting.delete(tail)
+  }
+
+  private schedule(): void {
+    if (this.timer || this.waiting.size === 0) return
+    const ms = backgroundRate.msUntil(READ_BYTES)
+    this.timer = setTimeout(() => this.release(), Math.max(1, Math.ceil(ms)))
+    this.timer.unref()
+  }
+
+  private release(): void {
+    this.timer = null
+    let reads = Math.max(1, Math.floor(backgroundRate.available(performance.now()) / READ_BYTES))
+    for (const tail of this.waiting) {
+      if (reads-- <= 0) break
+      this.waiting.delete(tail)
+      tail.wakeUp()
+    }
+    this.schedule()
+  }
+}
+
+const backgroundQueue = new BackgroundQueue()
 /** Room for a few bytes looked at before a skip. */
 const peek = Buffer.alloc(4)
 
@@ -127,10 +224,11 @@ export class SpoolTail extends EventEmitter {
   private holderDelay = HOLDER_POLL_FIRST_MS
   /** The holder check found no one: read to the end of the file once more, then end. */
   private lastRead = false
-  /** Bytes that may be read now (see {@link SPOOL_READ_BYTES_PER_SECOND}), and when counted. */
-  private tokens = SPOOL_READ_BURST_BYTES
-  private countedAt = performance.now()
+  /** This child's own rate (see {@link SPOOL_READ_BYTES_PER_SECOND}). */
+  private readonly rate = new ReadRate(SPOOL_READ_BYTES_PER_SECOND, SPOOL_READ_BURST_BYTES)
   private rateWait: NodeJS.Timeout | null = null
+  /** A viewer shows this child's output: not held to the background's shared rate. */
+  private isShown = false
   /** Looking at the file on a timer, when it cannot be watched. */
   private poll: NodeJS.Timeout | null = null
   closed = false
@@ -206,7 +304,8 @@ export class SpoolTail extends EventEmitter {
     fs.rm(this.file, { force: true }, () => {})
   }
 
-  private wakeUp(): void {
+  /** Look for new bytes (in a later turn of the reader). */
+  wakeUp(): void {
     if (this.started && !this.closed && !this.paused) reader.wake(this)
   }
 
@@ -226,25 +325,24 @@ export class SpoolTail extends EventEmitter {
    */
   readSome(want: number): number {
     if (this.fd === null || this.paused) return 0
+    // While the child runs, read within the rates; once it has exited, read to the end.
+    if (this.exitedGroup === null) {
+      const now = performance.now()
+      if (this.rate.available(now) < want) {
+        this.waitFor(this.rate.msUntil(want))
+        return 0
+      }
+      if (!this.isShown && backgroundRate.available(now) < want) {
+        backgroundQueue.wait(this)
+        return 0
+      }
+    }
     let n: number
     try {
       this.skipIfFarBehind(this.fd)
     } catch {
       this.end()
       return 0
-    }
-    // While the child runs, read within the rate; once it has exited, read to the end.
-    if (this.exitedGroup === null) {
-      const now = performance.now()
-      this.tokens = Math.min(
-        SPOOL_READ_BURST_BYTES,
-        this.tokens + ((now - this.countedAt) / 1000) * SPOOL_READ_BYTES_PER_SECOND,
-      )
-      this.countedAt = now
-      if (this.tokens < want) {
-        this.waitForTokens(want)
-        return 0
-      }
     }
     const piece = readStaging.alloc(want)
     try {
@@ -256,7 +354,8 @@ export class SpoolTail extends EventEmitter {
       return 0
     }
     if (n > 0) {
-      this.tokens -= n
+      this.rate.take(n)
+      if (!this.isShown) backgroundRate.take(n)
       this.pos += n
       this.emit('data', readStaging.trim(piece, n))
     } else readStaging.release(piece)
@@ -274,15 +373,22 @@ export class SpoolTail extends EventEmitter {
   }
 
   /**
-   * When the child has written more than {@link SPOOL_SKIP_BEHIND_BYTES} beyond what was read,
+   * When the child has written more than {@link SPOOL_SKIP_BEHIND_BYTES} beyond what was read
+   * ({@link SPOOL_BACKGROUND_SKIP_BEHIND_BYTES} if no viewer shows it and many flood),
    * skip to near the end: emit 'skip' with the sizes of the stretch skipped (records of at
    * most {@link SKIP_RECORD_BYTES}, cut at UTF-8 character boundaries, so each loads and
    * decodes on its own), which stays in the file.
    */
   private skipIfFarBehind(fd: number): void {
     const size = fs.fstatSync(fd).size
-    if (size - this.pos <= SPOOL_SKIP_BEHIND_BYTES) return
-    const target = size - SPOOL_READ_AFTER_SKIP_BYTES
+    const crowded =
+      !this.isShown &&
+      backgroundRate.available(performance.now()) < SPOOL_BACKGROUND_BURST_BYTES / 2
+    const [behind, after] = crowded
+      ? [SPOOL_BACKGROUND_SKIP_BEHIND_BYTES, SPOOL_BACKGROUND_READ_AFTER_SKIP_BYTES]
+      : [SPOOL_SKIP_BEHIND_BYTES, SPOOL_READ_AFTER_SKIP_BYTES]
+    if (size - this.pos <= behind) return
+    const target = size - after
     // Finish a character that the last read cut, so the skip starts on a boundary.
     const lead = this.continuationBytesAt(fd, this.pos)
     if (lead > 0) {
@@ -308,10 +414,23 @@ export class SpoolTail extends EventEmitter {
     return leadingContinuationBytes(peek, fs.readSync(fd, peek, 0, 3, at))
   }
 
-  /** Come back once `want` bytes may be read. */
-  private waitForTokens(want: number): void {
+  /**
+   * Whether a viewer shows this child's output: then it is read at its own rate only, not the
+   * background's shared one.
+   */
+  set shown(shown: boolean) {
+    if (shown === this.isShown) return
+    this.isShown = shown
+    if (shown && backgroundQueue.leave(this)) this.wakeUp()
+  }
+
+  get shown(): boolean {
+    return this.isShown
+  }
+
+  /** Come back in `ms` milliseconds, when the bytes wanted may be read. */
+  private waitFor(ms: number): void {
     if (this.rateWait) return
-    const ms = ((want - this.tokens) / SPOOL_READ_BYTES_PER_SECOND) * 1000
     this.rateWait = setTimeout(
       () => {
         this.rateWait = null
@@ -368,6 +487,7 @@ export class SpoolTail extends EventEmitter {
     if (this.poll) clearInterval(this.poll)
     if (this.holderPoll) clearTimeout(this.holderPoll)
     if (this.rateWait) clearTimeout(this.rateWait)
+    backgroundQueue.leave(this)
     if (this.fd !== null) fs.close(this.fd, () => {})
     this.fd = null
   }

@@ -66,6 +66,8 @@ export type SupervisorListener = <E extends EventName>(event: E, payload: Corral
  */
 export class Supervisor {
   private readonly processes = new Map<ProcessId, ManagedProcess>()
+  /** The processes each viewer shows (see {@link viewing}). */
+  private readonly viewed = new Map<object, ReadonlySet<ProcessId>>()
   private readonly listeners = new Set<SupervisorListener>()
   private readonly definitions: DefinitionStore | null
   private readonly runStore: RunStore | null
@@ -218,6 +220,22 @@ export class Supervisor {
     this.get(id).resize(cols, rows)
   }
 
+  /**
+   * A viewer shows only these processes now; null: the viewer is gone. The output of a
+   * process some viewer shows is read at its own rate, not the one shared by all those no one
+   * looks at (see ManagedProcess.setShown).
+   */
+  viewing(viewer: object, ids: readonly ProcessId[] | null): void {
+    if (ids) this.viewed.set(viewer, new Set(ids))
+    else this.viewed.delete(viewer)
+    for (const p of this.processes.values()) p.setShown(this.isViewed(p.id))
+  }
+
+  private isViewed(id: ProcessId): boolean {
+    for (const ids of this.viewed.values()) if (ids.has(id)) return true
+    return false
+  }
+
   /** A viewer parsed more of a terminal's output (flow control). */
   ack(id: ProcessId, bytes: number): void {
     this.get(id).ack(bytes)
@@ -367,6 +385,7 @@ export class Supervisor {
       this.runStore?.setAdHoc(id, true)
     }
     this.processes.set(id, proc)
+    proc.setShown(this.isViewed(id))
     return proc
   }
 

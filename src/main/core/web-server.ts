@@ -184,6 +184,7 @@ function serveSocket(ws: WebSocket, socket: Duplex, host: Host): void {
       queued: () => ws.bufferedAmount,
     },
     (id, afterSeq, maxBytes) => host.outputSince(id, afterSeq, maxBytes),
+    (ids) => host.viewing(flow, ids),
   )
 
   const unsubscribe = host.subscribe((name, payload) => {
