@@ -55,11 +55,11 @@ export const SPOOL_READ_BYTES_PER_SECOND = 16 * 1024 * 1024
 export const SPOOL_READ_BURST_BYTES = 8 * 1024 * 1024
 /**
  * Most bytes per second read of all the running children that no viewer shows, together,
- * after a burst of {@link SPOOL_BACKGROUND_BURST_BYTES}. The rate above is per child: 50
- * children flooding at once were read at up to 50 times it, nearly all of their 500 MB
- * (each one's first 8 MiB came as a burst), 0.9 s of the event loop's time in a 2.8 s flood
- * on a 2-core machine, and a loop that busy waits longer for a CPU whenever it wakes (see
- * docs/benchmarks.md). What a view shows is read at its own rate, whatever else floods.
+ * after a burst of {@link SPOOL_BACKGROUND_BURST_BYTES}. The rate above is per child, so
+ * with it alone what Corral reads grows with the number of floods: of 50 children writing
+ * 10 MB each at once, 125–134 MB were read (70–84 MB with this rate too), on an event loop
+ * that needs the CPU least when the machine is busiest (see docs/benchmarks.md). What a view
+ * shows is read at its own rate, whatever else floods.
  */
 export const SPOOL_BACKGROUND_BYTES_PER_SECOND = 32 * 1024 * 1024
 export const SPOOL_BACKGROUND_BURST_BYTES = 16 * 1024 * 1024
