@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { expect } from 'vitest'
 import type { OutputChunk, OutputStream, ProcessInfo, ProcessSpec } from '../src/shared/contract'
 import { Supervisor, type SupervisorOptions } from '../src/main/core/supervisor'
 import { byteSizeOf, keptTextOf } from '../src/main/core/utf8'
@@ -116,6 +117,37 @@ export const numberedLines = (count: number): string =>
   ).join('')
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Parent pid and command line of `pid`, from /proc. */
+export function parentOf(pid: number): { ppid: number; cmdline: string } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  return { ppid, cmdline: readFileSync(`/proc/${ppid}/cmdline`, 'utf8').replace(/\0/g, ' ') }
+}
+
+/**
+ * Kill the program (`name`: corral-forker or corral-spawner) that started a `cat` under `rec`:
+ * the child runs on and still echoes, its end is noticed (with its status unknown), and the
+ * next start goes through a new one.
+ */
+export async function expectChildrenOutlive(rec: Recorder, name: string): Promise<void> {
+  const p = await rec.start({ command: 'cat' })
+  const launcher = parentOf(p.pid!)
+  expect(launcher.cmdline).toContain(name)
+  process.kill(launcher.ppid, 'SIGKILL')
+  await sleep(200)
+  await rec.supervisor.write(p.id, `after ${name}\n`)
+  await rec.waitForText(p.id, `after ${name}\n`)
+  rec.supervisor.closeStdin(p.id)
+  const end = await rec.ended(p.id)
+  expect(end.exit).toEqual({ kind: 'code', code: -1 })
+  expect(rec.text(p.id, 'system')).toContain('exit status unknown')
+  const q = await rec.start({ command: 'sleep 30' })
+  const parent = parentOf(q.pid!)
+  expect(parent.ppid).not.toBe(launcher.ppid)
+  expect(parent.cmdline).toContain(name)
+  await rec.supervisor.kill(q.id)
+}
 
 /** Pids of live (non-zombie) processes whose process group is `pgid`, read from /proc. */
 export function liveGroupMembers(pgid: number): number[] {

@@ -8,14 +8,7 @@ import type { LaunchPlan } from '../../src/main/core/launch'
 import type { LaunchedChild } from '../../src/main/core/launcher'
 import { SpawnerClient } from '../../src/main/core/spawner-client'
 import { openSpool, type Spool } from '../../src/main/core/spool'
-import { Recorder, sleep, SPAWNER } from '../helpers'
-
-/** Parent pid and command line of `pid`, from /proc. */
-function parentOf(pid: number): { ppid: number; cmdline: string } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-  return { ppid, cmdline: readFileSync(`/proc/${ppid}/cmdline`, 'utf8').replace(/\0/g, ' ') }
-}
+import { expectChildrenOutlive, parentOf, Recorder, SPAWNER } from '../helpers'
 
 /** Session, process group and autogroup of `pid`, from /proc. */
 function placement(pid: number): { sid: number; pgid: number; autogroup: string } {
@@ -180,22 +173,7 @@ describe.runIf(hasForker)('the forker', () => {
 
   it('when the forker dies, its children run on, their end is still noticed, and starts go on', async () => {
     rec = new Recorder({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'corral-forker-')) })
-    const p = await rec.start({ command: 'cat' })
-    const forker = parentOf(p.pid!)
-    expect(forker.cmdline).toContain('corral-forker')
-    process.kill(forker.ppid, 'SIGKILL')
-    await sleep(200)
-    await rec.supervisor.write(p.id, 'after the forker\n')
-    await rec.waitForText(p.id, 'after the forker\n')
-    rec.supervisor.closeStdin(p.id)
-    const end = await rec.ended(p.id)
-    expect(end.exit).toEqual({ kind: 'code', code: -1 })
-    expect(rec.text(p.id, 'system')).toContain('exit status unknown')
-    const q = await rec.start({ command: 'sleep 30' })
-    const parent = parentOf(q.pid!)
-    expect(parent.ppid).not.toBe(forker.ppid)
-    expect(parent.cmdline).toContain('corral-forker')
-    await rec.supervisor.kill(q.id)
+    await expectChildrenOutlive(rec, 'corral-forker')
   })
 
   it('when the forker cannot run, the spawner starts everything, the launches under way too', async () => {

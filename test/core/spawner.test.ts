@@ -4,14 +4,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { LaunchPlan } from '../../src/main/core/launch'
 import { SpawnerClient } from '../../src/main/core/spawner-client'
-import { liveGroupMembers, Recorder, sleep, SPAWNER } from '../helpers'
-
-/** Parent pid and command line of `pid`, from /proc. */
-function parentOf(pid: number): { ppid: number; cmdline: string } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-  return { ppid, cmdline: readFileSync(`/proc/${ppid}/cmdline`, 'utf8').replace(/\0/g, ' ') }
-}
+import { expectChildrenOutlive, liveGroupMembers, parentOf, Recorder, SPAWNER } from '../helpers'
 
 const plan = (file: string, args: string[] = [], cwd = os.tmpdir()): LaunchPlan => ({
   file,
@@ -167,23 +160,7 @@ describe.runIf(process.platform !== 'win32')('the spawner', () => {
 
   it('when the spawner dies, its children run on, their end is still noticed, and starts go on', async () => {
     rec = new Recorder()
-    const p = await rec.start({ command: 'cat' })
-    const spawnerPid = parentOf(p.pid!).ppid
-    process.kill(spawnerPid, 'SIGKILL')
-    await sleep(200)
-    // The child did not go with it: it still echoes.
-    await rec.supervisor.write(p.id, 'after the spawner\n')
-    await rec.waitForText(p.id, 'after the spawner\n')
-    rec.supervisor.closeStdin(p.id)
-    const end = await rec.ended(p.id)
-    expect(end.exit).toEqual({ kind: 'code', code: -1 })
-    expect(rec.text(p.id, 'system')).toContain('exit status unknown')
-    // A new spawner starts the next process.
-    const q = await rec.start({ command: 'sleep 30' })
-    const parent = parentOf(q.pid!)
-    expect(parent.ppid).not.toBe(spawnerPid)
-    expect(parent.cmdline).toContain('corral-spawner')
-    await rec.supervisor.kill(q.id)
+    await expectChildrenOutlive(rec, 'corral-spawner')
   })
 
   it('without the spawner program, children start in Corral itself', async () => {

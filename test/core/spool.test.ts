@@ -33,6 +33,36 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     return { log: `${base}.log`, stdout: `${base}.stdout`, stderr: `${base}.stderr` }
   }
 
+  /**
+   * Hold every spool read back until `release()`, so that the children can write all they
+   * will first; the tails that tried to read are in `held`. Released, reads go through `read`
+   * (the real read unless given).
+   */
+  function gateReads(read?: (want: number, real: (want: number) => number) => number) {
+    let gated = true
+    const held = new Set<SpoolTail>()
+    const original = SpoolTail.prototype.readSome
+    const spy = vi.spyOn(SpoolTail.prototype, 'readSome')
+    spy.mockImplementation(function (this: SpoolTail, want: number) {
+      if (gated) {
+        held.add(this)
+        return 0
+      }
+      const real = (n: number): number => original.call(this, n)
+      return read ? read(want, real) : real(want)
+    })
+    const release = (): void => {
+      gated = false
+      for (const tail of held) tail.wakeUp()
+    }
+    // A failed check must not leave the children's output unread.
+    const restore = (): void => {
+      release()
+      spy.mockRestore()
+    }
+    return { held, release, restore }
+  }
+
   it('the child writes its output to spool files; the run log records only where it is', async () => {
     rec = new Recorder({ dataDir })
     const script = 'for i in $(seq 1 2000); do echo "out $i"; echo "err $i" >&2; done'
@@ -76,25 +106,13 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     let open = false
     // Nothing is read until every child has written all it will, so that the first turns
     // find twelve floods with more than the budget ready, however fast this machine reads.
-    let gated = true
-    const held = new Set<SpoolTail>()
-    // What a change to its file would do (the tail's own wake-up is private).
-    const wakeAll = (): void => {
-      for (const tail of held) (tail as unknown as { wakeUp(): void }).wakeUp()
-    }
-    const original = SpoolTail.prototype.readSome
-    const read = vi.spyOn(SpoolTail.prototype, 'readSome')
-    read.mockImplementation(function (this: SpoolTail, want: number) {
-      if (gated) {
-        held.add(this)
-        return 0
-      }
+    const gate = gateReads((want, real) => {
       if (!open) {
         open = true
         turns.push(0)
         queueMicrotask(() => (open = false))
       }
-      const n = original.call(this, want)
+      const n = real(want)
       turns[turns.length - 1] += n
       return n
     })
@@ -110,12 +128,11 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       const written = (): number => ps.reduce((n, p) => n + statSync(runFiles(p.id).stdout).size, 0)
       // Each tail (stdout and stderr of each child) has tried to read once, at its start.
       const deadline = Date.now() + 30_000
-      while ((written() < 12 * content.length || held.size < 24) && Date.now() < deadline) {
+      while ((written() < 12 * content.length || gate.held.size < 24) && Date.now() < deadline) {
         await sleep(20)
       }
-      expect(held.size).toBe(24)
-      gated = false
-      wakeAll()
+      expect(gate.held.size).toBe(24)
+      gate.release()
       await Promise.all(ps.map((p) => rec.ended(p.id, 60_000)))
       for (const p of ps) expect(rec.text(p.id, 'stdout') === content).toBe(true)
       expect(turns.reduce((a, b) => a + b, 0)).toBe(12 * content.length)
@@ -123,10 +140,7 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       // The budget bit: some turns read all of it (twelve floods have more than that ready).
       expect(turns.filter((t) => t === SPOOL_BYTES_PER_TURN).length).toBeGreaterThan(0)
     } finally {
-      // A failed check above must not leave the children's output unread.
-      gated = false
-      wakeAll()
-      read.mockRestore()
+      gate.restore()
     }
   })
 
@@ -139,17 +153,7 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     expect(size).toBeGreaterThan(4 * 1024 * 1024)
     expect(size).toBeLessThan(SPOOL_SKIP_BEHIND_BYTES)
     // Nothing is read until every child has written all of it, so all are far behind.
-    let gated = true
-    const held = new Set<SpoolTail>()
-    const original = SpoolTail.prototype.readSome
-    const read = vi.spyOn(SpoolTail.prototype, 'readSome')
-    read.mockImplementation(function (this: SpoolTail, want: number) {
-      if (gated) {
-        held.add(this)
-        return 0
-      }
-      return original.call(this, want)
-    })
+    const gate = gateReads()
     try {
       const command = `cat ${file}; sleep 0.2`
       const shown = await rec.start({ command, shell: true })
@@ -161,12 +165,11 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       const written = (id: string): number => statSync(runFiles(id).stdout).size
       const deadline = Date.now() + 30_000
       while (
-        (all.some((p) => written(p.id) < size) || held.size < 2 * all.length) &&
+        (all.some((p) => written(p.id) < size) || gate.held.size < 2 * all.length) &&
         Date.now() < deadline
       )
         await sleep(20)
-      gated = false
-      for (const tail of held) tail.wakeUp()
+      gate.release()
       await Promise.all(all.map((p) => rec.ended(p.id)))
       // Shown: read whole, whatever else floods.
       expect(rec.gone.get(shown.id) ?? 0).toBe(0)
@@ -183,8 +186,7 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       }
       expect(gone).toBeGreaterThan(16 * 1024 * 1024)
     } finally {
-      gated = false
-      read.mockRestore()
+      gate.restore()
     }
   })
 
