@@ -12,11 +12,12 @@ import {
   type TerminalSize,
   type UserSignal,
 } from '../../shared/contract'
-import { describeExit, formatDuration } from '../../shared/describe'
+import { describeExit, formatBytes, formatDuration } from '../../shared/describe'
 import type { Writable } from 'node:stream'
 import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
 import { localLauncher, type LaunchedChild, type Launcher, type OutputSource } from './launcher'
+import type { DiskRoom, RoomReading } from './disk-room'
 import { openSpool, spoolAvailable, SpoolTail, type Spool } from './spool'
 import { OUTPUT_BUFFER_CHARS, OutputBatcher, OutputBuffer } from './output-buffer'
 import type { TapChunk } from './output-worker-protocol'
@@ -91,6 +92,11 @@ export interface ManagedProcessOptions {
    * thread does no work per byte that no viewer is shown (see `docs/output-worker.md`).
    */
   outputWorker?: OutputWorkerClient | null
+  /**
+   * The free space of the disk that run logs are on: a run's output is spooled only while it
+   * has room (see disk-room.ts).
+   */
+  diskRoom?: DiskRoom | null
 }
 
 /**
@@ -114,6 +120,8 @@ export class ManagedProcess {
   private child: { stdin: Writable; stdout?: OutputSource; stderr?: OutputSource } | null = null
   /** A viewer shows this process (see {@link setShown}). */
   private shown = false
+  /** Stops hearing of the room on the disk of the run's spool files (see {@link watchRoom}). */
+  private unwatchRoom: (() => void) | null = null
   /** The current run, when the output worker reads its output. */
   private tapped: TappedChild | null = null
   private pid: number | null = null
@@ -349,6 +357,7 @@ export class ManagedProcess {
     this.child = child
     this.applyShown()
     this.began(child.pid, `▶ started ${spec.command} (pid ${child.pid})\n`)
+    if (spool) this.watchRoom()
 
     for (const [stream, name] of [
       [child.stdout, 'stdout'],
@@ -383,12 +392,39 @@ export class ManagedProcess {
   }
 
   /**
+   * While this run's child writes into its spool files, say in its output when their disk
+   * runs short of room, and when it is full: the child's writes then fail (see disk-room.ts).
+   */
+  private watchRoom(): void {
+    const room = this.options.diskRoom
+    if (!room) return
+    const said = new Set<RoomReading['state']>()
+    this.unwatchRoom = room.watch(({ state, free }) => {
+      if (state === 'ok' || said.has(state) || (state === 'low' && said.has('full'))) return
+      said.add(state)
+      this.say(
+        state === 'low'
+          ? `⚠ only ${formatBytes(free)} left on the disk holding this run's output (${room.dir}): this process writes its output straight to it, and its writes fail if the disk fills up; runs started while space is short go through Corral instead\n`
+          : `⚠ the disk holding this run's output (${room.dir}) is full: this process's writes to its stdout and stderr fail, and what it writes is lost; free some space and restart it\n`,
+      )
+    })
+  }
+
+  /**
    * Spool files for this run's output (see spool.ts), or null to read it through pipes: when
    * spooling is not available here, or the run has no log to keep them next to.
    */
   private async openSpool(): Promise<Spool | null> {
     const log = this.runLog
     if (!spoolAvailable || !log || log.error) return null
+    const room = this.options.diskRoom
+    const free = room ? await room.free() : null
+    if (room && free !== null && room.stateOf(free) !== 'ok') {
+      this.say(
+        `⚠ only ${formatBytes(free)} free on the disk holding run logs (${room.dir}): this run's output goes through Corral rather than straight to disk, so a full disk cannot make its writes fail\n`,
+      )
+      return null
+    }
     try {
       await log.ready
       const spool = await openSpool(log.spoolFiles)
@@ -799,6 +835,8 @@ export class ManagedProcess {
 
   private finish(exit: ExitInfo): void {
     const ended = this.clock.now()
+    this.unwatchRoom?.()
+    this.unwatchRoom = null
     if (this.pid !== null) this.options.groups?.ended(this.pid)
     const uptimeMs = this.startedAt !== null ? ended - this.startedAt : 0
     this.exit = exit

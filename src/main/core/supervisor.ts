@@ -16,6 +16,7 @@ import {
 } from '../../shared/contract'
 import type { Clock } from './clock'
 import { DefinitionStore } from './definitions-store'
+import { DiskRoom } from './disk-room'
 import { GroupRegistry } from './group-registry'
 import { checkCommandLine } from './launch'
 import { ManagedProcess, STOP_GRACE_MS } from './managed-process'
@@ -53,6 +54,11 @@ export interface SupervisorOptions {
   bufferChars?: number
   /** Bound on retained output over all processes, in bytes. */
   retainTotalBytes?: number
+  /**
+   * Free bytes the data directory's disk must have for a run's output to be spooled (default
+   * SPOOL_MIN_FREE_BYTES, see disk-room.ts).
+   */
+  spoolMinFreeBytes?: number
   /** Clock and timers, injectable for tests. */
   clock?: Clock
 }
@@ -71,6 +77,7 @@ export class Supervisor {
   private readonly listeners = new Set<SupervisorListener>()
   private readonly definitions: DefinitionStore | null
   private readonly runStore: RunStore | null
+  private readonly diskRoom: DiskRoom | null
   private readonly groups: GroupRegistry
   private readonly retention: RetentionBudget
   private orphanGroups: OrphanGroup[] = []
@@ -94,6 +101,8 @@ export class Supervisor {
         )
       }
     }
+    this.diskRoom =
+      this.runStore && dataDir ? new DiskRoom(dataDir, options.spoolMinFreeBytes) : null
     const groupsFile = dataDir ? path.join(dataDir, 'process-groups.json') : null
     const registry = new GroupRegistry(groupsFile, null)
     // Read what an earlier life left before this life records anything over it.
@@ -366,6 +375,7 @@ export class Supervisor {
       retention: this.retention,
       clock: this.options.clock,
       runStore: this.runStore,
+      diskRoom: this.diskRoom,
       launcher: this.launcher ?? undefined,
       outputWorker: this.outputWorker,
       groups: {
