@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { backgroundIo } from '../../src/main/core/io-lane'
 import { readLog } from '../../src/main/core/run-store'
 import { FakeClock } from '../fake-clock'
 import { nodeFixture, Recorder, sleep } from '../helpers'
@@ -122,6 +123,41 @@ describe('state machine with a fake clock and real processes', () => {
     const p = await rec.start({ command: 'false', restart: 'always', maxRetries: 1 })
     const s = await rec.until(p.id, (i) => i.state === 'fatal', 10_000)
     expect(s.runCount).toBe(2)
+  })
+})
+
+describe('the record of live process groups', () => {
+  it('is on disk once a child runs, without waiting for the background lane', async () => {
+    const dataDir = tmpDir()
+    rec = new Recorder({ dataDir })
+    // Hold the lane that run indexes, logs and the leader's start time go through, as 200
+    // starts at once (or a slow disk) keep it busy: a host killed meanwhile left no record.
+    let release = (): void => {}
+    const held = backgroundIo.run(() => new Promise<void>((r) => (release = r)))
+    try {
+      const p = await rec.start({ command: 'sleep 30', name: 'recorded' })
+      const { pid } = await rec.until(p.id, (s) => s.state === 'running')
+      const file = path.join(dataDir, 'process-groups.json')
+      const recorded = (): { pgid: number; name: string; leaderStart: string | null }[] => {
+        try {
+          return JSON.parse(readFileSync(file, 'utf8'))
+        } catch {
+          return []
+        }
+      }
+      const deadline = Date.now() + 5000
+      while (!recorded().some((g) => g.pgid === pid) && Date.now() < deadline) await sleep(10)
+      expect(recorded()).toEqual([expect.objectContaining({ pgid: pid, name: 'recorded' })])
+      // Its leader's start time (which tells the group from a later one with its id) follows.
+      expect(recorded()[0].leaderStart).toBeNull()
+      release()
+      await held
+      while (recorded()[0]?.leaderStart == null && Date.now() < deadline) await sleep(10)
+      expect(recorded()[0].leaderStart).toMatch(/^\d+$/)
+    } finally {
+      release()
+      await held
+    }
   })
 })
 

@@ -38,16 +38,21 @@ export class GroupRegistry {
   }
 
   /**
-   * Record a group that just started. The watchdog hears of it at once; the file once the
-   * leader's start time is read, off the event loop and after what starts wait for (reading
-   * /proc/<pid>/stat of a child that is still exec'ing waits for it: 0.2 ms apiece on the
-   * loop, 40 ms for 200 starts at once).
+   * Record a group that just started. The watchdog hears of it at once, and the file is
+   * written at once (on the thread pool; starts at the same moment share a write): waiting
+   * for the leader's start time, behind the run indexes and logs in the background lane, a
+   * Corral killed with its watchdog within that wait left no record of the group at all.
+   * The leader's start time follows in a later write, read off the event loop and after
+   * what starts wait for (reading /proc/<pid>/stat of a child that is still exec'ing waits
+   * for it: 0.2 ms apiece on the loop, 40 ms for 200 starts at once); until then the record
+   * names the group by its id alone.
    */
   add(record: Omit<GroupRecord, 'leaderStart'>): void {
     const full: GroupRecord = { ...record, leaderStart: null }
     this.groups.set(record.pgid, full)
     this.watchdog?.send({ op: 'add', pgid: record.pgid })
     if (!this.writer) return
+    this.persist()
     void backgroundIo
       .run(() => readLeaderStart(record.pgid))
       .then((start) => {
