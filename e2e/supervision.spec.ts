@@ -124,6 +124,18 @@ test.describe('saved definitions across host restarts', () => {
       sleepPid = Number(pidText)
       expect(sleepPid).toBeGreaterThan(1)
 
+      // The host records the group on disk just after the start (off its event loop); the
+      // record is what a next start finds, so the kill below comes after it.
+      const groupsFile = path.join(app.dataDir!, 'process-groups.json')
+      await expect
+        .poll(() => {
+          try {
+            return readFileSync(groupsFile, 'utf8')
+          } catch {
+            return ''
+          }
+        })
+        .toContain(`"pgid":${sleepPid}`)
       const host = app.hostProcess!
       const watchdogs = watchdogsOf(host.pid!)
       strays.push(...watchdogs)
