@@ -29,7 +29,7 @@ export interface RoomReading {
 export class DiskRoom {
   private reading: Promise<number | null> | null = null
   private readAt = -Infinity
-  private readonly listeners = new Map<(r: RoomReading) => void, RoomState>()
+  private readonly listeners = new Set<(r: RoomReading) => void>()
   private timer: NodeJS.Timeout | null = null
 
   /**
@@ -62,11 +62,11 @@ export class DiskRoom {
   }
 
   /**
-   * Call `listener` whenever the room's state changes from what it last heard (at first:
-   * 'ok'), looking every second while anyone listens. Returns the way to stop listening.
+   * Call `listener` with a reading every second while anyone listens. Returns the way to
+   * stop listening.
    */
   watch(listener: (r: RoomReading) => void): () => void {
-    this.listeners.set(listener, 'ok')
+    this.listeners.add(listener)
     if (!this.timer) {
       this.timer = setInterval(() => void this.check(), CHECK_MS)
       this.timer.unref()
@@ -83,11 +83,7 @@ export class DiskRoom {
   private async check(): Promise<void> {
     const free = await this.free()
     if (free === null) return
-    const state = this.stateOf(free)
-    for (const [listener, heard] of this.listeners) {
-      if (heard === state) continue
-      this.listeners.set(listener, state)
-      listener({ state, free })
-    }
+    const reading = { state: this.stateOf(free), free }
+    for (const listener of this.listeners) listener(reading)
   }
 }

@@ -398,6 +398,7 @@ export class ManagedProcess {
   private watchRoom(): void {
     const room = this.options.diskRoom
     if (!room) return
+    // Each once a run: a disk that hovers about the mark says so once, not every second.
     const said = new Set<RoomReading['state']>()
     this.unwatchRoom = room.watch(({ state, free }) => {
       if (state === 'ok' || said.has(state) || (state === 'low' && said.has('full'))) return
