@@ -176,10 +176,6 @@ test('a crashing program shows backoff with a countdown and Retry now, then fata
   test.setTimeout(45_000)
   const { page } = app
   const status = processStatus(page)
-  const countdown = async (): Promise<number | null> => {
-    const m = /restarting in (\d+) s/.exec(await status.innerText())
-    return m ? Number(m[1]) : null
-  }
   const failedStarts = async (): Promise<number | null> => {
     const m = /failed starts: (\d) of 5/.exec(await status.innerText())
     return m ? Number(m[1]) : null
@@ -193,18 +189,25 @@ test('a crashing program shows backoff with a countdown and Retry now, then fata
   const backoffColor = await colorIn(page, 'crasher', 'backoff')
 
   // The policy retries by itself (after 1 s, then 2 s, 4 s…): the count goes up, and a wait
-  // of 2 s or more is long enough to see its countdown tick. (The first wait of 1 s is too
-  // short to be sure of seeing on a busy machine.)
+  // of 2 s or more shows its countdown tick: a read lower than the one before it, between the
+  // same two failed starts. Read often, so that a busy machine's slow reads cannot step over
+  // a second of the countdown (and into the next, longer wait).
   await expect.poll(failedStarts).toBeGreaterThanOrEqual(2)
-  // The value seen is kept from the same read that passed: read again, it may have ticked.
-  let first = 0
+  let before: { left: number; starts: string } | null = null
   await expect
-    .poll(async () => {
-      first = (await countdown()) ?? 0
-      return first
-    })
-    .toBeGreaterThanOrEqual(2)
-  await expect.poll(async () => (await countdown()) ?? 99, { timeout: 10_000 }).toBeLessThan(first)
+    .poll(
+      async () => {
+        const text = await status.innerText()
+        const left = /restarting in (\d+) s/.exec(text)?.[1]
+        const starts = /failed starts: (\d) of 5/.exec(text)?.[1]
+        const now = left && starts ? { left: Number(left), starts } : null
+        const ticked = !!now && !!before && now.starts === before.starts && now.left < before.left
+        before = now
+        return ticked
+      },
+      { timeout: 15_000, intervals: [100] },
+    )
+    .toBe(true)
 
   // Retry now until the policy gives up: waiting would take 4 + 8 + 16 s, more than allowed here.
   await expect
