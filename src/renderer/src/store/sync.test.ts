@@ -19,7 +19,6 @@ import {
   CATCH_UP_BYTES,
   COVERED_CHARS,
   ENDED_APPLY_BUDGET_MS,
-  FLOOD_FRAME_CHARS,
   FLOOD_REDRAW_MS,
   FILL_GAP_ROWS,
   LATE_FRAME_MS,
@@ -604,52 +603,6 @@ describe('startSync applying output in time slices', () => {
     expect(revision()).toBe(before + 3)
     expect(sync.queuedChars()).toBe(0)
     // A single echo afterwards shows in the very next frame.
-    host.write('a', 'echo\n')
-    runFrame()
-    expect(revision()).toBe(before + 4)
-  })
-
-  it('redraws a flood the page keeps up with at most every FLOOD_REDRAW_MS, its exit line at once', async () => {
-    const host = new FakeHost()
-    host.processes = [info('a')]
-    const { store, sync, runFrame, frames, clock } = setupTimed(host, 50)
-    await host.release()
-    await sync.ready()
-    runFrame()
-    clock.advance(FLOOD_REDRAW_MS)
-    const revision = (): number => store.getState().revision.a ?? 0
-    const before = revision()
-    const burst = `${'x'.repeat(FLOOD_FRAME_CHARS)}\n`
-    // Each frame applies all that came, as a page does that keeps up with the share of a
-    // flood the host sends it: nothing is left waiting after any of them.
-    host.write('a', burst)
-    runFrame()
-    expect(sync.queuedChars()).toBe(0)
-    expect(revision()).toBe(before + 1)
-    host.write('a', burst)
-    runFrame()
-    expect(sync.queuedChars()).toBe(0)
-    expect(revision()).toBe(before + 1)
-    // The redraw it owes comes once FLOOD_REDRAW_MS have passed; then frames stop.
-    expect(frames.length).toBe(1)
-    runFrame()
-    expect(revision()).toBe(before + 1)
-    clock.advance(FLOOD_REDRAW_MS)
-    runFrame()
-    expect(revision()).toBe(before + 2)
-    expect(frames.length).toBe(0)
-    // A line of Corral's own (the run ended) shows in the very next frame, mid-flood.
-    host.write('a', burst)
-    runFrame()
-    expect(revision()).toBe(before + 2)
-    const seq = host.chunks.get('a')?.length ?? 0
-    const exit: OutputChunk = { seq, stream: 'system', data: '■ exited with code 0\n', time: 0 }
-    host.chunks.get('a')?.push(exit)
-    host.emit('output', { id: 'a', chunks: [exit] })
-    runFrame()
-    expect(revision()).toBe(before + 3)
-    // Once the flood is over, an echo shows in the next frame again.
-    clock.advance(FLOOD_REDRAW_MS)
     host.write('a', 'echo\n')
     runFrame()
     expect(revision()).toBe(before + 4)

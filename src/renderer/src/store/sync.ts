@@ -96,8 +96,7 @@ export const APPLY_BUDGET_MS = 4
  */
 export const ENDED_APPLY_BUDGET_MS = 12
 /**
- * A process with output still waiting to be applied (a flood the page is behind), or one that
- * flooded lately (see {@link FLOOD_FRAME_CHARS}), is redrawn
+ * A process with output still waiting to be applied (a flood the page is behind) is redrawn
  * at most this often, not every frame: a flood scrolls too fast to read either way, and each
  * redraw (React, layout, paint) cost the page more than applying the output did, CPU the
  * flooding program and the host did not get. Any other process (an echo) is redrawn at once,
@@ -109,13 +108,6 @@ export const ENDED_APPLY_BUDGET_MS = 12
  * 318 → 281 ms (medians of 10 interleaved runs); every 200 ms saved nothing more.
  */
 export const FLOOD_REDRAW_MS = 100
-/**
- * Output applied for one process in one frame from which on it counts as flooding for
- * {@link FLOOD_REDRAW_MS} (as does output the host skipped), even with nothing left waiting:
- * a page that keeps up with the share of a flood the host sends it empties its queue every
- * frame or two, and was redrawn each time (every 25–30 ms in B1, not every 100).
- */
-export const FLOOD_FRAME_CHARS = 16 * 1024
 /**
  * More time for applying output when the page is idle after a frame (at most this much, and
  * never past the start of the next frame); 0 turns it off. Off: a page that is idle is not a
@@ -248,12 +240,6 @@ export function startSync(options: SyncOptions): Sync {
   /** Share of the budgets in use, adapted to how late frames come while output waits. */
   let share = 1
   let lastFloodRedraw = -Infinity
-  /** Characters applied per process in the current frame. */
-  const appliedInFrame = new Map<ProcessId, number>()
-  /** When each process last flooded (see {@link FLOOD_FRAME_CHARS}). */
-  const floodAt = new Map<ProcessId, number>()
-  /** Processes that got a line of Corral's own (a run began or ended) since the last frame. */
-  const ownLines = new Set<ProcessId>()
   /** When the last frame that left output waiting ran; -1 when the one before drained it. */
   let lastBusyFrame = -1
   const frame = (): void => {
@@ -266,28 +252,17 @@ export function startSync(options: SyncOptions): Sync {
           : Math.min(1, share + BUDGET_SHARE_STEP)
     }
     const drained = pump(start + budgetMs * share, start + ENDED_APPLY_BUDGET_MS)
-    for (const [id, chars] of appliedInFrame) if (chars >= FLOOD_FRAME_CHARS) floodAt.set(id, start)
-    appliedInFrame.clear()
-    // A process with output still waiting or flooding lately is redrawn at most every
-    // FLOOD_REDRAW_MS; the others (an echo), and a flood's first and last lines (Corral's
-    // own: how its run began and ended), at once.
+    // A process with output still waiting (a flood the page is behind) is redrawn at most
+    // every FLOOD_REDRAW_MS; the others (an echo) and the end of a flood, at once.
     if (start - lastFloodRedraw >= FLOOD_REDRAW_MS) {
       lastFloodRedraw = start
       bumpDirty()
-    } else {
-      bumpDirty(
-        (id) =>
-          ownLines.has(id) ||
-          ((queues.get(id)?.items.length ?? 0) === 0 &&
-            start - (floodAt.get(id) ?? -Infinity) >= FLOOD_REDRAW_MS),
-      )
-    }
-    ownLines.clear()
+    } else bumpDirty((id) => (queues.get(id)?.items.length ?? 0) === 0)
     lastBusyFrame = drained ? -1 : start
     if (!drained) {
       requestFrame()
       requestIdle()
-    } else if (dirty.size > 0) requestFrame()
+    }
   }
   const idle = (timeLeft: () => number): void => {
     idleScheduled = false
@@ -455,8 +430,6 @@ export function startSync(options: SyncOptions): Sync {
           // skipped.
           buf.markSkipped(first.seq)
           changed = true
-          // The host skips only output that came faster than this page took it: a flood.
-          appliedInFrame.set(id, FLOOD_FRAME_CHARS + (appliedInFrame.get(id) ?? 0))
         }
       }
       if (item.next === item.chunks.length) {
@@ -470,11 +443,7 @@ export function startSync(options: SyncOptions): Sync {
       }
       const chunk = item.chunks[item.next]
       const end = Math.min(chunk.data.length, item.offset + APPLY_PIECE_CHARS)
-      if (buf.applyPart(chunk, item.offset, end)) {
-        changed = true
-        appliedInFrame.set(id, (appliedInFrame.get(id) ?? 0) + end - item.offset)
-        if (chunk.stream === 'system') ownLines.add(id)
-      }
+      changed = buf.applyPart(chunk, item.offset, end) || changed
       if (end < chunk.data.length) {
         item.offset = end
         continue
@@ -636,7 +605,6 @@ export function startSync(options: SyncOptions): Sync {
       removeProcess(store, id)
       discard(id)
       trimmed.delete(id)
-      floodAt.delete(id)
       buffers.delete(id)
       terminalFeeds.delete(id)
     }),
