@@ -176,10 +176,14 @@ test('a crashing program shows backoff with a countdown and Retry now, then fata
   test.setTimeout(45_000)
   const { page } = app
   const status = processStatus(page)
-  const failedStarts = async (): Promise<number | null> => {
-    const m = /failed starts: (\d) of 5/.exec(await status.innerText())
-    return m ? Number(m[1]) : null
+  /** The countdown to the next retry and the failed starts so far, from one read. */
+  const backoff = async (): Promise<{ left: number | null; starts: number | null }> => {
+    const text = await status.innerText()
+    const left = /restarting in (\d+) s/.exec(text)?.[1]
+    const starts = /failed starts: (\d) of 5/.exec(text)?.[1]
+    return { left: left ? Number(left) : null, starts: starts ? Number(starts) : null }
   }
+  const failedStarts = async (): Promise<number | null> => (await backoff()).starts
   await runCommand(page, { command: 'false', name: 'crasher', restart: 'on-failure' })
   await expect(listState(page, 'crasher')).toHaveText('backoff')
   await expect(status).toContainText(/restarting in \d s · failed starts: [1-5] of 5/)
@@ -193,15 +197,17 @@ test('a crashing program shows backoff with a countdown and Retry now, then fata
   // same two failed starts. Read often, so that a busy machine's slow reads cannot step over
   // a second of the countdown (and into the next, longer wait).
   await expect.poll(failedStarts).toBeGreaterThanOrEqual(2)
-  let before: { left: number; starts: string } | null = null
+  let before: { left: number | null; starts: number | null } | null = null
   await expect
     .poll(
       async () => {
-        const text = await status.innerText()
-        const left = /restarting in (\d+) s/.exec(text)?.[1]
-        const starts = /failed starts: (\d) of 5/.exec(text)?.[1]
-        const now = left && starts ? { left: Number(left), starts } : null
-        const ticked = !!now && !!before && now.starts === before.starts && now.left < before.left
+        const now = await backoff()
+        const ticked =
+          now.left !== null &&
+          now.starts !== null &&
+          before?.left != null &&
+          now.starts === before.starts &&
+          now.left < before.left
         before = now
         return ticked
       },
