@@ -572,6 +572,30 @@ describe('startSync applying output in time slices', () => {
     expect(buffers.get('a').lineCount).toBeLessThan(10 + 3)
   })
 
+  it("applies a run's last output and exit line within the longer budget before the status says it ended", async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b')]
+    const { store, buffers, sync, clock, runFrame } = setupTimed(host, 2)
+    await host.release()
+    await sync.ready()
+    runFrame()
+    selectProcess(store, 'a')
+    for (let i = 0; i < 6; i++) host.write('a', `a${i}\n`)
+    for (let i = 0; i < 10; i++) host.write('b', `b${i}\n`)
+    // The host sends a flood's last output with its exit line, then the status: the status
+    // has not come yet when the next frame runs.
+    const seq = host.chunks.get('a')?.length ?? 0
+    const exit: OutputChunk = { seq, stream: 'system', data: '■ exited with code 0\n', time: 0 }
+    host.chunks.get('a')?.push(exit)
+    host.emit('output', { id: 'a', chunks: [exit] })
+    expect(store.getState().processes.a.state).toBe('running')
+    const start = clock.read()
+    runFrame()
+    expect(buffers.get('a').lineCount).toBe(7)
+    expect(buffers.peek('b')?.lineCount ?? 0).toBeLessThanOrEqual(2)
+    expect(clock.read() - start).toBeLessThanOrEqual(ENDED_APPLY_BUDGET_MS + 2)
+  })
+
   it('bumps a revision at most every FLOOD_REDRAW_MS while output waits, and at once when all is applied', async () => {
     const host = new FakeHost()
     host.processes = [info('a'), info('b')]

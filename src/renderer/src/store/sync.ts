@@ -371,9 +371,14 @@ export function startSync(options: SyncOptions): Sync {
   const pump = (deadline: number, endedDeadline: number): boolean => {
     if (synchronising) return true
     const { selectedId: selected, processes } = store.getState()
-    const ended = (id: ProcessId): boolean => {
+    // No longer running, or its run ended and the status saying so is still on its way: the
+    // host sends a flood's last output with its exit line, a line of Corral's own, just
+    // before that status. (Corral's other lines, a stop's signals or a run's start, are rare
+    // enough that the longer budget they also get now and then costs nothing.)
+    const ended = (id: ProcessId, q: ProcessQueue): boolean => {
       const info = processes[id]
-      return info !== undefined && !canSignal(info)
+      if (info !== undefined && !canSignal(info)) return true
+      return q.items.at(-1)?.chunks.at(-1)?.stream === 'system'
     }
     const rank = (id: ProcessId, q: ProcessQueue): number =>
       q.chars <= APPLY_PIECE_CHARS ? 0 : id === selected ? 1 : 2
@@ -381,7 +386,7 @@ export function startSync(options: SyncOptions): Sync {
     order.sort(([a, qa], [b, qb]) => rank(a, qa) - rank(b, qb) || qa.chars - qb.chars)
     let drained = true
     for (const [id, q] of order) {
-      const until = id === selected && ended(id) ? Math.max(deadline, endedDeadline) : deadline
+      const until = id === selected && ended(id, q) ? Math.max(deadline, endedDeadline) : deadline
       // Time ran out: only the process on screen, with its later deadline, goes on.
       if (!drained && now() >= until) continue
       drained = applyQueue(id, q, until) && drained
