@@ -572,7 +572,7 @@ describe('startSync applying output in time slices', () => {
     expect(buffers.get('a').lineCount).toBeLessThan(10 + 3)
   })
 
-  it("applies a run's last output and exit line within the longer budget before the status says it ended", async () => {
+  it("applies and redraws a run's last output and exit line as they come, before the status says it ended", async () => {
     const host = new FakeHost()
     host.processes = [info('a'), info('b')]
     const { store, buffers, sync, clock, runFrame } = setupTimed(host, 2)
@@ -587,13 +587,18 @@ describe('startSync applying output in time slices', () => {
     const seq = host.chunks.get('a')?.length ?? 0
     const exit: OutputChunk = { seq, stream: 'system', data: '■ exited with code 0\n', time: 0 }
     host.chunks.get('a')?.push(exit)
+    const revision = store.getState().revision.a ?? 0
+    const start = clock.read()
     host.emit('output', { id: 'a', chunks: [exit] })
     expect(store.getState().processes.a.state).toBe('running')
-    const start = clock.read()
-    runFrame()
+    // Applied and redrawn at once, within the longer budget, not in the next frame; the
+    // other process's output waits for that frame.
     expect(buffers.get('a').lineCount).toBe(7)
-    expect(buffers.peek('b')?.lineCount ?? 0).toBeLessThanOrEqual(2)
+    expect(store.getState().revision.a).toBe(revision + 1)
+    expect(buffers.peek('b')?.lineCount ?? 0).toBe(0)
     expect(clock.read() - start).toBeLessThanOrEqual(ENDED_APPLY_BUDGET_MS + 2)
+    runFrame()
+    expect(buffers.get('b').lineCount).toBeGreaterThan(0)
   })
 
   it('bumps a revision at most every FLOOD_REDRAW_MS while output waits, and at once when all is applied', async () => {

@@ -264,6 +264,19 @@ export function startSync(options: SyncOptions): Sync {
       requestIdle()
     }
   }
+  /**
+   * Apply the output of the process on screen at once, outside a frame, within the longer
+   * budget of one that ended: its run's last output and exit line just came. Applied and
+   * rendered here, they show in the next frame; left for that frame, they cost it the time
+   * to apply and render them first (10 ms here), on top of waiting for it (8 ms by the
+   * median). Other processes' output waits for the frames as before.
+   */
+  const applyEnd = (id: ProcessId): void => {
+    const start = now()
+    // What is left of it, and the other processes' output, waits for the frame requested.
+    pump(start, start + ENDED_APPLY_BUDGET_MS, id)
+    bumpDirty((d) => d === id)
+  }
   const idle = (timeLeft: () => number): void => {
     idleScheduled = false
     const start = now()
@@ -360,15 +373,22 @@ export function startSync(options: SyncOptions): Sync {
       done(q, first)
     }
     requestFrame()
+    if (
+      batch.chunks.at(-1)?.stream === 'system' &&
+      batch.id === store.getState().selectedId &&
+      !synchronising
+    )
+      applyEnd(batch.id)
   }
 
   /**
    * Apply queued output until `deadline`; returns whether everything applicable was applied.
    * Small backlogs go first, so an echo never waits behind a flood; then the process on
    * screen, so that what the page shows is current before output nobody looks at (megabytes
-   * of every process when the page loads); then the rest, least waiting first.
+   * of every process when the page loads); then the rest, least waiting first. With `only`,
+   * only that process's output.
    */
-  const pump = (deadline: number, endedDeadline: number): boolean => {
+  const pump = (deadline: number, endedDeadline: number, only?: ProcessId): boolean => {
     if (synchronising) return true
     const { selectedId: selected, processes } = store.getState()
     // No longer running, or its run ended and the status saying so is still on its way: the
@@ -382,7 +402,9 @@ export function startSync(options: SyncOptions): Sync {
     }
     const rank = (id: ProcessId, q: ProcessQueue): number =>
       q.chars <= APPLY_PIECE_CHARS ? 0 : id === selected ? 1 : 2
-    const order = [...queues].filter(([, q]) => q.items.length > 0 && q.fetching === 0)
+    const order = [...queues].filter(
+      ([id, q]) => q.items.length > 0 && q.fetching === 0 && (only === undefined || id === only),
+    )
     order.sort(([a, qa], [b, qb]) => rank(a, qa) - rank(b, qb) || qa.chars - qb.chars)
     let drained = true
     for (const [id, q] of order) {
