@@ -563,21 +563,38 @@ async function uiRun(br, host, file, name, warm = false) {
         selected?.textContent.includes(runName) && log?.textContent.includes('exited with code 0')
       )
     }
-    // Seen as the view puts it in the DOM, which it does while the browser makes a frame
-    // (the page applies output and redraws in animation-frame callbacks); a message posted
-    // then is handled once that frame's rendering (style, layout, paint) is done, 2-5 ms
-    // later here. That is when the frame that shows it leaves the page, as the sink page
-    // notes its last status when it arrives. A check at the start of each frame, as this
-    // was, saw it when the next frame began: 0.3-15 ms later (5.5 by the median).
+    // Timed when the frame that shows it has been rendered (style, layout, paint): a message
+    // posted while a frame is being made is handled once its rendering is done. The view puts
+    // output in the DOM in an animation-frame callback (then that frame shows it), or at once
+    // when a run's end comes (then the next frame does). Whether a frame is being made is
+    // noted by the page's animation-frame callbacks, wrapped here; the app asks for frames
+    // through `window.requestAnimationFrame` when it needs one. (A check at the start of each
+    // frame, as this was, saw it when the next frame began: 0.3-15 ms later, 5.5 by the
+    // median, when it was always put in the DOM in a frame.) The sink page notes its last
+    // status when it arrives.
     const painted = new MessageChannel()
     painted.port1.onmessage = () => {
       w.b1.shown = performance.now()
       w.b1.shownEpoch = performance.timeOrigin + w.b1.shown
     }
+    const raf = window.requestAnimationFrame.bind(window)
+    const rendered = new MessageChannel()
+    rendered.port1.onmessage = () => {
+      w.b1.inFrame = false
+    }
+    window.requestAnimationFrame = (callback) =>
+      raf((t) => {
+        if (!w.b1.inFrame) {
+          w.b1.inFrame = true
+          rendered.port2.postMessage(null)
+        }
+        callback(t)
+      })
     const observer = new MutationObserver(() => {
       if (!showsExit()) return
       observer.disconnect()
-      painted.port2.postMessage(null)
+      if (w.b1.inFrame) painted.port2.postMessage(null)
+      else raf(() => painted.port2.postMessage(null))
     })
     observer.observe(document.body, { childList: true, subtree: true, characterData: true })
   }, name)
