@@ -233,7 +233,21 @@ describe('saved definitions', () => {
     const kept = await rec.supervisor.define({ command: 'echo kept', name: 'kept' })
     await rec.supervisor.start({ command: 'true', name: 'ad-hoc' })
     const onDisk = readFileSync(file, 'utf8')
-    const logs = readdirSync(path.join(dataDir, 'runs'))
+    // The run logs' root, once Corral's own list of its ad-hoc processes is written and no
+    // rewrite of it is half done (a temporary file, then renamed), as one can be after a
+    // start or a change.
+    const settledRuns = async (): Promise<string[]> => {
+      const runs = path.join(dataDir, 'runs')
+      const list = `.ad-hoc-${process.pid}.json`
+      await expect
+        .poll(() => {
+          const names = readdirSync(runs)
+          return names.includes(list) && !names.some((n) => n.endsWith('.tmp'))
+        })
+        .toBe(true)
+      return readdirSync(runs)
+    }
+    const logs = await settledRuns()
     const listed = () => rec.supervisor.list().map((p) => [p.name, p.saved, p.spec.command])
     const before = listed()
     // A directory in the file's place: every save fails from here on.
@@ -260,7 +274,7 @@ describe('saved definitions', () => {
     expect(removed).toHaveLength(2)
     expect(removed).not.toContain(kept.id)
     // The saved process keeps its run logs, and it is all still there on the next start.
-    expect(readdirSync(path.join(dataDir, 'runs'))).toEqual(logs)
+    expect(await settledRuns()).toEqual(logs)
     rmSync(file, { recursive: true })
     writeFileSync(file, onDisk)
     await rec.supervisor.shutdown()
