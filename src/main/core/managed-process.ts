@@ -648,8 +648,9 @@ export class ManagedProcess {
   }
 
   /** Flow-control state of the current terminal run, for tests and diagnostics. */
-  get flowState(): { paused: boolean; pending: number } | null {
-    return this.flow ? { paused: this.flow.paused, pending: this.flow.pending } : null
+  get flowState(): { paused: boolean; pending: number; pauses: number } | null {
+    const flow = this.flow
+    return flow ? { paused: flow.paused, pending: flow.pending, pauses: flow.pauses } : null
   }
 
   /** Write to stdin; resolves once the data is handed to the OS. */

@@ -156,6 +156,8 @@ export class FlowControl {
   private armed = false
   private pausedNow = false
   private stallTimer: unknown = null
+  /** Times reading was paused so far (for tests and diagnostics). */
+  pauses = 0
 
   constructor(
     private readonly pause: () => void,
@@ -185,6 +187,7 @@ export class FlowControl {
     this.unacked += bytes
     if (!this.pausedNow && this.unacked > this.highWater) {
       this.pausedNow = true
+      this.pauses++
       this.pause()
       this.watchStall()
     }
