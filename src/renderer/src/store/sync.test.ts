@@ -153,9 +153,9 @@ class FakeHost implements SyncBridge {
     this.applied.push(batch)
   }
   /** Produce output: retained by the host and pushed as an event. */
-  write(id: ProcessId, data: string): void {
+  write(id: ProcessId, data: string, stream: OutputChunk['stream'] = 'stdout'): void {
     const list = this.chunks.get(id) ?? []
-    const chunk: OutputChunk = { seq: list.length, stream: 'stdout', data, time: 0 }
+    const chunk: OutputChunk = { seq: list.length, stream, data, time: 0 }
     list.push(chunk)
     this.chunks.set(id, list)
     this.emit('output', { id, chunks: [chunk] })
@@ -523,6 +523,23 @@ describe('startSync applying output in time slices', () => {
     return { store, buffers, sync, frames, clock, runFrame }
   }
 
+  /**
+   * Processes `a` (on screen) and `b` in `state`, 2 ms budgets, with 6 lines of `a` and 10
+   * of `b` waiting to be applied.
+   */
+  async function twoWaiting(state: ProcessInfo['state']) {
+    const host = new FakeHost()
+    host.processes = [info('a', state), info('b', state)]
+    const setup = setupTimed(host, 2)
+    await host.release()
+    await setup.sync.ready()
+    setup.runFrame()
+    selectProcess(setup.store, 'a')
+    for (let i = 0; i < 6; i++) host.write('a', `a${i}\n`)
+    for (let i = 0; i < 10; i++) host.write('b', `b${i}\n`)
+    return { host, ...setup }
+  }
+
   it('applies no more per frame than the budget allows, in order, until all is applied', async () => {
     const host = new FakeHost()
     host.processes = [info('a')]
@@ -548,15 +565,7 @@ describe('startSync applying output in time slices', () => {
   })
 
   it('applies the last output of the process on screen within a longer budget once it ended', async () => {
-    const host = new FakeHost()
-    host.processes = [info('a', 'exited'), info('b', 'exited')]
-    const { store, buffers, sync, clock, runFrame } = setupTimed(host, 2)
-    await host.release()
-    await sync.ready()
-    runFrame()
-    selectProcess(store, 'a')
-    for (let i = 0; i < 6; i++) host.write('a', `a${i}\n`)
-    for (let i = 0; i < 10; i++) host.write('b', `b${i}\n`)
+    const { host, buffers, clock, runFrame } = await twoWaiting('exited')
     const start = clock.read()
     runFrame()
     // One-ms steps: up to ENDED_APPLY_BUDGET_MS of them for the process on screen, which
@@ -573,23 +582,12 @@ describe('startSync applying output in time slices', () => {
   })
 
   it("applies and redraws a run's last output and exit line as they come, before the status says it ended", async () => {
-    const host = new FakeHost()
-    host.processes = [info('a'), info('b')]
-    const { store, buffers, sync, clock, runFrame } = setupTimed(host, 2)
-    await host.release()
-    await sync.ready()
-    runFrame()
-    selectProcess(store, 'a')
-    for (let i = 0; i < 6; i++) host.write('a', `a${i}\n`)
-    for (let i = 0; i < 10; i++) host.write('b', `b${i}\n`)
-    // The host sends a flood's last output with its exit line, then the status: the status
-    // has not come yet when the next frame runs.
-    const seq = host.chunks.get('a')?.length ?? 0
-    const exit: OutputChunk = { seq, stream: 'system', data: '■ exited with code 0\n', time: 0 }
-    host.chunks.get('a')?.push(exit)
+    const { host, store, buffers, clock, runFrame } = await twoWaiting('running')
     const revision = store.getState().revision.a ?? 0
     const start = clock.read()
-    host.emit('output', { id: 'a', chunks: [exit] })
+    // The host sends a flood's last output with its exit line, then the status, which has
+    // not come yet.
+    host.write('a', '■ exited with code 0\n', 'system')
     expect(store.getState().processes.a.state).toBe('running')
     // Applied and redrawn at once, within the longer budget, not in the next frame; the
     // other process's output waits for that frame.

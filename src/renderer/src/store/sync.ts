@@ -170,6 +170,10 @@ export const MAX_QUEUED_CHARS = 8 * 1024 * 1024
  */
 export const ACK_AHEAD_CHARS = 256 * 1024
 
+/** Whether output ends with a line of Corral's own: a run's start, its end, a stop's signals. */
+const endsWithOwnLine = (chunks: readonly OutputChunk[]): boolean =>
+  chunks.at(-1)?.stream === 'system'
+
 function defaultScheduleIdle(): SyncOptions['scheduleIdle'] {
   if (typeof requestIdleCallback !== 'function') return null
   return (callback) => requestIdleCallback((deadline) => callback(() => deadline.timeRemaining()))
@@ -373,11 +377,7 @@ export function startSync(options: SyncOptions): Sync {
       done(q, first)
     }
     requestFrame()
-    if (
-      batch.chunks.at(-1)?.stream === 'system' &&
-      batch.id === store.getState().selectedId &&
-      !synchronising
-    )
+    if (endsWithOwnLine(batch.chunks) && batch.id === store.getState().selectedId && !synchronising)
       applyEnd(batch.id)
   }
 
@@ -398,7 +398,7 @@ export function startSync(options: SyncOptions): Sync {
     const ended = (id: ProcessId, q: ProcessQueue): boolean => {
       const info = processes[id]
       if (info !== undefined && !canSignal(info)) return true
-      return q.items.at(-1)?.chunks.at(-1)?.stream === 'system'
+      return endsWithOwnLine(q.items.at(-1)?.chunks ?? [])
     }
     const rank = (id: ProcessId, q: ProcessQueue): number =>
       q.chars <= APPLY_PIECE_CHARS ? 0 : id === selected ? 1 : 2
