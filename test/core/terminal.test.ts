@@ -268,6 +268,8 @@ describePty('terminal flow control', () => {
 
   it('keeps the output a paused program wrote just before it ended', async () => {
     let text = ''
+    /** Times reading paused during the run. */
+    let pauses = 0
     const proc = new ManagedProcess({
       id: 'burst',
       spec: {
@@ -280,14 +282,12 @@ describePty('terminal flow control', () => {
       onStatus: () => {},
       onOutput: (chunks) => {
         for (const c of chunks) if (c.stream === 'stdout') text += c.data
-        // Whether reading paused during the run, read as output is handed on: the output
-        // that made it pause is handed on within a turn or two, well before the run's end
-        // can be noticed (polled every 50 ms while paused). A timer polling the pause, as
-        // this was, could run too late on a busy machine and miss it.
+        // Read as output is handed on: the output that made reading pause is handed on
+        // within a turn or two, well before the run's end can be noticed (polled every 50 ms
+        // while paused); a timer polling the pause could run too late on a busy machine.
         pauses = proc.flowState?.pauses ?? pauses
       },
     })
-    let pauses = 0
     managed.push(proc)
     await proc.start()
     proc.ack(0)
