@@ -69,6 +69,8 @@ async function main(): Promise<void> {
         : undefined,
   })
   for (const warning of supervisor.warnings) process.stderr.write(`Warning: ${warning}\n`)
+  // Unseen, while the server starts: the first process someone starts then runs on warm code.
+  void supervisor.warmUp()
   const host = new Host(supervisor)
   const server = await startWebServer({
     host,

@@ -70,6 +70,8 @@ app.whenReady().then(() => {
         : undefined,
   })
   host = new Host(supervisor)
+  // Unseen, while the window loads: the first process someone starts then runs on warm code.
+  void supervisor.warmUp()
   void supervisor.autostart()
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
     callback(allowPermission(permission)),

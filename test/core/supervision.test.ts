@@ -161,6 +161,56 @@ describe('the record of live process groups', () => {
   })
 })
 
+describe('the warm-up run at startup', () => {
+  it('runs a process unseen: never listed or announced, and nothing of it is left on disk', async () => {
+    const dataDir = tmpDir()
+    const runs = path.join(dataDir, 'runs')
+    rec = new Recorder({ dataDir })
+    // What the folder of run logs holds, polled while the warm-up runs.
+    const seen = new Set<string>()
+    const look = (): void => {
+      for (const n of existsSync(runs) ? readdirSync(runs) : []) seen.add(n)
+    }
+    let warming = true
+    const warmed = rec.supervisor.warmUp().finally(() => (warming = false))
+    while (warming) {
+      look()
+      expect(rec.supervisor.list()).toEqual([])
+      await sleep(1)
+    }
+    await warmed
+    // It ran: its run log was made (that is what it warms), under an id of its own.
+    expect([...seen].some((n) => n.startsWith('w-'))).toBe(true)
+    expect(rec.supervisor.list()).toEqual([])
+    expect(rec.timeline).toEqual([])
+    await rec.supervisor.logsWritten()
+    const left = (): string[] =>
+      readdirSync(runs).filter((n) => !n.startsWith('.') || n.includes('w-'))
+    for (const deadline = Date.now() + 10_000; left().length > 0; await sleep(10)) {
+      if (Date.now() > deadline) throw new Error(`left behind: ${left().join(', ')}`)
+    }
+    // Nor is it on this Corral's list of ad-hoc processes, whose logs go when it ends.
+    const adHoc = path.join(runs, `.ad-hoc-${process.pid}.json`)
+    if (existsSync(adHoc)) expect(readFileSync(adHoc, 'utf8')).not.toContain('w-')
+    const groups = path.join(dataDir, 'process-groups.json')
+    if (existsSync(groups)) expect(JSON.parse(readFileSync(groups, 'utf8'))).toEqual([])
+    // The first process someone starts runs as ever, and is the only one listed.
+    const first = await rec.start({ command: 'echo first', name: 'first' })
+    await rec.ended(first.id)
+    expect(rec.text(first.id)).toContain('first\n')
+    expect(rec.supervisor.list().map((p) => p.name)).toEqual(['first'])
+  })
+
+  it('does not hold up a shutdown that comes while it runs', async () => {
+    rec = new Recorder({ dataDir: tmpDir() })
+    const warmed = rec.supervisor.warmUp()
+    await rec.supervisor.shutdown()
+    await warmed
+    expect(rec.supervisor.list()).toEqual([])
+    expect(rec.timeline).toEqual([])
+  })
+})
+
 describe('saved definitions', () => {
   it('survive a restart of the supervisor and autostart', async () => {
     const dataDir = tmpDir()

@@ -14,7 +14,7 @@ import {
   type RunOutputRange,
   type UserSignal,
 } from '../../shared/contract'
-import type { Clock } from './clock'
+import { systemClock, type Clock, type TimerHandle } from './clock'
 import { DefinitionStore } from './definitions-store'
 import { DiskRoom } from './disk-room'
 import { GroupRegistry } from './group-registry'
@@ -63,6 +63,9 @@ export interface SupervisorOptions {
   clock?: Clock
 }
 
+/** How long {@link Supervisor.warmUp}'s `echo` may take before it is killed. */
+export const WARM_UP_TIMEOUT_MS = 5000
+
 /** A listener of every supervisor event. */
 export type SupervisorListener = <E extends EventName>(event: E, payload: CorralEvents[E]) => void
 
@@ -82,6 +85,8 @@ export class Supervisor {
   private readonly retention: RetentionBudget
   private orphanGroups: OrphanGroup[] = []
   private closing = false
+  /** The run of {@link warmUp}, while it lasts. */
+  private warming: ManagedProcess | null = null
   private readonly launcher: ForkerClient | null
   private readonly outputWorker: OutputWorkerClient | null
   /** Problems found at startup, for the UI. */
@@ -349,11 +354,54 @@ export class Supervisor {
   }
 
   /**
+   * Run one short process (`echo`) the way a person's runs go: its command line checked, the
+   * program launched, its output spooled, logged and batched. Then forget it: it is never
+   * listed nor announced, and its run log is deleted. Called once when Corral starts, so that
+   * the first process a person starts does not also pay for the host's first use of all that
+   * code (lazy compiling, the first parse of a spec, the first run log and spool): see
+   * docs/benchmarks.md for what that saves the first run of a flood followed in a new page.
+   * Never fails; a run that has not ended after {@link WARM_UP_TIMEOUT_MS} is killed.
+   */
+  async warmUp(): Promise<void> {
+    if (this.closing || this.warming) return
+    const id = newId('w')
+    // A program, as most runs start one (Windows has `echo` only in its shell).
+    const spec: ProcessSpec = {
+      command: 'echo warm-up',
+      shell: process.platform === 'win32',
+      name: 'warm-up',
+    }
+    const proc = this.create(id, spec, false, false)
+    this.warming = proc
+    this.runStore?.created(id)
+    this.runStore?.setAdHoc(id, true)
+    try {
+      checkCommandLine(spec)
+      await proc.start('user')
+      let timer: TimerHandle | undefined
+      const clock = this.options.clock ?? systemClock
+      await Promise.race([
+        proc.waitEnded(),
+        new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, WARM_UP_TIMEOUT_MS))),
+      ])
+      if (timer !== undefined) clock.clearTimeout(timer)
+      if (proc.alive) await proc.kill()
+    } catch {
+      // Nothing a person asked for depends on it.
+    } finally {
+      this.warming = null
+      proc.dispose()
+      this.runStore?.deleteProcess(id)
+    }
+  }
+
+  /**
    * Stop every process (stop signal to each group, SIGKILL after the grace period), then
    * SIGKILL whatever outlived its group leader. Resolves when all have ended.
    */
   async shutdown(): Promise<void> {
     this.closing = true
+    if (this.warming?.alive) await this.warming.kill()
     const all = [...this.processes.values()]
     await Promise.all(all.map((p) => p.stop('host-exit')))
     for (const p of all) p.reapGroup()
@@ -366,7 +414,27 @@ export class Supervisor {
   }
 
   private add(id: ProcessId, spec: ProcessSpec, saved: boolean): ManagedProcess {
-    const proc = new ManagedProcess({
+    const proc = this.create(id, spec, saved, true)
+    // A saved process's runs carry on numbering across restarts of Corral.
+    if (saved) proc.continueNumbering(this.runStore?.list(id)[0]?.number ?? 0)
+    else {
+      // An ad-hoc process is always new.
+      this.runStore?.created(id)
+      this.runStore?.setAdHoc(id, true)
+    }
+    this.processes.set(id, proc)
+    proc.setShown(this.isViewed(id))
+    return proc
+  }
+
+  /** A process with this supervisor's launcher, stores and budget; `announced`: events go out. */
+  private create(
+    id: ProcessId,
+    spec: ProcessSpec,
+    saved: boolean,
+    announced: boolean,
+  ): ManagedProcess {
+    return new ManagedProcess({
       id,
       spec,
       saved,
@@ -383,20 +451,10 @@ export class Supervisor {
           this.groups.add({ pgid, name: p.name, command: p.spec.command, startedAt: Date.now() }),
         ended: (pgid) => this.groups.remove(pgid),
       },
-      onStatus: (info) => this.emit('status', info),
-      onOutput: (chunks) => this.emit('output', { id, chunks }),
-      onRuns: () => this.emit('runs', { id }),
+      onStatus: (info) => announced && this.emit('status', info),
+      onOutput: (chunks) => announced && this.emit('output', { id, chunks }),
+      onRuns: () => announced && this.emit('runs', { id }),
     })
-    // A saved process's runs carry on numbering across restarts of Corral.
-    if (saved) proc.continueNumbering(this.runStore?.list(id)[0]?.number ?? 0)
-    else {
-      // An ad-hoc process is always new.
-      this.runStore?.created(id)
-      this.runStore?.setAdHoc(id, true)
-    }
-    this.processes.set(id, proc)
-    proc.setShown(this.isViewed(id))
-    return proc
   }
 
   /**
