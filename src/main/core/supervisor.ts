@@ -373,9 +373,9 @@ export class Supervisor {
     }
     const proc = this.create(id, spec, false, false)
     this.warming = proc
-    this.runStore?.created(id)
-    this.runStore?.setAdHoc(id, true)
     try {
+      this.runStore?.created(id)
+      this.runStore?.setAdHoc(id, true)
       checkCommandLine(spec)
       await proc.start('user')
       let timer: TimerHandle | undefined
@@ -391,7 +391,11 @@ export class Supervisor {
     } finally {
       this.warming = null
       proc.dispose()
-      this.runStore?.deleteProcess(id)
+      try {
+        this.runStore?.deleteProcess(id)
+      } catch {
+        // As above; an ad-hoc process's logs also go when the next Corral starts.
+      }
     }
   }
 
