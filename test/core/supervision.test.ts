@@ -184,6 +184,7 @@ describe('the warm-up run at startup', () => {
     expect(rec.supervisor.list()).toEqual([])
     expect(rec.timeline).toEqual([])
     await rec.supervisor.logsWritten()
+    // A process's folder of logs, or the warm-up's being deleted (lists start with a dot too).
     const left = (): string[] =>
       readdirSync(runs).filter((n) => !n.startsWith('.') || n.includes('w-'))
     for (const deadline = Date.now() + 10_000; left().length > 0; await sleep(10)) {

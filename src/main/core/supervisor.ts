@@ -14,7 +14,7 @@ import {
   type RunOutputRange,
   type UserSignal,
 } from '../../shared/contract'
-import { systemClock, type Clock, type TimerHandle } from './clock'
+import { systemClock, type Clock } from './clock'
 import { DefinitionStore } from './definitions-store'
 import { DiskRoom } from './disk-room'
 import { GroupRegistry } from './group-registry'
@@ -378,14 +378,10 @@ export class Supervisor {
       this.runStore?.setAdHoc(id, true)
       checkCommandLine(spec)
       await proc.start('user')
-      let timer: TimerHandle | undefined
       const clock = this.options.clock ?? systemClock
-      await Promise.race([
-        proc.waitEnded(),
-        new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, WARM_UP_TIMEOUT_MS))),
-      ])
-      if (timer !== undefined) clock.clearTimeout(timer)
-      if (proc.alive) await proc.kill()
+      const timer = clock.setTimeout(() => void proc.kill(), WARM_UP_TIMEOUT_MS)
+      await proc.waitEnded()
+      clock.clearTimeout(timer)
     } catch {
       // Nothing a person asked for depends on it.
     } finally {
