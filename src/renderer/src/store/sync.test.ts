@@ -19,6 +19,7 @@ import {
   CATCH_UP_BYTES,
   COVERED_CHARS,
   ENDED_APPLY_BUDGET_MS,
+  FLOOD_FRAME_CHARS,
   FLOOD_REDRAW_MS,
   FILL_GAP_ROWS,
   LATE_FRAME_MS,
@@ -633,6 +634,75 @@ describe('startSync applying output in time slices', () => {
     host.write('a', 'echo\n')
     runFrame()
     expect(revision()).toBe(before + 4)
+  })
+
+  it('redraws the process on screen at most every FLOOD_REDRAW_MS while it floods, even with nothing waiting', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b')]
+    const { store, sync, runFrame, frames, clock } = setupTimed(host, 50)
+    await host.release()
+    await sync.ready()
+    selectProcess(store, 'a')
+    runFrame()
+    clock.advance(FLOOD_REDRAW_MS)
+    const revision = (id: ProcessId): number => store.getState().revision[id] ?? 0
+    const before = revision('a')
+    // A flood's share that the page applies within each frame (nothing left waiting).
+    const burst = `${'x'.repeat(98)}\n`.repeat(Math.ceil(FLOOD_FRAME_CHARS / 99))
+    host.write('a', burst)
+    runFrame()
+    expect(sync.queuedChars()).toBe(0)
+    expect(revision('a')).toBe(before + 1)
+    host.write('a', burst)
+    runFrame()
+    // Applied, not redrawn: held, with frames asked for until it is due.
+    expect(sync.queuedChars()).toBe(0)
+    expect(revision('a')).toBe(before + 1)
+    expect(frames.length).toBe(1)
+    // Another process's echo meanwhile is redrawn in the next frame all the same.
+    const echoBefore = revision('b')
+    host.write('b', 'echo\n')
+    runFrame()
+    expect(revision('b')).toBe(echoBefore + 1)
+    expect(revision('a')).toBe(before + 1)
+    clock.advance(FLOOD_REDRAW_MS)
+    runFrame()
+    expect(revision('a')).toBe(before + 2)
+    expect(frames.length).toBe(0)
+    // The end of the flood, its last output with its exit line, is redrawn as it comes.
+    host.write('a', burst)
+    runFrame()
+    expect(revision('a')).toBe(before + 2)
+    host.write('a', '■ exited with code 0\n', 'system')
+    expect(revision('a')).toBe(before + 3)
+    // Once it has flooded no more for FLOOD_REDRAW_MS, an echo of it shows in the next frame.
+    clock.advance(FLOOD_REDRAW_MS)
+    host.write('a', 'echo\n')
+    runFrame()
+    expect(revision('a')).toBe(before + 4)
+    runFrame()
+    host.write('a', 'echo\n')
+    runFrame()
+    expect(revision('a')).toBe(before + 5)
+  })
+
+  it('does not hold the redraw of a flood that is not on screen', async () => {
+    const host = new FakeHost()
+    host.processes = [info('a'), info('b')]
+    const { store, sync, runFrame, clock } = setupTimed(host, 50)
+    await host.release()
+    await sync.ready()
+    selectProcess(store, 'a')
+    runFrame()
+    clock.advance(FLOOD_REDRAW_MS)
+    const revision = (id: ProcessId): number => store.getState().revision[id] ?? 0
+    const burst = `${'x'.repeat(98)}\n`.repeat(Math.ceil(FLOOD_FRAME_CHARS / 99))
+    const before = revision('b')
+    host.write('b', burst)
+    runFrame()
+    host.write('b', burst)
+    runFrame()
+    expect(revision('b')).toBe(before + 2)
   })
 
   it('applies less per frame while frames come late, and more again once they are on time', async () => {

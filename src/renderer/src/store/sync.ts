@@ -96,8 +96,9 @@ export const APPLY_BUDGET_MS = 4
  */
 export const ENDED_APPLY_BUDGET_MS = 12
 /**
- * A process with output still waiting to be applied (a flood the page is behind) is redrawn
- * at most this often, not every frame: a flood scrolls too fast to read either way, and each
+ * A process with output still waiting to be applied (a flood the page is behind), and the
+ * process on screen while it floods (see {@link FLOOD_FRAME_CHARS}), are redrawn at most this
+ * often, not every frame: a flood scrolls too fast to read either way, and each
  * redraw (React, layout, paint) cost the page more than applying the output did, CPU the
  * flooding program and the host did not get. Any other process (an echo) is redrawn at once,
  * and so is the end of a flood.
@@ -108,6 +109,15 @@ export const ENDED_APPLY_BUDGET_MS = 12
  * 318 → 281 ms (medians of 10 interleaved runs); every 200 ms saved nothing more.
  */
 export const FLOOD_REDRAW_MS = 100
+/**
+ * Output of the process on screen applied in one frame from which on it counts as flooding
+ * for {@link FLOOD_REDRAW_MS} (as does output the host skipped), and is redrawn at most that
+ * often even when nothing is left waiting: a page that keeps up with the share of a flood the
+ * host sends it empties its queue every frame or two, and was redrawn each time (every 30 ms
+ * in B1, not every 100). Only the process on screen: the others' views are not drawn, and an
+ * echo typed into it is far less than this.
+ */
+export const FLOOD_FRAME_CHARS = 16 * 1024
 /**
  * More time for applying output when the page is idle after a frame (at most this much, and
  * never past the start of the next frame); 0 turns it off. Off: a page that is idle is not a
@@ -244,6 +254,8 @@ export function startSync(options: SyncOptions): Sync {
   /** Share of the budgets in use, adapted to how late frames come while output waits. */
   let share = 1
   let lastFloodRedraw = -Infinity
+  /** The process on screen when it last flooded (see {@link FLOOD_FRAME_CHARS}), and when. */
+  let flood: { id: ProcessId; at: number } | null = null
   /** When the last frame that left output waiting ran; -1 when the one before drained it. */
   let lastBusyFrame = -1
   const frame = (): void => {
@@ -256,17 +268,20 @@ export function startSync(options: SyncOptions): Sync {
           : Math.min(1, share + BUDGET_SHARE_STEP)
     }
     const drained = pump(start + budgetMs * share, start + ENDED_APPLY_BUDGET_MS)
-    // A process with output still waiting (a flood the page is behind) is redrawn at most
-    // every FLOOD_REDRAW_MS; the others (an echo) and the end of a flood, at once.
+    // A process with output still waiting (a flood the page is behind), and the process on
+    // screen while it floods even with nothing waiting, are redrawn at most every
+    // FLOOD_REDRAW_MS; the others (an echo) and the end of a flood, at once. A redraw held
+    // for the process on screen asks for frames until it is due.
+    const held = flood !== null && start - flood.at < FLOOD_REDRAW_MS ? flood.id : null
     if (start - lastFloodRedraw >= FLOOD_REDRAW_MS) {
       lastFloodRedraw = start
       bumpDirty()
-    } else bumpDirty((id) => (queues.get(id)?.items.length ?? 0) === 0)
+    } else bumpDirty((id) => id !== held && (queues.get(id)?.items.length ?? 0) === 0)
     lastBusyFrame = drained ? -1 : start
     if (!drained) {
       requestFrame()
       requestIdle()
-    }
+    } else if (held !== null && dirty.has(held)) requestFrame()
   }
   /**
    * Apply the output of the process on screen at once, outside a frame, within the longer
@@ -427,6 +442,8 @@ export function startSync(options: SyncOptions): Sync {
     const buf = buffers.get(id)
     let changed = false
     let inTime = true
+    let applied = 0
+    let ownLine = false
     while (q.items.length > 0) {
       const item = q.items[0]
       if (item.snapshot) {
@@ -457,6 +474,8 @@ export function startSync(options: SyncOptions): Sync {
           // skipped.
           buf.markSkipped(first.seq)
           changed = true
+          // The host skips only output that came faster than the page took it: a flood.
+          applied += FLOOD_FRAME_CHARS
         }
       }
       if (item.next === item.chunks.length) {
@@ -471,6 +490,9 @@ export function startSync(options: SyncOptions): Sync {
       const chunk = item.chunks[item.next]
       const end = Math.min(chunk.data.length, item.offset + APPLY_PIECE_CHARS)
       changed = buf.applyPart(chunk, item.offset, end) || changed
+      // Live output only: a snapshot (or missed output fetched) is history, not a flood.
+      if (item.batch) applied += end - item.offset
+      if (chunk.stream === 'system') ownLine = true
       if (end < chunk.data.length) {
         item.offset = end
         continue
@@ -478,6 +500,10 @@ export function startSync(options: SyncOptions): Sync {
       chunkApplied(id, q, item, chunk)
     }
     if (changed) dirty.add(id)
+    // A line of Corral's own (how a run began or ended, a stop's signals) shows at once.
+    if (ownLine && flood?.id === id) flood = null
+    else if (applied >= FLOOD_FRAME_CHARS && id === store.getState().selectedId)
+      flood = { id, at: now() }
     return inTime
   }
 
