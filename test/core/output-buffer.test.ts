@@ -128,7 +128,8 @@ describe('OutputBuffer with a shared retention budget', () => {
     expect(kept.join('').length).toBeGreaterThan(190 * 1024)
     expect(snap.droppedChars + kept.join('').length).toBe(all.join('').length)
     // A process started later still keeps its first 64 KiB.
-    for (let i = 0; i < 200; i++) b.pushBytes('stdout', i, [line(i)])
+    const allB: string[] = []
+    for (let i = 0; i < 200; i++) allB.push(b.pushBytes('stdout', i, [line(i)]).data)
     const small = b
       .snapshot()
       .chunks.map((c) => c.data)
@@ -138,13 +139,15 @@ describe('OutputBuffer with a shared retention budget', () => {
     // Removing the first process frees its memory for the others.
     a.dispose()
     expect(budget.available).toBe(200 * 1024 - 64 * 1024)
-    for (let i = 200; i < 400; i++) b.pushBytes('stdout', i, [line(i)])
-    expect(
-      b
-        .snapshot()
-        .chunks.map((c) => c.data)
-        .join('').length,
-    ).toBeGreaterThan(64 * 1024)
+    // Its ring, wrapped by then, grows into the room freed: the newest output, byte for byte.
+    for (let i = 200; i < 210; i++) allB.push(b.pushBytes('stdout', i, [line(i)]).data)
+    const grown = b.snapshot().chunks.map((c) => c.data)
+    expect(grown.join('').length).toBeGreaterThan(64 * 1024)
+    expect(grown).toEqual(allB.slice(allB.length - grown.length))
+    for (let i = 210; i < 400; i++) allB.push(b.pushBytes('stdout', i, [line(i)]).data)
+    const later = b.snapshot().chunks.map((c) => c.data)
+    expect(later.join('').length).toBeGreaterThan(64 * 1024)
+    expect(later).toEqual(allB.slice(allB.length - later.length))
   })
 })
 
