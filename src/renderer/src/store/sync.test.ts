@@ -636,19 +636,28 @@ describe('startSync applying output in time slices', () => {
     expect(revision()).toBe(before + 4)
   })
 
-  it('redraws the process on screen at most every FLOOD_REDRAW_MS while it floods, even with nothing waiting', async () => {
+  /**
+   * Processes `a` (on screen) and `b`, budgets long enough to apply `burst` (a flood's share
+   * for one frame) within a frame, and the last full redraw FLOOD_REDRAW_MS ago.
+   */
+  async function floodOnScreen() {
     const host = new FakeHost()
     host.processes = [info('a'), info('b')]
-    const { store, sync, runFrame, frames, clock } = setupTimed(host, 50)
+    const setup = setupTimed(host, 50)
     await host.release()
-    await sync.ready()
-    selectProcess(store, 'a')
-    runFrame()
-    clock.advance(FLOOD_REDRAW_MS)
-    const revision = (id: ProcessId): number => store.getState().revision[id] ?? 0
+    await setup.sync.ready()
+    selectProcess(setup.store, 'a')
+    setup.runFrame()
+    setup.clock.advance(FLOOD_REDRAW_MS)
+    const revision = (id: ProcessId): number => setup.store.getState().revision[id] ?? 0
+    const burst = `${'x'.repeat(98)}\n`.repeat(Math.ceil(FLOOD_FRAME_CHARS / 99))
+    return { host, revision, burst, ...setup }
+  }
+
+  it('redraws the process on screen at most every FLOOD_REDRAW_MS while it floods, even with nothing waiting', async () => {
+    const { host, sync, runFrame, frames, clock, revision, burst } = await floodOnScreen()
     const before = revision('a')
     // A flood's share that the page applies within each frame (nothing left waiting).
-    const burst = `${'x'.repeat(98)}\n`.repeat(Math.ceil(FLOOD_FRAME_CHARS / 99))
     host.write('a', burst)
     runFrame()
     expect(sync.queuedChars()).toBe(0)
@@ -687,16 +696,7 @@ describe('startSync applying output in time slices', () => {
   })
 
   it('does not hold the redraw of a flood that is not on screen', async () => {
-    const host = new FakeHost()
-    host.processes = [info('a'), info('b')]
-    const { store, sync, runFrame, clock } = setupTimed(host, 50)
-    await host.release()
-    await sync.ready()
-    selectProcess(store, 'a')
-    runFrame()
-    clock.advance(FLOOD_REDRAW_MS)
-    const revision = (id: ProcessId): number => store.getState().revision[id] ?? 0
-    const burst = `${'x'.repeat(98)}\n`.repeat(Math.ceil(FLOOD_FRAME_CHARS / 99))
+    const { host, runFrame, revision, burst } = await floodOnScreen()
     const before = revision('b')
     host.write('b', burst)
     runFrame()

@@ -443,6 +443,7 @@ export function startSync(options: SyncOptions): Sync {
     let changed = false
     let inTime = true
     let applied = 0
+    let skipped = false
     let ownLine = false
     while (q.items.length > 0) {
       const item = q.items[0]
@@ -475,7 +476,7 @@ export function startSync(options: SyncOptions): Sync {
           buf.markSkipped(first.seq)
           changed = true
           // The host skips only output that came faster than the page took it: a flood.
-          applied += FLOOD_FRAME_CHARS
+          skipped = true
         }
       }
       if (item.next === item.chunks.length) {
@@ -502,7 +503,7 @@ export function startSync(options: SyncOptions): Sync {
     if (changed) dirty.add(id)
     // A line of Corral's own (how a run began or ended, a stop's signals) shows at once.
     if (ownLine && flood?.id === id) flood = null
-    else if (applied >= FLOOD_FRAME_CHARS && id === store.getState().selectedId)
+    else if ((skipped || applied >= FLOOD_FRAME_CHARS) && id === store.getState().selectedId)
       flood = { id, at: now() }
     return inTime
   }
