@@ -1479,12 +1479,18 @@ async function b5WithUi(host, writer, writers, each) {
         const log = document.querySelector('[role="log"]')
         Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, token)
         input.dispatchEvent(new Event('input', { bubbles: true }))
-        const shown = new Promise((resolve) => {
+        // A line that never shows is a fault, not a slow sample: said, rather than waited for.
+        const shown = new Promise((resolve, reject) => {
           const observer = new MutationObserver(() => {
             if (!log.textContent.includes(token)) return
             observer.disconnect()
+            clearTimeout(lost)
             resolve(performance.now())
           })
+          const lost = setTimeout(() => {
+            observer.disconnect()
+            reject(new Error(`B5: the line typed, ${token}, was not shown within 60 s`))
+          }, 60_000)
           observer.observe(log, { childList: true, subtree: true, characterData: true })
         })
         const t0 = performance.now()

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -263,5 +264,56 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
       expect(names).toContain(`${base}.stderr`)
     }
     expect(names.length).toBe(20 * 3 + 1)
+  })
+})
+
+describe.skipIf(!spoolAvailable)('a spool file that waits for inotify', () => {
+  let dir: string
+  const tails: SpoolTail[] = []
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'corral-spool-'))
+  })
+  afterEach(() => {
+    for (const tail of tails.splice(0)) tail.discard()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('still shows a quiet child’s output when the kernel dropped its inotify event', async () => {
+    const follow = async (name: string) => {
+      const tail = await SpoolTail.create(path.join(dir, name))
+      tails.push(tail)
+      let text = ''
+      tail.on('data', (piece: Buffer) => (text += piece.toString()))
+      tail.start()
+      return { tail, text: () => text }
+    }
+    const quiet = await follow('quiet.stdout')
+    const floods = [await follow('a.stdout'), await follow('b.stdout')]
+    // Every tail read what there was (nothing) and now waits for inotify.
+    await sleep(50)
+    // The kernel queues a bounded number of inotify events per instance (Node has one per
+    // thread) and drops the rest: two floods alternating their writes (so that no two events
+    // in a row merge) while the event loop is blocked fill the queue, and the quiet child's
+    // line written after them is never announced.
+    let limit = 16_384
+    try {
+      limit = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'))
+    } catch {
+      // The default, where /proc does not say.
+    }
+    // (Where the queue is far longer than the default, this no longer fills it.)
+    const writes = Math.min(Math.ceil((limit * 1.2) / 2), 60_000)
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        `i=0; while [ $i -lt ${writes} ]; do printf x >&3; printf x >&4; i=$((i+1)); done 3>>a.stdout 4>>b.stdout; printf 'echo\\n' >>quiet.stdout`,
+      ],
+      { cwd: dir },
+    )
+    const deadline = Date.now() + 5000
+    while (quiet.text() !== 'echo\n' && Date.now() < deadline) await sleep(20)
+    expect(quiet.text()).toBe('echo\n')
+    for (const flood of floods) expect(flood.text().length).toBe(writes)
   })
 })

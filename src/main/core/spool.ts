@@ -9,11 +9,12 @@ import { leadingContinuationBytes } from './utf8'
 /**
  * Spooled output: a pipe-mode child writes its stdout and stderr straight into files next to
  * its run log (opened for appending), and Corral follows the files as they grow, woken by
- * inotify (`fs.watch`). The child then never waits for Corral: its writes go at the speed of
- * the page cache, however busy Corral's event loop or its viewers are, and every byte is on
- * disk before Corral has read it, so a crash of Corral loses none of the run's output. Corral
- * reads only what it needs into memory (its ring and the viewers), and the run log records
- * only where each chunk is in the spool files, not the bytes again.
+ * inotify (`fs.watch`, with a look now and then for a write it did not announce). The child
+ * then never waits for Corral: its writes go at the speed of the page cache, however busy
+ * Corral's event loop or its viewers are, and every byte is on disk before Corral has read
+ * it, so a crash of Corral loses none of the run's output. Corral reads only what it needs
+ * into memory (its ring and the viewers), and the run log records only where each chunk is
+ * in the spool files, not the bytes again.
  *
  * Linux only: a pipe tells its reader when the last writer is gone (end of file); a file
  * does not, so after the child exits Corral asks /proc whether anything left in its process
@@ -80,6 +81,16 @@ const SPOOL_BACKGROUND_READ_AFTER_SKIP_BYTES = 512 * 1024
 /** Largest record a skipped stretch is cut into (a view loads skipped output by records). */
 const SKIP_RECORD_BYTES = 1024 * 1024
 
+/**
+ * How often the spool files that wait for inotify are looked at anyway, for a write it never
+ * announced. The kernel queues a bounded number of inotify events (16,384 by default,
+ * `/proc/sys/fs/inotify/max_queued_events`) and drops the rest: floods starting while the
+ * event loop stalls fill the queue, and a quiet child's echo written then would otherwise
+ * wait, unread, until the child writes again (in B5 a line typed into `cat` waited 17
+ * minutes). One `fstat` per file and look, and only while some file waits.
+ */
+export const SPOOL_SWEEP_MS = 250
+
 /** After the child exited, how soon to look again whether its group still holds the file. */
 const HOLDER_POLL_FIRST_MS = 20
 const HOLDER_POLL_MAX_MS = 1000
@@ -122,6 +133,33 @@ class SpoolReader {
 }
 
 const reader = new SpoolReader()
+
+/**
+ * The tails that wait for inotify to say that their file changed, looked at every
+ * {@link SPOOL_SWEEP_MS} for a change it did not announce.
+ */
+class LostWakeUpSweep {
+  private readonly waiting = new Set<SpoolTail>()
+  private timer: NodeJS.Timeout | null = null
+
+  add(tail: SpoolTail): void {
+    this.waiting.add(tail)
+    if (this.timer) return
+    this.timer = setInterval(() => {
+      for (const waiting of this.waiting) waiting.lookForUnannounced()
+    }, SPOOL_SWEEP_MS)
+    this.timer.unref()
+  }
+
+  delete(tail: SpoolTail): void {
+    this.waiting.delete(tail)
+    if (this.waiting.size > 0 || !this.timer) return
+    clearInterval(this.timer)
+    this.timer = null
+  }
+}
+
+const sweep = new LostWakeUpSweep()
 
 /** Bytes that may be read now: `perSecond`, up to `burst` at once (a token bucket). */
 class ReadRate {
@@ -263,6 +301,7 @@ export class SpoolTail extends EventEmitter {
       this.watcher = fs.watch(this.file, { persistent: false }, () => this.wakeUp())
       // The watch can fail later (the file removed): then look at the file on a timer.
       this.watcher.on('error', () => this.pollInstead())
+      sweep.add(this)
     } catch {
       this.pollInstead()
     }
@@ -272,6 +311,18 @@ export class SpoolTail extends EventEmitter {
   private unwatch(): void {
     this.watcher?.close()
     this.watcher = null
+    sweep.delete(this)
+  }
+
+  /** Read on if the file grew beyond what was read, announced or not (see SPOOL_SWEEP_MS). */
+  lookForUnannounced(): void {
+    if (this.fd === null || this.paused || !this.started) return
+    try {
+      if (fs.fstatSync(this.fd).size > this.pos) this.wakeUp()
+    } catch {
+      // Reading it will say what is wrong.
+      this.wakeUp()
+    }
   }
 
   private pollInstead(): void {
