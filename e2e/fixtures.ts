@@ -84,12 +84,24 @@ export async function startHost(
   })
 }
 
-/** SIGTERM a host (unless it already exited) and wait until it has. */
+/**
+ * SIGTERM a host (unless it already exited) and wait until it has. A host that takes more
+ * than 2 s to stop prints where the time went (see headless.ts); that goes to the test's
+ * output, so that a slow teardown says why.
+ */
 async function stopHost(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return
+  let said = ''
+  const listen = (d: Buffer): void => void (said += d)
+  proc.stderr?.on('data', listen)
   const exited = new Promise((r) => proc.once('exit', r))
+  const started = Date.now()
   proc.kill('SIGTERM')
   await exited
+  proc.stderr?.off('data', listen)
+  if (Date.now() - started > 2000) {
+    console.warn(`The host took ${Date.now() - started} ms to stop. ${said.trim()}`)
+  }
 }
 
 export const test = base.extend<

@@ -204,6 +204,37 @@ describe('headless host', () => {
     expect(text('system')).toMatch(/^▶ started .*\n■ killed by SIGTERM after \d+ ms\n$/)
   })
 
+  it('a stop that takes long says where its time went', async () => {
+    const served = await serve()
+    const c = await client(served.url)
+    const r = await c.call('start', [
+      { command: "trap '' TERM; echo ready; sleep 300", shell: true, stopGraceMs: 2500 },
+    ])
+    expect(r).toMatchObject({ ok: true })
+    // Its TERM ignored (once it said so), the child is killed when its 2.5 s grace is over.
+    const ready = () =>
+      c.events.some(
+        (e) =>
+          e.name === 'output' &&
+          (e.payload as { chunks: { data: string }[] }).chunks.some((ch) =>
+            ch.data.includes('ready'),
+          ),
+      )
+    const deadline = Date.now() + 5000
+    while (!ready() && Date.now() < deadline) await sleep(20)
+    expect(ready()).toBe(true)
+    const exited = new Promise<number | null>((resolve) =>
+      served.proc.once('exit', (code) => resolve(code)),
+    )
+    served.proc.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(served.output()).toMatch(
+      /Corral: stopping took \d+ ms \(processes (\d+) ms, groups \d+ ms, logs \d+ ms, definitions \d+ ms\)/,
+    )
+    const processes = Number(/processes (\d+) ms/.exec(served.output())![1])
+    expect(processes).toBeGreaterThanOrEqual(2400)
+  })
+
   it('with its output closed (the reader of a pipe gone), SIGTERM still stops every child and exits 0', async () => {
     const served = await serve()
     const c = await client(served.url)

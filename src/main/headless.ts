@@ -24,6 +24,9 @@ const USAGE = `Usage: npm run serve -- [--host ADDRESS] [--port N] [--token TOKE
   --renderer DIR   built renderer folder (default: out/renderer next to this script)
 `
 
+/** A stop slower than this says on stderr where its time went. */
+const SLOW_SHUTDOWN_MS = 2000
+
 async function main(): Promise<void> {
   let values
   try {
@@ -94,8 +97,14 @@ async function main(): Promise<void> {
     if (shuttingDown) return
     shuttingDown = true
     process.stdout.write(`Corral: ${signal} received, stopping every process…\n`)
-    await supervisor.shutdown()
+    const started = performance.now()
+    const times = await supervisor.shutdown()
     await server.close()
+    const ms = performance.now() - started
+    if (ms > SLOW_SHUTDOWN_MS) {
+      const parts = Object.entries(times).map(([part, t]) => `${part} ${t} ms`)
+      process.stderr.write(`Corral: stopping took ${Math.round(ms)} ms (${parts.join(', ')})\n`)
+    }
     process.exit(0)
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))

@@ -210,6 +210,17 @@ describe('the warm-up run at startup', () => {
     expect(rec.supervisor.list()).toEqual([])
     expect(rec.timeline).toEqual([])
   })
+
+  it('a shutdown says where its time went', async () => {
+    rec = new Recorder({ dataDir: tmpDir(), stopGraceMs: 400 })
+    const p = await rec.start({ command: "trap '' TERM; echo ready; sleep 300", shell: true })
+    await rec.waitForText(p.id, 'ready')
+    const times = await rec.supervisor.shutdown()
+    // The process ignored SIGTERM: stopping it took the grace period, then SIGKILL.
+    expect(times.processes).toBeGreaterThanOrEqual(380)
+    expect(Object.keys(times)).toEqual(['processes', 'groups', 'logs', 'definitions'])
+    for (const ms of Object.values(times)) expect(ms).toBeGreaterThanOrEqual(0)
+  })
 })
 
 describe('saved definitions', () => {

@@ -70,6 +70,18 @@ export const WARM_UP_TIMEOUT_MS = 5000
 export type SupervisorListener = <E extends EventName>(event: E, payload: CorralEvents[E]) => void
 
 /**
+ * Milliseconds each part of {@link Supervisor.shutdown} took: stopping the processes, saving
+ * the registry of their groups, writing what was left of their run logs, and saving the
+ * definitions. A host that is slow to stop can say where the time went.
+ */
+export interface ShutdownTimes {
+  processes: number
+  groups: number
+  logs: number
+  definitions: number
+}
+
+/**
  * The registry of managed processes. Commands from any transport land here; every change is
  * published as a contract event to whoever subscribed.
  */
@@ -399,18 +411,29 @@ export class Supervisor {
    * Stop every process (stop signal to each group, SIGKILL after the grace period), then
    * SIGKILL whatever outlived its group leader. Resolves when all have ended.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(): Promise<ShutdownTimes> {
     this.closing = true
+    let at = performance.now()
+    const lap = (): number => {
+      const now = performance.now()
+      const ms = Math.round(now - at)
+      at = now
+      return ms
+    }
     if (this.warming?.alive) await this.warming.kill()
     const all = [...this.processes.values()]
     await Promise.all(all.map((p) => p.stop('host-exit')))
     for (const p of all) p.reapGroup()
+    const processes = lap()
     await this.groups.flush()
     this.launcher?.close()
     this.outputWorker?.close()
+    const groups = lap()
     // Every byte shown is on disk before Corral goes, and every definition saved.
     await this.logsWritten()
+    const logs = lap()
     await this.definitions?.settled()
+    return { processes, groups, logs, definitions: lap() }
   }
 
   private add(id: ProcessId, spec: ProcessSpec, saved: boolean): ManagedProcess {
