@@ -227,6 +227,29 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     }
   })
 
+  it('a program that opens /dev/stdout or /dev/stderr itself loses nothing written before', async () => {
+    rec = new Recorder({ dataDir })
+    // As shell scripts say errors: `> /dev/stderr` opens the file anew, truncating it.
+    const p = await rec.start({
+      command:
+        'echo first-err >&2; echo first-out; sleep 0.2; echo opened-err > /dev/stderr; ' +
+        'echo opened-out > /dev/stdout; sleep 0.2; echo last-err >&2; echo last-out',
+      shell: true,
+    })
+    const end = await rec.ended(p.id)
+    expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    expect(rec.text(p.id, 'stdout')).toBe('first-out\nopened-out\nlast-out\n')
+    expect(rec.text(p.id, 'stderr')).toBe('first-err\nopened-err\nlast-err\n')
+    // The spool files and the run log have all of it too.
+    const files = runFiles(p.id)
+    expect(readFileSync(files.stdout, 'utf8')).toBe('first-out\nopened-out\nlast-out\n')
+    expect(readFileSync(files.stderr, 'utf8')).toBe('first-err\nopened-err\nlast-err\n')
+    const runId = rec.supervisor.runs(p.id)[0].runId
+    const back = await rec.supervisor.runOutput(p.id, runId, { limitBytes: 1 << 20 })
+    expect(streamText(back.chunks, 'stdout')).toBe('first-out\nopened-out\nlast-out\n')
+    expect(streamText(back.chunks, 'stderr')).toBe('first-err\nopened-err\nlast-err\n')
+  })
+
   it('a run ends when its leader exits and what is left of its group does not hold the output', async () => {
     rec = new Recorder({ dataDir })
     const p = await rec.start({ command: 'sleep 30 >/dev/null 2>&1 & echo started', shell: true })

@@ -24,7 +24,12 @@ import type { Spool } from './spool'
  *   /tmp could remove under a Corral that runs for weeks. Any local process could connect to
  *   it, but a connection counts only with the token of a launch under way (128 random bits,
  *   sent to the forker through its stdin, never in a command line);
- * - opens its spool files for appending as stdout and stderr;
+ * - takes as stdout and stderr two pipes to its relay: a process the forker forks beside it
+ *   (outside its group, so that no signal for the child reaches it) that appends what comes
+ *   through them to the spool files until every writer has closed them, then exits. The
+ *   child never waits for Corral, only for that copy; and a program that opens /dev/stdout or
+ *   /dev/stderr (`echo oops > /dev/stderr`) opens the pipe, as under any shell, where with
+ *   the spool file itself as its stdout it truncated the file and overwrote its output;
  * - changes to its working directory, takes its exact environment, leads a process group of
  *   its own (in the forker's session, like the spawner's children: see `main/spawner.ts`)
  *   and execs the program. Whether that worked it says on a close-on-exec pipe, as the
@@ -35,13 +40,14 @@ import type { Spool } from './spool'
  * Requests: a 4-byte big-endian length, then NUL-separated fields: id, token, working
  * directory, stdout file, stderr file, the count of environment entries, the entries
  * (`KEY=value`), the program and its arguments. Replies, a line each: `ready`;
- * `ok <id> <pid>`; `fail <id> <errno>`; `exit <id> <code> <signal>` (`-` for what does not
- * apply).
+ * `ok <id> <pid> <relay pid>`; `fail <id> <errno>`; `exit <id> <code> <signal>` (`-` for
+ * what does not apply); `relayed <id>` once its relay has put all of its output in the files.
  */
 const FORKER = String.raw`
 use strict; use warnings;
 use Socket qw(AF_UNIX SOCK_STREAM);
 use POSIX qw(WNOHANG _exit dup2);
+use Config;
 use Fcntl qw(F_SETFL O_NONBLOCK O_WRONLY O_APPEND O_CREAT);
 $0 = 'corral-forker';
 my $path = shift @ARGV;
@@ -49,17 +55,84 @@ $| = 1;
 pipe(my $wake_r, my $wake_w) or exit 70;
 fcntl($_, F_SETFL, O_NONBLOCK) for $wake_r, $wake_w;
 $SIG{CHLD} = sub { syswrite($wake_w, 'x') };
-# status: a child's start not yet reported, by the fd of its pipe; child: by pid.
-my (%status, %child);
+# status: a child's start not yet reported, by the fd of its pipe; child: by pid; relay: the
+# launch id of each relay, by pid.
+my (%status, %child, %relay);
 my $in = '';
 print "ready\n";
+# The relay of a child's output: reads the pipes the child writes its stdout and stderr to and
+# appends what comes to the spool files, until every writer has closed them. A loop of its
+# own, in a process of its own (outside the child's group, so the child's signals never reach
+# it), so the child waits for nothing but this copy.
+# splice(2) moves a pipe's pages into a file in the kernel, without copying them through
+# the relay; its number by architecture (sysread and syswrite where it is not known).
+my $splice = { x86_64 => 275, aarch64 => 76, i386 => 313, i686 => 313, arm => 340,
+  armv7l => 340, ppc64le => 283, s390x => 306, riscv64 => 76, loongarch64 => 76 }
+  ->{ (split /-/, $Config{archname})[0] };
+sub relay {
+  my ($out, $err, @pipes) = @_;
+  $0 = 'corral-relay';
+  $SIG{CHLD} = 'DEFAULT';
+  # Not Corral's requests and replies: those are the forker's.
+  open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null');
+  close $wake_r; close $wake_w;
+  close $_->{fh} for values %status;
+  my %to;
+  # Not O_APPEND, which splice refuses: the relay is the files' only writer.
+  for ([$pipes[0], $out], [$pipes[1], $err]) {
+    sysopen(my $fh, $_->[1], O_WRONLY | O_CREAT, 0600) or _exit(71);
+    sysseek($fh, 0, 2);
+    $to{fileno($_->[0])} = $fh;
+  }
+  my %from = map { (fileno($_) => $_) } @pipes;
+  my $buf;
+  while (%from) {
+    my $rin = '';
+    vec($rin, $_, 1) = 1 for keys %from;
+    my $n = select(my $rout = $rin, undef, undef, undef);
+    next if $n < 0 && $!{EINTR};
+    _exit(72) if $n < 0;
+    for my $fd (keys %from) {
+      next unless vec($rout, $fd, 1);
+      if ($splice) {
+        # SPLICE_F_MOVE | SPLICE_F_NONBLOCK: what the pipe holds now, at most 1 MiB.
+        my $moved = syscall($splice, $fd, 0, fileno($to{$fd}), 0, 1 << 20, 3);
+        if ($moved > 0) { next }
+        if ($moved == 0) { delete $from{$fd}; next }
+        next if $!{EINTR} || $!{EAGAIN};
+        # Not here (ENOSYS, EINVAL), or the file cannot take it: the copy below.
+        $splice = 0 if $!{ENOSYS} || $!{EINVAL};
+      }
+      my $got = sysread($from{$fd}, $buf, 1 << 20);
+      next if !defined $got && ($!{EINTR} || $!{EAGAIN});
+      if (!$got) { delete $from{$fd}; next }
+      # A file that cannot take it (a full disk) loses it; the child goes on.
+      for (my $at = 0; $at < $got;) {
+        my $put = syswrite($to{$fd}, $buf, $got - $at, $at);
+        if (!defined $put) { next if $!{EINTR}; last }
+        $at += $put;
+      }
+    }
+  }
+  _exit(0);
+}
 sub launch {
   my ($id, $token, $cwd, $out, $err, $n, @rest) = split /\0/, $_[0], -1;
   my @env = splice(@rest, 0, $n);
-  pipe(my $r, my $w) or return print "fail $id " . (0 + $!) . "\n";
+  # The child's stdout and stderr are pipes to its relay, not the spool files themselves: a
+  # program that opens /dev/stdout or /dev/stderr (echo oops > /dev/stderr) then opens the
+  # pipe, as it would under a terminal's shell, rather than truncating the file.
+  my (@read, @write);
+  for (0, 1) {
+    pipe($read[$_], $write[$_]) or return print "fail $id " . (0 + $!) . "\n";
+    # A larger pipe (F_SETPIPE_SZ), so that a flood's writes wake the relay less often.
+    fcntl($read[$_], 1031, 1 << 20);
+  }
+  pipe(my $r, my $w) or do { my $e = 0 + $!; close $_ for @read, @write; return print "fail $id $e\n" };
   my $pid = fork();
-  if (!defined $pid) { my $e = 0 + $!; close $r; close $w; return print "fail $id $e\n" }
+  if (!defined $pid) { my $e = 0 + $!; close $_ for $r, $w, @read, @write; return print "fail $id $e\n" }
   if ($pid == 0) {
+    close $_ for @read;
     $SIG{CHLD} = 'DEFAULT';
     my $fail = sub { syswrite($w, 0 + $!); _exit(127) };
     # The abstract address as Node's libuv binds it: padded with NULs to the whole of
@@ -73,9 +146,9 @@ sub launch {
     }
     $s or $fail->();
     defined(syswrite($s, "$token\n")) or $fail->();
-    sysopen(my $o, $out, O_WRONLY | O_APPEND | O_CREAT, 0666) or $fail->();
-    sysopen(my $e, $err, O_WRONLY | O_APPEND | O_CREAT, 0666) or $fail->();
-    defined(dup2(fileno($s), 0)) && defined(dup2(fileno($o), 1)) && defined(dup2(fileno($e), 2))
+    defined(dup2(fileno($s), 0))
+      && defined(dup2(fileno($write[0]), 1))
+      && defined(dup2(fileno($write[1]), 2))
       or $fail->();
     chdir($cwd) or $fail->();
     %ENV = ();
@@ -85,7 +158,23 @@ sub launch {
     $fail->();
   }
   close $w;
-  $status{fileno($r)} = { fh => $r, id => $id, pid => $pid };
+  close $_ for @write;
+  # The relay after the child, so that the child starts first; it holds no write end of the
+  # pipes (or it would never see their end) and none of the child's status pipe.
+  my $rpid = fork();
+  if (!defined $rpid) {
+    # Nothing would read the child's output: it must not run.
+    my $e = 0 + $!;
+    kill 'KILL', $pid;
+    close $_ for @read;
+    close $r;
+    $child{$pid} = { id => $id, fd => -1, failed => 1 };
+    return print "fail $id $e\n";
+  }
+  if ($rpid == 0) { relay($out, $err, @read) }
+  close $_ for @read;
+  $relay{$rpid} = $id;
+  $status{fileno($r)} = { fh => $r, id => $id, pid => $pid, relay => $rpid };
   $child{$pid} = { id => $id, fd => fileno($r), failed => 0 };
 }
 # What a child said of its start, read to the end (its program runs, or it is about to
@@ -99,13 +188,14 @@ sub settle {
     last if !$got;
   }
   close $st->{fh};
-  if ($said eq '') { print "ok $st->{id} $st->{pid}\n"; return 1 }
+  if ($said eq '') { print "ok $st->{id} $st->{pid} $st->{relay}\n"; return 1 }
   print "fail $st->{id} $said\n";
   $child{$st->{pid}}{failed} = 1 if $child{$st->{pid}};
   return 0;
 }
 sub reap {
   while ((my $pid = waitpid(-1, WNOHANG)) > 0) {
+    if (defined(my $rid = delete $relay{$pid})) { print "relayed $rid\n"; next }
     my $c = delete $child{$pid} or next;
     my $st = $status{$c->{fd}};
     next if $st && $st->{pid} == $pid && !settle($c->{fd});
@@ -182,6 +272,10 @@ export class ForkerClient implements Launcher {
   private readonly pending = new Map<number, Pending>()
   private readonly byToken = new Map<string, number>()
   private readonly live = new Map<number, RemoteChild>()
+  /** The spool of each launch whose relay is still copying its output, by launch id. */
+  private readonly relaying = new Map<number, Spool>()
+  /** Launches whose relay was done before their start was reported. */
+  private readonly relayedEarly = new Set<number>()
 
   constructor(private readonly spawner: SpawnerClient) {
     this.perl =
@@ -321,6 +415,7 @@ export class ForkerClient implements Launcher {
         const p = this.pending.get(id)
         if (!p) continue
         p.pid = Number(a)
+        this.relayBy(id, p.spool, Number(b))
         this.maybeResolve(id, p)
       } else if (kind === 'fail') {
         const p = this.pending.get(id)
@@ -330,6 +425,12 @@ export class ForkerClient implements Launcher {
           id,
           Object.assign(new Error(`spawn ${p.plan.file} ${code}`), { code, errno: -Number(a) }),
         )
+      } else if (kind === 'relayed') {
+        const spool = this.relaying.get(id)
+        if (spool) {
+          this.relaying.delete(id)
+          for (const tail of [spool.stdout, spool.stderr]) tail.relayEnded()
+        } else if (this.pending.has(id)) this.relayedEarly.add(id)
       } else if (kind === 'exit') {
         const exit: [number | null, NodeJS.Signals | null] = [
           a === '-' ? null : Number(a),
@@ -348,6 +449,14 @@ export class ForkerClient implements Launcher {
         }
       }
     }
+  }
+
+  /** The child of launch `id` writes its output through relay `pid` (see {@link FORKER}). */
+  private relayBy(id: number, spool: Spool, pid: number): void {
+    if (!(pid > 0)) return
+    for (const tail of [spool.stdout, spool.stderr]) tail.relayed(pid)
+    if (!this.relayedEarly.delete(id)) this.relaying.set(id, spool)
+    else for (const tail of [spool.stdout, spool.stderr]) tail.relayEnded()
   }
 
   private maybeResolve(id: number, p: Pending): void {
@@ -369,6 +478,8 @@ export class ForkerClient implements Launcher {
     if (!p) return
     this.pending.delete(id)
     this.byToken.delete(p.token)
+    this.relayedEarly.delete(id)
+    this.relaying.delete(id)
     // A child already started would run unwatched.
     if (p.pid > 0) signalGroup(p.pid, 'SIGKILL')
     p.stdin?.destroy()

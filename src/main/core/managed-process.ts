@@ -405,8 +405,8 @@ export class ManagedProcess {
       said.add(state)
       this.say(
         state === 'low'
-          ? `⚠ only ${formatBytes(free)} left on the disk holding this run's output (${room.dir}): this process writes its output straight to it, and its writes fail if the disk fills up; runs started while space is short go through Corral instead\n`
-          : `⚠ the disk holding this run's output (${room.dir}) is full: this process's writes to its stdout and stderr fail, and what it writes is lost; free some space and restart it\n`,
+          ? `⚠ only ${formatBytes(free)} left on the disk holding this run's output (${room.dir}): this process's output goes straight to it, and what it writes is lost if the disk fills up; runs started while space is short go through Corral instead\n`
+          : `⚠ the disk holding this run's output (${room.dir}) is full: this process's output cannot be stored, and what it writes is lost; free some space and restart it\n`,
       )
     })
   }

@@ -2,24 +2,27 @@ import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import { promisify } from 'node:util'
 import { groupMembers } from './group-registry'
-import { groupAlive } from './process-group'
+import { groupAlive, processExists } from './process-group'
 import { readStaging } from './staging'
 import { leadingContinuationBytes } from './utf8'
 
 /**
- * Spooled output: a pipe-mode child writes its stdout and stderr straight into files next to
- * its run log (opened for appending), and Corral follows the files as they grow, woken by
- * inotify (`fs.watch`, with a look now and then for a write it did not announce). The child
- * then never waits for Corral: its writes go at the speed of the page cache, however busy
+ * Spooled output: a pipe-mode child's stdout and stderr go straight into files next to its
+ * run log, appended to by its relay (a small process the forker starts beside it, which
+ * copies the child's two pipes into them: see forker.ts), and Corral follows the files as
+ * they grow, woken by inotify (`fs.watch`, with a look now and then for a write it did not
+ * announce). The child then never waits for Corral, only for that copy, however busy
  * Corral's event loop or its viewers are, and every byte is on disk before Corral has read
  * it, so a crash of Corral loses none of the run's output. Corral reads only what it needs
  * into memory (its ring and the viewers), and the run log records only where each chunk is
  * in the spool files, not the bytes again.
  *
- * Linux only: a pipe tells its reader when the last writer is gone (end of file); a file
- * does not, so after the child exits Corral asks /proc whether anything left in its process
- * group still holds the file open (a grandchild writing late), as a pipe's end would have.
- * Elsewhere, and with `CORRAL_SPOOL=0`, output goes through pipes as before.
+ * Linux only. A file does not say when its last writer is gone, as a pipe's end of file
+ * does: a relayed file is complete once its relay is done (it reads its pipes to their end);
+ * a file the child was given as its stdout and stderr (through the spawner, when the forker
+ * cannot run) once nothing left in the child's process group holds it open (a grandchild
+ * writing late), which Corral asks /proc after the child exits. Elsewhere, and with
+ * `CORRAL_SPOOL=0`, output goes through pipes as before.
  */
 
 /** Whether output can be spooled here. */
@@ -269,6 +272,12 @@ export class SpoolTail extends EventEmitter {
   private isShown = false
   /** Looking at the file on a timer, when it cannot be watched. */
   private poll: NodeJS.Timeout | null = null
+  /**
+   * The relay that appends the child's output to this file (see forker.ts), when the child
+   * writes into a pipe to one rather than into the file: its pid once known (0 before), and
+   * whether it has put everything in the file and exited.
+   */
+  private relay: { pid: number; done: boolean } | null = null
   closed = false
 
   /**
@@ -349,6 +358,27 @@ export class SpoolTail extends EventEmitter {
     this.wakeUp()
   }
 
+  /**
+   * The child writes into a pipe whose relay appends to this file (see forker.ts): the file
+   * is complete when the relay is done, whoever in or out of the child's group still runs.
+   */
+  relayed(pid = 0): void {
+    this.relay ??= { pid, done: false }
+    if (pid > 0) this.relay.pid = pid
+  }
+
+  /** The relay has put all of the child's output in the file and exited. */
+  relayEnded(): void {
+    if (!this.relay || this.relay.done) return
+    this.relay.done = true
+    this.wakeUp()
+  }
+
+  /** Whether anything may still write to the file (so reading stays within the rates). */
+  private get writing(): boolean {
+    return this.exitedGroup === null && !this.relay?.done
+  }
+
   /** Stop following without ending (the launch failed); removes the file. */
   discard(): void {
     this.shut()
@@ -377,7 +407,7 @@ export class SpoolTail extends EventEmitter {
   readSome(want: number): number {
     if (this.fd === null || this.paused) return 0
     // While the child runs, read within the rates; once it has exited, read to the end.
-    if (this.exitedGroup === null) {
+    if (this.writing) {
       const now = performance.now()
       if (this.rate.available(now) < want) {
         this.waitFor(this.rate.msUntil(want))
@@ -493,16 +523,25 @@ export class SpoolTail extends EventEmitter {
 
   /** Everything written so far is read. */
   private caughtUp(): void {
-    if (this.exitedGroup === null) return
+    if (this.writing) return
     if (this.lastRead) {
       this.end()
       return
     }
-    if (this.checking) return
+    if (this.relay) {
+      // Everything is in the file once the relay is done; it says so through the forker,
+      // and should the forker be gone, its end shows here.
+      if (this.relay.done || (this.relay.pid > 0 && !processExists(this.relay.pid))) {
+        this.lastRead = true
+        this.wakeUp()
+      } else this.lookAgainLater()
+      return
+    }
+    const group = this.exitedGroup
+    if (this.checking || group === null) return
     this.checking = true
     // By its path, not the descriptor, which may be closed meanwhile; a file that is gone
     // (its process removed) is held by no one.
-    const group = this.exitedGroup
     this.identity ??= fs.promises.stat(this.file)
     void this.identity
       .then((st) => groupHoldsFile(group, st.dev, st.ino))
@@ -516,12 +555,18 @@ export class SpoolTail extends EventEmitter {
           return
         }
         // Someone in the group can still write: look again later (writes wake it meanwhile).
-        this.holderPoll = setTimeout(() => {
-          this.holderPoll = null
-          this.wakeUp()
-        }, this.holderDelay)
-        this.holderDelay = Math.min(this.holderDelay * 2, HOLDER_POLL_MAX_MS)
+        this.lookAgainLater()
       })
+  }
+
+  /** Look again whether anyone can still write, after a delay that grows each time. */
+  private lookAgainLater(): void {
+    if (this.holderPoll) return
+    this.holderPoll = setTimeout(() => {
+      this.holderPoll = null
+      this.wakeUp()
+    }, this.holderDelay)
+    this.holderDelay = Math.min(this.holderDelay * 2, HOLDER_POLL_MAX_MS)
   }
 
   private end(): void {
