@@ -48,7 +48,7 @@ use strict; use warnings;
 use Socket qw(AF_UNIX SOCK_STREAM);
 use POSIX qw(WNOHANG _exit dup2);
 use Config;
-use Fcntl qw(F_SETFL O_NONBLOCK O_WRONLY O_APPEND O_CREAT);
+use Fcntl qw(F_SETFL O_NONBLOCK O_WRONLY O_CREAT);
 $0 = 'corral-forker';
 my $path = shift @ARGV;
 $| = 1;
@@ -60,15 +60,15 @@ $SIG{CHLD} = sub { syswrite($wake_w, 'x') };
 my (%status, %child, %relay);
 my $in = '';
 print "ready\n";
-# The relay of a child's output: reads the pipes the child writes its stdout and stderr to and
-# appends what comes to the spool files, until every writer has closed them. A loop of its
-# own, in a process of its own (outside the child's group, so the child's signals never reach
-# it), so the child waits for nothing but this copy.
 # splice(2) moves a pipe's pages into a file in the kernel, without copying them through
 # the relay; its number by architecture (sysread and syswrite where it is not known).
 my $splice = { x86_64 => 275, aarch64 => 76, i386 => 313, i686 => 313, arm => 340,
   armv7l => 340, ppc64le => 283, s390x => 306, riscv64 => 76, loongarch64 => 76 }
   ->{ (split /-/, $Config{archname})[0] };
+# The relay of a child's output: reads the pipes the child writes its stdout and stderr to and
+# appends what comes to the spool files, until every writer has closed them. A loop of its
+# own, in a process of its own (outside the child's group, so the child's signals never reach
+# it), so the child waits for nothing but this copy.
 sub relay {
   my ($out, $err, @pipes) = @_;
   $0 = 'corral-relay';
@@ -491,6 +491,8 @@ export class ForkerClient implements Launcher {
     if (this.proc !== proc) return
     this.proc = null
     const why = `Corral's forker ended (${signal ?? `exit code ${code}`})`
+    // No relay will be reported done any more: the tails watch their relays' pids instead.
+    this.relaying.clear()
     if (!this.ready) {
       // It cannot run here: the spawner starts everything from now on, these too.
       if (!this.closed) console.error(`corral: ${why} before it was ready; using the spawner`)

@@ -274,8 +274,8 @@ export class SpoolTail extends EventEmitter {
   private poll: NodeJS.Timeout | null = null
   /**
    * The relay that appends the child's output to this file (see forker.ts), when the child
-   * writes into a pipe to one rather than into the file: its pid once known (0 before), and
-   * whether it has put everything in the file and exited.
+   * writes into a pipe to one rather than into the file: its pid, and whether it has put
+   * everything in the file and exited.
    */
   private relay: { pid: number; done: boolean } | null = null
   closed = false
@@ -362,9 +362,8 @@ export class SpoolTail extends EventEmitter {
    * The child writes into a pipe whose relay appends to this file (see forker.ts): the file
    * is complete when the relay is done, whoever in or out of the child's group still runs.
    */
-  relayed(pid = 0): void {
+  relayed(pid: number): void {
     this.relay ??= { pid, done: false }
-    if (pid > 0) this.relay.pid = pid
   }
 
   /** The relay has put all of the child's output in the file and exited. */
@@ -531,7 +530,7 @@ export class SpoolTail extends EventEmitter {
     if (this.relay) {
       // Everything is in the file once the relay is done; it says so through the forker,
       // and should the forker be gone, its end shows here.
-      if (this.relay.done || (this.relay.pid > 0 && !processExists(this.relay.pid))) {
+      if (this.relay.done || !processExists(this.relay.pid)) {
         this.lastRead = true
         this.wakeUp()
       } else this.lookAgainLater()
