@@ -91,4 +91,52 @@ describe('AtomicFileWriter', () => {
     await blocked.cancel()
     await expect(blocked.writeAndWait(() => 'y')).rejects.toThrow('no more writes')
   })
+
+  it('spaces a write that follows another at once, unless someone waits for it', async () => {
+    const dir = tmpDir()
+    const file = path.join(dir, 'groups.json')
+    const read = (): string => {
+      try {
+        return readFileSync(file, 'utf8')
+      } catch {
+        return ''
+      }
+    }
+    const until = async (want: string): Promise<number> => {
+      const deadline = Date.now() + 5000
+      while (read() !== want) {
+        if (Date.now() > deadline) throw new Error(`never became ${want}: ${read()}`)
+        await new Promise((r) => setTimeout(r, 2))
+      }
+      return performance.now()
+    }
+    const spaced = new AtomicFileWriter(file, () => {}, undefined, false, null, 400)
+    let renders = 0
+    const write = (v: string): void =>
+      spaced.write(() => {
+        renders++
+        return v
+      })
+    // The first of a burst goes at once; what is asked while it is in flight waits 400 ms
+    // after it, and everything asked meanwhile goes in that one write.
+    write('a')
+    await new Promise((r) => setImmediate(r))
+    write('b')
+    const first = await until('a')
+    await new Promise((r) => setTimeout(r, 150))
+    expect(read()).toBe('a')
+    write('c')
+    const second = await until('c')
+    expect(second - first).toBeGreaterThanOrEqual(350)
+    expect(renders).toBe(2)
+    // Waiting for the file (a stop flushing what it must keep) cuts the wait short.
+    const long = new AtomicFileWriter(file, () => {}, undefined, false, null, 60_000)
+    long.write(() => 'x')
+    await new Promise((r) => setImmediate(r))
+    long.write(() => 'y')
+    const t0 = performance.now()
+    await long.settled()
+    expect(read()).toBe('y')
+    expect(performance.now() - t0).toBeLessThan(10_000)
+  })
 })

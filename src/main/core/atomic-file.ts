@@ -79,7 +79,18 @@ export class AtomicFileWriter {
     private readonly durable = false,
     /** Each write waits for room in this lane, if given. */
     private readonly lane: IoLane | null = null,
+    /**
+     * A write that follows another at once waits this long after it, so that a burst of
+     * changes (200 processes started at once) makes a few writes rather than one per change;
+     * the first of a burst goes at once, and {@link settled} and {@link cancel} cut the wait.
+     */
+    private readonly spacingMs = 0,
   ) {}
+
+  /** Ends the wait between two writes (see `spacingMs`), when one is under way. */
+  private wake: (() => void) | null = null
+  /** Someone waits for what is asked for to be written: no waits between writes. */
+  private hurried = false
 
   /** Write what `render` returns, after the write in flight (if any). */
   write(render: () => string): void {
@@ -94,12 +105,16 @@ export class AtomicFileWriter {
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject })
       this.write(render)
+      void this.settled()
     })
   }
 
   /** Resolves once everything asked for is written (or failed). */
   settled(): Promise<void> {
-    return this.inFlight ?? Promise.resolve()
+    if (!this.inFlight) return Promise.resolve()
+    this.hurried = true
+    this.wake?.()
+    return this.inFlight
   }
 
   /** Write nothing more; resolves once the write in flight is over. */
@@ -109,6 +124,17 @@ export class AtomicFileWriter {
     const err = new Error(`${this.file}: cancelled`)
     for (const w of this.waiting.splice(0)) w.reject(err)
     return this.settled()
+  }
+
+  private pause(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake?.(), this.spacingMs)
+      this.wake = () => {
+        clearTimeout(timer)
+        this.wake = null
+        resolve()
+      }
+    })
   }
 
   private async drain(): Promise<void> {
@@ -125,7 +151,9 @@ export class AtomicFileWriter {
         for (const w of waiting) w.reject(err as Error)
         if (!this.cancelled && waiting.length === 0) this.onError(err as Error)
       }
+      if (this.next && this.spacingMs > 0 && !this.hurried) await this.pause()
     }
+    this.hurried = false
     this.inFlight = null
   }
 }

@@ -5,6 +5,14 @@ import { backgroundIo } from './io-lane'
 import { groupAlive, signalGroup } from './process-group'
 import type { WatchdogClient } from './watchdog-client'
 
+/**
+ * How long a write of the groups' file waits after the one before it when changes keep
+ * coming: each write is a new file and a rename, a few ms of the thread pool on a slow disk,
+ * and with 200 processes started at once one write per start took a thread for the whole
+ * burst. The watchdog hears of every group at once all the same.
+ */
+const GROUPS_WRITE_SPACING_MS = 100
+
 /** A process group Corral started, as recorded on disk. */
 export interface GroupRecord {
   pgid: number
@@ -30,9 +38,15 @@ export class GroupRegistry {
     private readonly watchdog: WatchdogClient | null,
   ) {
     this.writer = file
-      ? new AtomicFileWriter(file, (err) =>
-          // Losing this file only loses the next life's orphan report; the watchdog still works.
-          console.error('corral: could not record process groups:', err.message),
+      ? new AtomicFileWriter(
+          file,
+          (err) =>
+            // Losing this file only loses the next life's orphan report; the watchdog still works.
+            console.error('corral: could not record process groups:', err.message),
+          undefined,
+          false,
+          null,
+          GROUPS_WRITE_SPACING_MS,
         )
       : null
   }
