@@ -1185,7 +1185,8 @@ async function b4() {
   })
   report({
     bench: 'B4',
-    figure: 'renderer process RSS growth MB from showing a first, small process (seq 1 1000, after GC)',
+    figure:
+      'renderer process RSS growth MB from showing a first, small process (seq 1 1000, after GC)',
     value: rendererCold === null ? null : round(rendererBefore - rendererCold, 1),
     note: 'not a target: what the page spends on showing any process, before 1 GB of output',
   })
