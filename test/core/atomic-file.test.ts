@@ -40,11 +40,9 @@ describe('AtomicFileWriter', () => {
     const errors: Error[] = []
     let makeDir!: () => void
     const dirReady = new Promise<void>((resolve) => (makeDir = resolve))
-    const writer = new AtomicFileWriter(
-      path.join(dir, 'sub', 'x.json'),
-      (e) => errors.push(e),
+    const writer = new AtomicFileWriter(path.join(dir, 'sub', 'x.json'), (e) => errors.push(e), {
       dirReady,
-    )
+    })
     writer.write(() => 'first')
     // Nothing is written before the directory is ready.
     await new Promise((r) => setTimeout(r, 20))
@@ -76,7 +74,7 @@ describe('AtomicFileWriter', () => {
     const dir = tmpDir()
     const file = path.join(dir, 'defs.json')
     const errors: Error[] = []
-    const writer = new AtomicFileWriter(file, (e) => errors.push(e), Promise.resolve(), true)
+    const writer = new AtomicFileWriter(file, (e) => errors.push(e), { durable: true })
     // Asked for together: one write carries both, and both are told once it is on disk.
     const first = writer.writeAndWait(() => 'one')
     const second = writer.writeAndWait(() => 'two')
@@ -110,7 +108,7 @@ describe('AtomicFileWriter', () => {
       }
       return performance.now()
     }
-    const spaced = new AtomicFileWriter(file, () => {}, undefined, false, null, 400)
+    const spaced = new AtomicFileWriter(file, () => {}, { spacingMs: 400 })
     let renders = 0
     const write = (v: string): void =>
       spaced.write(() => {
@@ -130,7 +128,7 @@ describe('AtomicFileWriter', () => {
     expect(second - first).toBeGreaterThanOrEqual(350)
     expect(renders).toBe(2)
     // Waiting for the file (a stop flushing what it must keep) cuts the wait short.
-    const long = new AtomicFileWriter(file, () => {}, undefined, false, null, 60_000)
+    const long = new AtomicFileWriter(file, () => {}, { spacingMs: 60_000 })
     long.write(() => 'x')
     await new Promise((r) => setImmediate(r))
     long.write(() => 'y')

@@ -62,35 +62,39 @@ export function removeStaleTemps(file: string): void {
  * overlap; asked for while one is in flight, they collapse into one write of the newest
  * content, rendered when it is written.
  */
+/** How an {@link AtomicFileWriter} writes; every part is optional. */
+export interface AtomicFileWriterOptions {
+  /** Resolves once the file's directory exists. */
+  dirReady?: Promise<unknown>
+  /** fsync the file and its directory (see {@link writeFileAtomicAsync}). */
+  durable?: boolean
+  /** Each write waits for room in this lane, if given. */
+  lane?: IoLane
+  /**
+   * A write that follows another at once waits this long after it, so that a burst of
+   * changes (200 processes started at once) makes a few writes rather than one per change;
+   * the first of a burst goes at once, and whoever waits for the file cuts the wait.
+   */
+  spacingMs?: number
+}
+
 export class AtomicFileWriter {
   private inFlight: Promise<void> | null = null
   private next: (() => string) | null = null
   /** Callers of {@link writeAndWait} whose content the next write carries. */
   private waiting: { resolve: () => void; reject: (err: Error) => void }[] = []
   private cancelled = false
+  /** Ends the wait between two writes (see `spacingMs`), when one is under way. */
+  private wake: (() => void) | null = null
+  /** Someone waits for what is asked for to be written: no waits between writes. */
+  private hurried = false
 
   constructor(
     readonly file: string,
     /** Told of failed writes that no one waits for. */
     private readonly onError: (err: Error) => void,
-    /** Resolves once the file's directory exists. */
-    private readonly dirReady: Promise<unknown> = Promise.resolve(),
-    /** fsync the file and its directory (see {@link writeFileAtomicAsync}). */
-    private readonly durable = false,
-    /** Each write waits for room in this lane, if given. */
-    private readonly lane: IoLane | null = null,
-    /**
-     * A write that follows another at once waits this long after it, so that a burst of
-     * changes (200 processes started at once) makes a few writes rather than one per change;
-     * the first of a burst goes at once, and {@link settled} and {@link cancel} cut the wait.
-     */
-    private readonly spacingMs = 0,
+    private readonly options: AtomicFileWriterOptions = {},
   ) {}
-
-  /** Ends the wait between two writes (see `spacingMs`), when one is under way. */
-  private wake: (() => void) | null = null
-  /** Someone waits for what is asked for to be written: no waits between writes. */
-  private hurried = false
 
   /** Write what `render` returns, after the write in flight (if any). */
   write(render: () => string): void {
@@ -105,16 +109,21 @@ export class AtomicFileWriter {
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject })
       this.write(render)
-      void this.settled()
+      this.hurry()
     })
   }
 
   /** Resolves once everything asked for is written (or failed). */
   settled(): Promise<void> {
-    if (!this.inFlight) return Promise.resolve()
+    this.hurry()
+    return this.inFlight ?? Promise.resolve()
+  }
+
+  /** Someone waits for the file: the writes under way go without waits between them. */
+  private hurry(): void {
+    if (!this.inFlight) return
     this.hurried = true
     this.wake?.()
-    return this.inFlight
   }
 
   /** Write nothing more; resolves once the write in flight is over. */
@@ -128,7 +137,7 @@ export class AtomicFileWriter {
 
   private pause(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.wake?.(), this.spacingMs)
+      const timer = setTimeout(() => this.wake?.(), this.options.spacingMs)
       this.wake = () => {
         clearTimeout(timer)
         this.wake = null
@@ -138,20 +147,22 @@ export class AtomicFileWriter {
   }
 
   private async drain(): Promise<void> {
-    await this.dirReady.catch(() => {})
+    await this.options.dirReady?.catch(() => {})
     while (this.next) {
       const render = this.next
       const waiting = this.waiting.splice(0)
       this.next = null
       try {
-        const write = (): Promise<void> => writeFileAtomicAsync(this.file, render(), this.durable)
-        await (this.lane ? this.lane.run(write) : write())
+        const write = (): Promise<void> =>
+          writeFileAtomicAsync(this.file, render(), this.options.durable ?? false)
+        const { lane } = this.options
+        await (lane ? lane.run(write) : write())
         for (const w of waiting) w.resolve()
       } catch (err) {
         for (const w of waiting) w.reject(err as Error)
         if (!this.cancelled && waiting.length === 0) this.onError(err as Error)
       }
-      if (this.next && this.spacingMs > 0 && !this.hurried) await this.pause()
+      if (this.next && (this.options.spacingMs ?? 0) > 0 && !this.hurried) await this.pause()
     }
     this.hurried = false
     this.inFlight = null

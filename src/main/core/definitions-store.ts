@@ -96,12 +96,10 @@ export class DefinitionStore {
    * newest definitions.
    */
   save(definitions: StoredDefinition[]): Promise<void> {
-    this.writer ??= new AtomicFileWriter(
-      this.file,
-      () => {},
-      fs.promises.mkdir(path.dirname(this.file), { recursive: true }),
-      true,
-    )
+    this.writer ??= new AtomicFileWriter(this.file, () => {}, {
+      dirReady: fs.promises.mkdir(path.dirname(this.file), { recursive: true }),
+      durable: true,
+    })
     return this.writer.writeAndWait(
       () => JSON.stringify({ version: FILE_VERSION, definitions }, null, 2) + '\n',
     )

@@ -43,10 +43,7 @@ export class GroupRegistry {
           (err) =>
             // Losing this file only loses the next life's orphan report; the watchdog still works.
             console.error('corral: could not record process groups:', err.message),
-          undefined,
-          false,
-          null,
-          GROUPS_WRITE_SPACING_MS,
+          { spacingMs: GROUPS_WRITE_SPACING_MS },
         )
       : null
   }

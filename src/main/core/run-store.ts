@@ -668,9 +668,7 @@ export class RunStore {
     this.adHocWriter ??= new AtomicFileWriter(
       path.join(this.options.root, adHocList(process.pid)),
       (err) => console.error('corral: could not list the ad-hoc processes:', err.message),
-      undefined,
-      false,
-      backgroundIo,
+      { lane: backgroundIo },
     )
     this.adHocWriter.write(() => JSON.stringify([...this.adHoc]))
   }
@@ -765,9 +763,7 @@ export class RunStore {
       writer = new AtomicFileWriter(
         this.indexFile(processId),
         (err) => console.error(`corral: could not record the runs of ${processId}:`, err.message),
-        this.dirOf(processId),
-        false,
-        backgroundIo,
+        { dirReady: this.dirOf(processId), lane: backgroundIo },
       )
       this.indexWriters.set(processId, writer)
     }
