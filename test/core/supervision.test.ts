@@ -193,8 +193,15 @@ describe('the warm-up run at startup', () => {
     // Nor is it on this Corral's list of ad-hoc processes, whose logs go when it ends.
     const adHoc = path.join(runs, `.ad-hoc-${process.pid}.json`)
     if (existsSync(adHoc)) expect(readFileSync(adHoc, 'utf8')).not.toContain('w-')
+    // Nor in the record of process groups, once its last write is done: writes that follow
+    // one another at once are spaced 100 ms apart (GROUPS_WRITE_SPACING_MS).
     const groups = path.join(dataDir, 'process-groups.json')
-    if (existsSync(groups)) expect(JSON.parse(readFileSync(groups, 'utf8'))).toEqual([])
+    const recorded = (): unknown[] =>
+      existsSync(groups) ? (JSON.parse(readFileSync(groups, 'utf8')) as unknown[]) : []
+    for (const deadline = Date.now() + 5_000; recorded().length > 0; await sleep(10)) {
+      if (Date.now() > deadline) break
+    }
+    expect(recorded()).toEqual([])
     // The first process someone starts runs as ever, and is the only one listed.
     const first = await rec.start({ command: 'echo first', name: 'first' })
     await rec.ended(first.id)
