@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -115,6 +115,42 @@ describe.runIf(hasForker)('the forker', () => {
     }
     const killed = await client.launch(plan('/bin/sh', ['-c', 'kill -TERM $$']), await spool())
     expect((await outcome(killed)).exit).toEqual({ code: null, signal: 'SIGTERM' })
+  })
+
+  it('its relay puts what the child wrote to stdout and stderr in the files in the order it wrote it', async () => {
+    client = new ForkerClient(new SpawnerClient(SPAWNER))
+    // Many at once, so that a relay often wakes to find both pipes ready: it must take them in
+    // the order they became ready. Which file changed first is what Corral reads first.
+    const firstChanged = async (script: string): Promise<string> => {
+      const files = await spool()
+      const order: string[] = []
+      const watchers = (['stdout', 'stderr'] as const).map((stream) =>
+        watch(files[stream].file, () => {
+          if (!order.includes(stream)) order.push(stream)
+        }),
+      )
+      try {
+        const child = await client!.launch(plan('/bin/sh', ['-c', script]), files)
+        await outcome(child)
+        // The last change events may come after the end is reported.
+        await expect.poll(() => order.length, { timeout: 5000 }).toBe(2)
+      } finally {
+        for (const w of watchers) w.close()
+        files.stdout.discard()
+        files.stderr.discard()
+      }
+      return order.join(' then ')
+    }
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0
+          ? firstChanged(`printf 'one\\n'; printf 'two\\n' >&2`)
+          : firstChanged(`printf 'two\\n' >&2; printf 'one\\n'`),
+      ),
+    )
+    runs.forEach((order, i) =>
+      expect(order, `run ${i}`).toBe(i % 2 === 0 ? 'stdout then stderr' : 'stderr then stdout'),
+    )
   })
 
   it('notices a child closing its input, and refuses writes with a clear message', async () => {

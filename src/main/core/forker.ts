@@ -62,15 +62,20 @@ my $in = '';
 print "ready\n";
 # splice(2) moves a pipe's pages into a file in the kernel, without copying them through
 # the relay; its number by architecture (sysread and syswrite where it is not known).
+my $arch = (split /-/, $Config{archname})[0];
 my $splice = { x86_64 => 275, aarch64 => 76, i386 => 313, i686 => 313, arm => 340,
-  armv7l => 340, ppc64le => 283, s390x => 306, riscv64 => 76, loongarch64 => 76 }
-  ->{ (split /-/, $Config{archname})[0] };
+  armv7l => 340, ppc64le => 283, s390x => 306, riscv64 => 76, loongarch64 => 76 }->{$arch};
+# epoll_create1, epoll_ctl and epoll_pwait by architecture, and whether struct epoll_event is
+# packed (12 bytes) there or padded (16): epoll says which pipe became readable first (its
+# ready list is in the order they did), where select only says which are. Elsewhere, select.
+my $epoll = { x86_64 => [291, 233, 281, 'LQ'], aarch64 => [20, 21, 22, 'LxxxxQ'],
+  riscv64 => [20, 21, 22, 'LxxxxQ'], loongarch64 => [20, 21, 22, 'LxxxxQ'] }->{$arch};
 # The relay of a child's output: reads the pipes the child writes its stdout and stderr to and
 # appends what comes to the spool files, until every writer has closed them. A loop of its
 # own, in a process of its own (outside the child's group, so the child's signals never reach
 # it), so the child waits for nothing but this copy.
 sub relay {
-  my ($out, $err, @pipes) = @_;
+  my ($out, $err, $ep, @pipes) = @_;
   $0 = 'corral-relay';
   $SIG{CHLD} = 'DEFAULT';
   # Not Corral's requests and replies: those are the forker's.
@@ -84,34 +89,60 @@ sub relay {
     sysseek($fh, 0, 2);
     $to{fileno($_->[0])} = $fh;
   }
-  my %from = map { (fileno($_) => $_) } @pipes;
+  # stdout's pipe, then stderr's.
+  my @open = map { fileno($_) } @pipes;
+  # Copies what the pipe holds now (at most 1 MiB) into its file; false at its end.
   my $buf;
-  while (%from) {
-    my $rin = '';
-    vec($rin, $_, 1) = 1 for keys %from;
-    my $n = select(my $rout = $rin, undef, undef, undef);
-    next if $n < 0 && $!{EINTR};
-    _exit(72) if $n < 0;
-    for my $fd (keys %from) {
-      next unless vec($rout, $fd, 1);
-      if ($splice) {
-        # SPLICE_F_MOVE | SPLICE_F_NONBLOCK: what the pipe holds now, at most 1 MiB.
-        my $moved = syscall($splice, $fd, 0, fileno($to{$fd}), 0, 1 << 20, 3);
-        if ($moved > 0) { next }
-        if ($moved == 0) { delete $from{$fd}; next }
-        next if $!{EINTR} || $!{EAGAIN};
-        # Not here (ENOSYS, EINVAL), or the file cannot take it: the copy below.
-        $splice = 0 if $!{ENOSYS} || $!{EINVAL};
-      }
-      my $got = sysread($from{$fd}, $buf, 1 << 20);
-      next if !defined $got && ($!{EINTR} || $!{EAGAIN});
-      if (!$got) { delete $from{$fd}; next }
-      # A file that cannot take it (a full disk) loses it; the child goes on.
-      for (my $at = 0; $at < $got;) {
-        my $put = syswrite($to{$fd}, $buf, $got - $at, $at);
-        if (!defined $put) { next if $!{EINTR}; last }
-        $at += $put;
-      }
+  my $copy = sub {
+    my ($fd, $fh) = @_;
+    if ($splice) {
+      # SPLICE_F_MOVE | SPLICE_F_NONBLOCK.
+      my $moved = syscall($splice, $fd, 0, fileno($to{$fd}), 0, 1 << 20, 3);
+      return 1 if $moved > 0;
+      return 0 if $moved == 0;
+      return 1 if $!{EINTR} || $!{EAGAIN};
+      # Not here (ENOSYS, EINVAL), or the file cannot take it: the copy below.
+      $splice = 0 if $!{ENOSYS} || $!{EINVAL};
+    }
+    my $got = sysread($fh, $buf, 1 << 20);
+    return 1 if !defined $got && ($!{EINTR} || $!{EAGAIN});
+    return 0 if !$got;
+    # A file that cannot take it (a full disk) loses it; the child goes on.
+    for (my $at = 0; $at < $got;) {
+      my $put = syswrite($to{$fd}, $buf, $got - $at, $at);
+      if (!defined $put) { next if $!{EINTR}; last }
+      $at += $put;
+    }
+    return 1;
+  };
+  my %fh = map { (fileno($_) => $_) } @pipes;
+  # The pipes that have something to read (or are at their end), in the order they came to.
+  my $ready;
+  if ($ep >= 0) {
+    my $size = length(pack($epoll->[3], 0, 0));
+    my $events = "\0" x ($size * 2);
+    $ready = sub {
+      my $n = syscall($epoll->[2], $ep, $events, 2, -1, 0, 8);
+      return () if $n < 0 && $!{EINTR};
+      _exit(72) if $n < 0;
+      return map { (unpack($epoll->[3], substr($events, $_ * $size, $size)))[1] } 0 .. $n - 1;
+    };
+  } else {
+    $ready = sub {
+      my $rin = '';
+      vec($rin, $_, 1) = 1 for @open;
+      my $n = select(my $rout = $rin, undef, undef, undef);
+      return () if $n < 0 && $!{EINTR};
+      _exit(72) if $n < 0;
+      return grep { vec($rout, $_, 1) } @open;
+    };
+  }
+  while (@open) {
+    for my $fd ($ready->()) {
+      next if $copy->($fd, $fh{$fd});
+      # Its end: every writer has closed it.
+      @open = grep { $_ != $fd } @open;
+      syscall($epoll->[1], $ep, 2, $fd, pack($epoll->[3], 0, 0)) if $ep >= 0;
     }
   }
   _exit(0);
@@ -128,9 +159,26 @@ sub launch {
     # A larger pipe (F_SETPIPE_SZ), so that a flood's writes wake the relay less often.
     fcntl($read[$_], 1031, 1 << 20);
   }
-  pipe(my $r, my $w) or do { my $e = 0 + $!; close $_ for @read, @write; return print "fail $id $e\n" };
+  # The relay's epoll, made here (close-on-exec) and watching both pipes before anything can
+  # write to them: a quick child writes before its relay runs, and the order in which its
+  # pipes became readable is kept only from the moment they are watched.
+  my $ep = $epoll ? syscall($epoll->[0], 0x80000) : -1;
+  for my $fh (@read) {
+    last if $ep < 0;
+    # EPOLLIN; the end of the pipe (EPOLLHUP) is reported anyway.
+    next if syscall($epoll->[1], $ep, 1, fileno($fh), pack($epoll->[3], 1, fileno($fh))) == 0;
+    POSIX::close($ep);
+    $ep = -1;
+  }
+  my $unmade = sub {
+    my $e = 0 + $!;
+    POSIX::close($ep) if $ep >= 0;
+    close $_ for @_, @read, @write;
+    print "fail $id $e\n";
+  };
+  pipe(my $r, my $w) or return $unmade->();
   my $pid = fork();
-  if (!defined $pid) { my $e = 0 + $!; close $_ for $r, $w, @read, @write; return print "fail $id $e\n" }
+  return $unmade->($r, $w) if !defined $pid;
   if ($pid == 0) {
     close $_ for @read;
     $SIG{CHLD} = 'DEFAULT';
@@ -166,12 +214,14 @@ sub launch {
     # Nothing would read the child's output: it must not run.
     my $e = 0 + $!;
     kill 'KILL', $pid;
+    POSIX::close($ep) if $ep >= 0;
     close $_ for @read;
     close $r;
     $child{$pid} = { id => $id, fd => -1, failed => 1 };
     return print "fail $id $e\n";
   }
-  if ($rpid == 0) { relay($out, $err, @read) }
+  if ($rpid == 0) { relay($out, $err, $ep, @read) }
+  POSIX::close($ep) if $ep >= 0;
   close $_ for @read;
   $relay{$rpid} = $id;
   $status{fileno($r)} = { fh => $r, id => $id, pid => $pid, relay => $rpid };
