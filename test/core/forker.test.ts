@@ -153,6 +153,24 @@ describe.runIf(hasForker)('the forker', () => {
     )
   })
 
+  it('a quick child’s stdout and stderr show in the order it wrote them, either way round', async () => {
+    rec = new Recorder({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'corral-forker-')) })
+    // Written before Corral reads the run, often before it has heard that the child started,
+    // and ended before the files are read: what orders the two is the order they changed in.
+    const scripts = [`printf 'one\\n'; printf 'two\\n' >&2`, `printf 'two\\n' >&2; printf 'one\\n'`]
+    for (let round = 0; round < 3; round++) {
+      const runs = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => rec!.start({ command: scripts[i % 2], shell: true })),
+      )
+      for (const p of runs) await rec.ended(p.id)
+      runs.forEach((p, i) =>
+        expect(rec!.text(p.id), `round ${round}, run ${i}`).toBe(
+          i % 2 === 0 ? 'one\ntwo\n' : 'two\none\n',
+        ),
+      )
+    }
+  })
+
   it('notices a child closing its input, and refuses writes with a clear message', async () => {
     rec = new Recorder({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'corral-forker-')) })
     const p = await rec.start({ command: 'exec 0<&-; echo closed; sleep 30', shell: true })

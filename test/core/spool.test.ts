@@ -307,7 +307,7 @@ describe.skipIf(!spoolAvailable)('a spool file that waits for inotify', () => {
       tails.push(tail)
       let text = ''
       tail.on('data', (piece: Buffer) => (text += piece.toString()))
-      tail.start()
+      SpoolTail.start([tail])
       return { tail, text: () => text }
     }
     const quiet = await follow('quiet.stdout')

@@ -128,8 +128,7 @@ export const localLauncher: Launcher = {
         const stdout = spool?.stdout ?? (child.stdout as OutputSource)
         const stderr = spool?.stderr ?? (child.stderr as OutputSource)
         if (spool) {
-          spool.stdout.start()
-          spool.stderr.start()
+          SpoolTail.start([spool.stdout, spool.stderr])
           child.once('exit', () => finishSpooled([stdout, stderr], pid))
         }
         resolve({

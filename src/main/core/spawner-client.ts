@@ -52,11 +52,10 @@ export class RemoteChild implements LaunchedChild {
       if (this.lostPoll) clearInterval(this.lostPoll)
       done()
     })
-    for (const s of [stdout, stderr]) {
-      // Whoever launched it listens from the moment the launch resolves, before the next read.
-      if (s instanceof SpoolTail) s.start()
-      else startReading(s as Socket)
-    }
+    // Whoever launched it listens from the moment the launch resolves, before the next read.
+    const sources = [stdout, stderr]
+    SpoolTail.start(sources.filter((s) => s instanceof SpoolTail))
+    for (const s of sources) if (!(s instanceof SpoolTail)) startReading(s as Socket)
     // The sockets go both ways: the child's stdin is never read here, but reading it is how
     // its end (the child closed it, or exited) shows up without a failed write; anything the
     // child writes into its own stdin is dropped.

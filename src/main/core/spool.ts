@@ -137,6 +137,9 @@ class SpoolReader {
 
 const reader = new SpoolReader()
 
+/** Changes seen to spool files before they were read from, numbered in the order they came. */
+let changesBeforeStart = 0
+
 /**
  * The tails that wait for inotify to say that their file changed, looked at every
  * {@link SPOOL_SWEEP_MS} for a change it did not announce.
@@ -214,6 +217,10 @@ class BackgroundQueue {
     this.schedule()
   }
 
+  has(tail: { wakeUp(): void }): boolean {
+    return this.waiting.has(tail)
+  }
+
   /** Take `tail` out of the queue; returns whether it was in it. */
   leave(tail: { wakeUp(): void }): boolean {
     return this.waiting.delete(tail)
@@ -258,6 +265,8 @@ export class SpoolTail extends EventEmitter {
   private paused = false
   /** Reading starts once whoever launched the child listens (see {@link start}). */
   private started = false
+  /** Where this file's first change before {@link start} came among all files' (see there). */
+  private firstChange: number | null = null
   /** The child's group once the child has exited: from then on, end when no one writes. */
   private exitedGroup: number | null = null
   private checking = false
@@ -307,7 +316,7 @@ export class SpoolTail extends EventEmitter {
   private watch(): boolean {
     if (this.watcher || this.closed) return false
     try {
-      this.watcher = fs.watch(this.file, { persistent: false }, () => this.wakeUp())
+      this.watcher = fs.watch(this.file, { persistent: false }, () => this.changed())
       // The watch can fail later (the file removed): then look at the file on a timer.
       this.watcher.on('error', () => this.pollInstead())
       sweep.add(this)
@@ -355,7 +364,7 @@ export class SpoolTail extends EventEmitter {
   finish(pgid: number): void {
     if (this.closed || this.exitedGroup !== null) return
     this.exitedGroup = pgid
-    this.wakeUp()
+    this.lookAtEnd()
   }
 
   /**
@@ -370,7 +379,7 @@ export class SpoolTail extends EventEmitter {
   relayEnded(): void {
     if (!this.relay || this.relay.done) return
     this.relay.done = true
-    this.wakeUp()
+    this.lookAtEnd()
   }
 
   /** Whether anything may still write to the file (so reading stays within the rates). */
@@ -384,18 +393,50 @@ export class SpoolTail extends EventEmitter {
     fs.rm(this.file, { force: true }, () => {})
   }
 
+  /** inotify says the file changed. */
+  private changed(): void {
+    if (!this.started) this.firstChange ??= ++changesBeforeStart
+    this.wakeUp()
+  }
+
+  /**
+   * Look again whether the file has ended (the child exited, its relay is done, its group
+   * let go of it). Bytes written since the last read are left to the inotify event that their
+   * write made, which comes in order with the other file's: read at once here, the two files
+   * of a quick child would be read in a fixed order, stdout's first, whichever it wrote first.
+   * Its end shows once they are read. (Unless the file is read by timer, or waits for its
+   * rate: then its bytes are read now, as they come.)
+   */
+  private lookAtEnd(): void {
+    if (this.watcher && this.fd !== null && !this.rateWait && !backgroundQueue.has(this)) {
+      try {
+        if (fs.fstatSync(this.fd).size > this.pos) return
+      } catch {
+        // Reading it will say what is wrong.
+      }
+    }
+    this.wakeUp()
+  }
+
   /** Look for new bytes (in a later turn of the reader). */
   wakeUp(): void {
     if (this.started && !this.closed && !this.paused) reader.wake(this)
   }
 
   /**
-   * Begin reading (the launch has resolved): reads come in later turns of the loop, so the
-   * listeners attached when the launch resolves see every byte.
+   * Begin reading a run's tails (the launch has resolved): reads come in later turns of the
+   * loop, so the listeners attached when the launch resolves see every byte. A quick child
+   * has often written to both files before this: they are read first in the order they
+   * changed (its relay kept the order of its writes, see forker.ts), so that `printf a >&2;
+   * printf b` shows a before b. A watched file that has not changed yet is read when inotify
+   * says it did, in order with the others.
    */
-  start(): void {
-    this.started = true
-    this.wakeUp()
+  static start(tails: SpoolTail[]): void {
+    const order = (t: SpoolTail): number => t.firstChange ?? Infinity
+    for (const tail of [...tails].sort((a, b) => order(a) - order(b))) {
+      tail.started = true
+      if (tail.firstChange !== null || !tail.watcher) tail.wakeUp()
+    }
   }
 
   /**
@@ -532,7 +573,7 @@ export class SpoolTail extends EventEmitter {
       // and should the forker be gone, its end shows here.
       if (this.relay.done || !processExists(this.relay.pid)) {
         this.lastRead = true
-        this.wakeUp()
+        this.lookAtEnd()
       } else this.lookAgainLater()
       return
     }
@@ -550,7 +591,7 @@ export class SpoolTail extends EventEmitter {
         if (this.closed) return
         if (!held) {
           this.lastRead = true
-          this.wakeUp()
+          this.lookAtEnd()
           return
         }
         // Someone in the group can still write: look again later (writes wake it meanwhile).
@@ -563,7 +604,7 @@ export class SpoolTail extends EventEmitter {
     if (this.holderPoll) return
     this.holderPoll = setTimeout(() => {
       this.holderPoll = null
-      this.wakeUp()
+      this.lookAtEnd()
     }, this.holderDelay)
     this.holderDelay = Math.min(this.holderDelay * 2, HOLDER_POLL_MAX_MS)
   }
