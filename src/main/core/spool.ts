@@ -108,8 +108,13 @@ class SpoolReader {
   private readonly ready = new Set<SpoolTail>()
   private scheduled: NodeJS.Immediate | null = null
 
-  /** `tail` may have bytes to read. */
-  wake(tail: SpoolTail): void {
+  /**
+   * `tail` may have bytes to read. Tails are read in the order they were woken, by their
+   * latest wake with `news` (inotify said the file changed): a run's stdout and stderr in
+   * the order they were written, even if a look at their end woke them both before.
+   */
+  wake(tail: SpoolTail, news: boolean): void {
+    if (news) this.ready.delete(tail)
     this.ready.add(tail)
     this.scheduled ??= setImmediate(() => this.turn())
   }
@@ -217,10 +222,6 @@ class BackgroundQueue {
     this.schedule()
   }
 
-  has(tail: { wakeUp(): void }): boolean {
-    return this.waiting.has(tail)
-  }
-
   /** Take `tail` out of the queue; returns whether it was in it. */
   leave(tail: { wakeUp(): void }): boolean {
     return this.waiting.delete(tail)
@@ -267,6 +268,8 @@ export class SpoolTail extends EventEmitter {
   private started = false
   /** Where this file's first change before {@link start} came among all files' (see there). */
   private firstChange: number | null = null
+  /** The next read may take what it finds: false when it only looks at the end (see lookAtEnd). */
+  private readNew = false
   /** The child's group once the child has exited: from then on, end when no one writes. */
   private exitedGroup: number | null = null
   private checking = false
@@ -401,26 +404,23 @@ export class SpoolTail extends EventEmitter {
 
   /**
    * Look again whether the file has ended (the child exited, its relay is done, its group
-   * let go of it). Bytes written since the last read are left to the inotify event that their
-   * write made, which comes in order with the other file's: read at once here, the two files
-   * of a quick child would be read in a fixed order, stdout's first, whichever it wrote first.
-   * Its end shows once they are read. (Unless the file is read by timer, or waits for its
-   * rate: then its bytes are read now, as they come.)
+   * let go of it). Bytes this look finds that no inotify event announced yet are left to that
+   * event, which comes in order with the other file's: read here, a quick child's two files
+   * would be read in a fixed order, stdout's first, whichever it wrote first (see
+   * {@link readSome}). The end shows once they are read.
    */
   private lookAtEnd(): void {
-    if (this.watcher && this.fd !== null && !this.rateWait && !backgroundQueue.has(this)) {
-      try {
-        if (fs.fstatSync(this.fd).size > this.pos) return
-      } catch {
-        // Reading it will say what is wrong.
-      }
-    }
-    this.wakeUp()
+    this.look(false)
   }
 
-  /** Look for new bytes (in a later turn of the reader). */
+  /** Look for new bytes and read them (in a later turn of the reader). */
   wakeUp(): void {
-    if (this.started && !this.closed && !this.paused) reader.wake(this)
+    this.readNew = true
+    this.look(true)
+  }
+
+  private look(news: boolean): void {
+    if (this.started && !this.closed && !this.paused) reader.wake(this, news)
   }
 
   /**
@@ -446,6 +446,9 @@ export class SpoolTail extends EventEmitter {
    */
   readSome(want: number): number {
     if (this.fd === null || this.paused) return 0
+    // A look at the end of a watched file: what it finds waits for its inotify event.
+    const endOnly = !this.readNew && this.watcher !== null
+    this.readNew = false
     // While the child runs, read within the rates; once it has exited, read to the end.
     if (this.writing) {
       const now = performance.now()
@@ -460,7 +463,7 @@ export class SpoolTail extends EventEmitter {
     }
     let n: number
     try {
-      this.skipIfFarBehind(this.fd)
+      if (!endOnly) this.skipIfFarBehind(this.fd)
     } catch {
       this.end()
       return 0
@@ -472,6 +475,12 @@ export class SpoolTail extends EventEmitter {
       readStaging.release(piece)
       // The file cannot be read (it should not happen: Corral made it): end what was read.
       this.end()
+      return 0
+    }
+    if (endOnly && n > 0) {
+      // Not the end yet: read again when inotify announces these bytes (or, should the kernel
+      // drop its event, when the sweep finds them; see SPOOL_SWEEP_MS).
+      readStaging.release(piece)
       return 0
     }
     if (n > 0) {
