@@ -832,7 +832,9 @@ async function b2() {
         const t0 = performance.now()
         const got = new Promise((resolve) => {
           w.sink.onOutput = (batch) => {
-            if (batch.id === cat.id && batch.chunks.some((c) => c.data.includes(token))) resolve()
+            // cat's echo, not Corral's own of the line sent (stream stdin), which comes first.
+            const echoed = (c) => c.stream === 'stdout' && c.data.includes(token)
+            if (batch.id === cat.id && batch.chunks.some(echoed)) resolve()
           }
         })
         w.sink.call('write', [cat.id, token])
@@ -1498,8 +1500,11 @@ async function b5WithUi(host, writer, writers, each) {
         input.dispatchEvent(new Event('input', { bubbles: true }))
         // A line that never shows is a fault, not a slow sample: said, rather than waited for.
         const shown = new Promise((resolve, reject) => {
+          // cat's echo, not the row of the line as typed (stream stdin), which shows first.
+          const echoed = () =>
+            [...log.querySelectorAll('.row-stdout')].some((r) => r.textContent.includes(token))
           const observer = new MutationObserver(() => {
-            if (!log.textContent.includes(token)) return
+            if (!echoed()) return
             observer.disconnect()
             clearTimeout(lost)
             resolve(performance.now())

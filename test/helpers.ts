@@ -1,7 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { expect } from 'vitest'
-import type { OutputChunk, OutputStream, ProcessInfo, ProcessSpec } from '../src/shared/contract'
+import {
+  isOwnStream,
+  type OutputChunk,
+  type OutputStream,
+  type ProcessInfo,
+  type ProcessSpec,
+} from '../src/shared/contract'
 import { Supervisor, type SupervisorOptions } from '../src/main/core/supervisor'
 import { byteSizeOf, keptTextOf } from '../src/main/core/utf8'
 
@@ -169,7 +175,7 @@ export function liveGroupMembers(pgid: number): number[] {
 /** Text of one stream of `chunks`, or of all program output (everything but Corral's lines). */
 export function streamText(chunks: readonly OutputChunk[], stream?: OutputStream): string {
   return chunks
-    .filter((c) => (stream ? c.stream === stream : c.stream !== 'system'))
+    .filter((c) => (stream ? c.stream === stream : !isOwnStream(c.stream)))
     .map((c) => c.data)
     .join('')
 }

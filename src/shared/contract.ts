@@ -28,8 +28,29 @@ export const PROCESS_STATES = [
   'fatal',
 ] as const satisfies readonly ProcessState[]
 
-/** Which stream a chunk of output came from; `system` marks lines Corral itself adds. */
-export type OutputStream = 'stdout' | 'stderr' | 'system'
+/**
+ * Which stream a chunk of output came from; `system` marks lines Corral itself adds, `stdin`
+ * what someone typed into the process's standard input (outside a terminal, where nothing
+ * else would show it), as it was sent.
+ */
+export type OutputStream = 'stdout' | 'stderr' | 'system' | 'stdin'
+
+/** The streams Corral writes into the output itself, rather than the program. */
+export type OwnStream = 'system' | 'stdin'
+
+/** Whether `stream` is one Corral writes itself (see {@link OwnStream}). */
+export const isOwnStream = (stream: OutputStream): stream is OwnStream =>
+  stream === 'system' || stream === 'stdin'
+
+/** How text is written to a process's stdin. */
+export interface WriteOptions {
+  /**
+   * Show the text in the output (stream `stdin`) and keep it in the run's log; true unless
+   * given. False for a secret, such as a password: it then goes to the program only. In a
+   * terminal the terminal echoes what the program lets it, whatever this says.
+   */
+  echo?: boolean
+}
 
 /** Signals a user may send to a process group from the UI or the API. */
 export type UserSignal =
@@ -282,7 +303,7 @@ export interface CorralApi {
   /** Run a process again with the same spec, stopping the current run first if it is alive. */
   restart(id: ProcessId): Promise<ProcessInfo>
   /** Write text to the process's stdin. */
-  write(id: ProcessId, data: string): Promise<void>
+  write(id: ProcessId, data: string, options?: WriteOptions): Promise<void>
   /** Close the process's stdin (end of file). */
   closeStdin(id: ProcessId): Promise<void>
   /** Send a signal to the process's whole group. */

@@ -20,6 +20,8 @@ describe('Host.call validation', () => {
     [{ toString: '' }, [], 'UNKNOWN_METHOD'],
     ['start', [{ command: 'x'.repeat(70_000) }], 'INVALID_PAYLOAD'],
     ['write', ['p1'], 'INVALID_PAYLOAD'],
+    ['write', ['p1', 'x\n', { echo: 'no' }], 'INVALID_PAYLOAD'],
+    ['write', ['p1', 'x\n', { echo: false, extra: 1 }], 'INVALID_PAYLOAD'],
     ['signal', ['p1', 'SIGSEGV'], 'INVALID_PAYLOAD'],
     ['output', ['p1', 1.5], 'INVALID_PAYLOAD'],
     ['list', 'not-an-array', 'INVALID_PAYLOAD'],

@@ -246,6 +246,35 @@ describe.each([
     expect(rec.supervisor.list()[0].state).toBe('running')
   })
 
+  it('shows a line typed as stream stdin ahead of the answer, and logs it; a secret goes only to the program', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-typed-'))
+    try {
+      rec = new Recorder({ ...mode, dataDir })
+      const p = await rec.start({ command: 'cat' })
+      await rec.supervisor.write(p.id, 'hello\n')
+      await rec.waitForText(p.id, 'hello\n')
+      await rec.supervisor.write(p.id, 'hunter2\n', { echo: false })
+      await rec.waitForText(p.id, 'hello\nhunter2\n')
+      rec.supervisor.closeStdin(p.id)
+      await rec.ended(p.id)
+      const typed = (chunks: readonly OutputChunk[]): string[] =>
+        chunks.filter((c) => c.stream === 'stdin').map((c) => `${c.seq} ${c.data}`)
+      const live = rec.chunks.get(p.id)!
+      const [hello] = live.filter((c) => c.stream === 'stdin')
+      expect(typed(live)).toEqual([`${hello.seq} hello\n`])
+      expect(hello.seq).toBeLessThan(live.find((c) => c.stream === 'stdout')!.seq)
+      // The program's output alone is what it wrote; the run's size counts only that.
+      expect(rec.text(p.id)).toBe('hello\nhunter2\n')
+      const [run] = rec.supervisor.runs(p.id)
+      expect(run.bytes).toBe(Buffer.byteLength('hello\nhunter2\n'))
+      const back = await rec.supervisor.runOutput(p.id, run.runId)
+      expect(typed(back.chunks)).toEqual(typed(live))
+    } finally {
+      await rec.supervisor.shutdown()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+
   it('refuses to write to a process that has ended, with a clear message', async () => {
     rec = new Recorder({ ...mode })
     const p = await rec.start({ command: 'true' })

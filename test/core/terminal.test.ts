@@ -116,6 +116,8 @@ describePty('terminal mode', () => {
     await rec.supervisor.write(p.id, 'echoed\r')
     // The terminal's echo, then cat's copy: cat is running and reading.
     await rec.waitForText(p.id, 'echoed\r\nechoed\r\n')
+    // The terminal echoes what is typed; Corral adds no echo of its own.
+    expect(rec.chunks.get(p.id)!.some((c) => c.stream === 'stdin')).toBe(false)
     rec.supervisor.closeStdin(p.id)
     await rec.ended(p.id, 5000)
     expect(rec.text(p.id, 'stdout')).toContain('cat-exit=0')

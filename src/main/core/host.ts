@@ -27,7 +27,7 @@ export class Host {
       list: async () => s.list(),
       start: (spec) => s.start(spec),
       restart: (id) => s.restart(id),
-      write: (id, data) => s.write(id, data),
+      write: (id, data, options) => s.write(id, data, options),
       closeStdin: async (id) => s.closeStdin(id),
       signal: async (id, sig) => s.signal(id, sig),
       stop: (id) => s.stop(id),

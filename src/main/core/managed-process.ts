@@ -10,6 +10,7 @@ import {
   type ProcessState,
   type StartReason,
   type TerminalSize,
+  type OwnStream,
   type UserSignal,
 } from '../../shared/contract'
 import { describeExit, formatBytes, formatDuration } from '../../shared/describe'
@@ -478,8 +479,8 @@ export class ManagedProcess {
     if (chunks.length === 0) return
     this.options.onOutput(
       chunks.map((c) =>
-        c.stream === 'system'
-          ? this.buffer.push('system', c.text, c.time, c.seq)
+        'text' in c
+          ? this.buffer.push(c.stream, c.text, c.time, c.seq)
           : this.buffer.adopt(ring, c.seq, c.stream, c.time, c.at, c.size),
       ),
     )
@@ -521,10 +522,13 @@ export class ManagedProcess {
     }
   }
 
-  /** One of Corral's own lines in the output; during a worker's run, numbered there. */
-  private say(text: string): void {
-    if (this.tapped) this.tapped.say(text)
-    else this.batcher.add('system', text)
+  /**
+   * One of Corral's own lines in the output (or, `stdin`, what was typed into the program's
+   * input); during a worker's run, numbered there.
+   */
+  private say(text: string, stream: OwnStream = 'system'): void {
+    if (this.tapped) this.tapped.say(text, stream)
+    else this.batcher.add(stream, text)
   }
 
   /**
@@ -653,8 +657,12 @@ export class ManagedProcess {
     return flow ? { paused: flow.paused, pending: flow.pending, pauses: flow.pauses } : null
   }
 
-  /** Write to stdin; resolves once the data is handed to the OS. */
-  async write(data: string): Promise<void> {
+  /**
+   * Write to stdin; resolves once the data is handed to the OS. With `echo`, outside a
+   * terminal (whose own echo shows what the program lets it), the text also goes into the
+   * output as stream `stdin`, ahead of whatever the program answers, and into the run's log.
+   */
+  async write(data: string, echo = true): Promise<void> {
     if (this.pty && this.alive) {
       try {
         this.pty.write(data)
@@ -679,6 +687,7 @@ export class ManagedProcess {
         `Cannot write to "${this.name}": its standard input is closed.`,
       )
     }
+    if (echo && data !== '') this.say(data, 'stdin')
     await new Promise<void>((resolve, reject) => {
       stdin.write(data, (err) => {
         if (err) {

@@ -1,4 +1,10 @@
-import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../shared/contract'
+import {
+  isOwnStream,
+  type OutputChunk,
+  type OutputSnapshot,
+  type OutputStream,
+  type ProcessId,
+} from '../../shared/contract'
 import type { RetentionBudget, SharedRingReader } from './shared-ring'
 import type { Staging } from './staging'
 import { byteChunk, byteLength, bytesOf, rebindChunkBytes, sharedChunk, utf8Tail } from './utf8'
@@ -298,7 +304,7 @@ export function newestWithin(
     const room = programOutput ? max : 2 * max
     if (first < to && total + size > room) break
     total += size
-    programOutput ||= stream !== 'system'
+    programOutput ||= !isOwnStream(stream)
     first--
   }
   return first

@@ -1,4 +1,10 @@
-import type { OutputBatch, OutputChunk, OutputSnapshot, ProcessId } from '../../shared/contract'
+import {
+  isOwnStream,
+  type OutputBatch,
+  type OutputChunk,
+  type OutputSnapshot,
+  type ProcessId,
+} from '../../shared/contract'
 import { newestWithin } from './output-buffer'
 
 /**
@@ -118,8 +124,8 @@ export class OutputFlow {
 
   /** A batch of new output for this viewer. */
   offer(batch: OutputBatch): void {
-    // Only Corral's own lines (how a run began or ended).
-    const own = batch.chunks.every((c) => c.stream === 'system')
+    // Only Corral's own lines (how a run began or ended, a line typed into stdin).
+    const own = batch.chunks.every((c) => isOwnStream(c.stream))
     const held = this.heldBack.get(batch.id)
     if (held !== undefined) {
       if (!this.isFocused(batch.id)) this.noteHeldOutput(batch.id)

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { ProcessId } from '../../shared/contract'
+import type { OwnStream, ProcessId } from '../../shared/contract'
 import type { LaunchPlan } from './launch'
 import type { LaunchedChild, Launcher } from './launcher'
 import { MAX_CHUNK_CHARS } from './output-buffer'
@@ -22,7 +22,7 @@ type Stream = 'stdout' | 'stderr'
 /** Output of a run waiting for the end of the turn. */
 type Pending =
   | { kind: 'bytes'; stream: Stream; parts: Buffer[]; size: number; time: number }
-  | { kind: 'text'; text: string; time: number }
+  | { kind: 'text'; stream: OwnStream; text: string; time: number }
 
 /** One run whose output the tap reads. */
 interface TapRun {
@@ -72,7 +72,8 @@ export class OutputTap {
         return this.attach(msg.id, msg.seq, msg.log)
       case 'say': {
         const run = this.runs.get(msg.id)
-        if (run) this.queue(run, { kind: 'text', text: msg.text, time: Date.now() })
+        if (run)
+          this.queue(run, { kind: 'text', stream: msg.stream, text: msg.text, time: Date.now() })
         return
       }
       case 'write':
@@ -165,7 +166,13 @@ export class OutputTap {
         logFile,
         () => {},
         () => {},
-        (err) => this.queue(run, { kind: 'text', text: logFailedLine(err), time: Date.now() }),
+        (err) =>
+          this.queue(run, {
+            kind: 'text',
+            stream: 'system',
+            text: logFailedLine(err),
+            time: Date.now(),
+          }),
         fs.promises.mkdir(path.dirname(logFile), { recursive: true }),
       )
     }
@@ -255,8 +262,8 @@ export class OutputTap {
       const seq = run.seq!++
       const log = run.log
       if (p.kind === 'text') {
-        run.chunks.push({ seq, stream: 'system', time: p.time, text: p.text })
-        log?.append('system', seq, p.time, [Buffer.from(p.text, 'utf8')])
+        run.chunks.push({ seq, stream: p.stream, time: p.time, text: p.text })
+        log?.append(p.stream, seq, p.time, [Buffer.from(p.text, 'utf8')])
         continue
       }
       // A disk slower than the child: stop reading until the log catches up.

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { Worker } from 'node:worker_threads'
-import type { ProcessId } from '../../shared/contract'
+import type { OwnStream, ProcessId } from '../../shared/contract'
 import type { LaunchPlan } from './launch'
 import type {
   FromOutputWorker,
@@ -30,8 +30,8 @@ export interface TappedChild {
    * Until then the output waits in the child's pipes.
    */
   attach(seq: number, logFile: string | null): void
-  /** One of Corral's own lines, numbered in order with the output. */
-  say(text: string): void
+  /** One of Corral's own lines (or a line typed into stdin), numbered in order with the output. */
+  say(text: string, stream: OwnStream): void
   /**
    * Call `listener` once the run is over: the process exited, all its output was reported,
    * its log is written and closed. `seq` is the next sequence number. Code and signal both
@@ -212,7 +212,7 @@ export class OutputWorkerClient {
       pid,
       stdin,
       attach: (seq, logFile) => this.post({ t: 'attach', id, seq, log: logFile }),
-      say: (text) => this.post({ t: 'say', id, text }),
+      say: (text, stream) => this.post({ t: 'say', id, text, stream }),
       onClose: (listener) => {
         run.closed = listener
       },

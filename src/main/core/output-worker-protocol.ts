@@ -5,7 +5,7 @@
  * spawner, reads its output, numbers it, writes the run log and keeps the bytes in shared
  * rings, and tells the main thread what it did once per turn of its loop.
  */
-import type { OutputStream, ProcessId } from '../../shared/contract'
+import type { OutputStream, OwnStream, ProcessId } from '../../shared/contract'
 import type { LaunchPlan } from './launch'
 
 /** What the main thread hands the worker when it starts it (`workerData`). */
@@ -26,7 +26,7 @@ export type ToOutputWorker =
    */
   | { t: 'attach'; id: number; seq: number; log: string | null }
   /** One of Corral's own lines during the run: numbered in order with the output. */
-  | { t: 'say'; id: number; text: string }
+  | { t: 'say'; id: number; text: string; stream: OwnStream }
   /** Write to the child's stdin; answered with `wrote`. */
   | { t: 'write'; id: number; wid: number; data: string }
   /** Close the child's stdin. */
@@ -40,8 +40,14 @@ export type ToOutputWorker =
 
 /** One chunk the worker numbered: program output (bytes in the ring) or one of Corral's lines. */
 export type TapChunk =
-  | { seq: number; stream: Exclude<OutputStream, 'system'>; time: number; at: number; size: number }
-  | { seq: number; stream: 'system'; time: number; text: string }
+  | {
+      seq: number
+      stream: Exclude<OutputStream, OwnStream>
+      time: number
+      at: number
+      size: number
+    }
+  | { seq: number; stream: OwnStream; time: number; text: string }
 
 /** What one run produced in one turn of the worker. */
 export interface TapRunOutput {

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import {
   CorralError,
+  isOwnStream,
   type EndReason,
   type ExitInfo,
   type OutputChunk,
@@ -42,9 +43,9 @@ const SPOOLED = 1
 /** Bytes after the header of a spooled record: where its payload is in the spool file. */
 const SPOOL_REF_BYTES = 8
 
-const STREAM_CODES = { stdout: 0, stderr: 1, system: 2 } as const
+const STREAM_CODES = { stdout: 0, stderr: 1, system: 2, stdin: 3 } as const
 type LogStream = keyof typeof STREAM_CODES
-const STREAM_NAMES: readonly LogStream[] = ['stdout', 'stderr', 'system']
+const STREAM_NAMES: readonly LogStream[] = ['stdout', 'stderr', 'system', 'stdin']
 
 /** Where run logs go, with the retention limits. */
 export interface RunStoreOptions {
@@ -158,7 +159,7 @@ export class RunLog {
     // was read into) are held until written rather than copied; any other buffer is copied,
     // since its owner may reuse it as soon as this returns.
     // Corral's own lines are never in a spool file: the log holds them.
-    const spool = stream === 'system' ? null : this.spoolAt
+    const spool = isOwnStream(stream) ? null : this.spoolAt
     const header = recordStaging.alloc(RECORD_HEADER_BYTES + (spool ? SPOOL_REF_BYTES : 0))
     // The bytes of a spooled record are on disk already, in the spool file, in the order
     // they are recorded.
@@ -177,7 +178,7 @@ export class RunLog {
     this.queuedBytes += stored
     this.backlog += stored
     // The run's size is what the program wrote.
-    if (stream !== 'system') this.info.bytes += length
+    if (!isOwnStream(stream)) this.info.bytes += length
     this.pump()
     return this.backlog <= LOG_HIGH_WATER_BYTES
   }
@@ -369,7 +370,7 @@ export async function recoverRun(file: string): Promise<number> {
     for (let i = 0; i < index.count; i++) {
       seq = Math.max(seq, index.seq[i])
       const stream = STREAM_NAMES[index.stream[i]]
-      if (stream === 'system') continue
+      if (isOwnStream(stream)) continue
       bytes += index.length[i]
       if (index.spooled[i]) {
         recorded[stream] = Math.max(recorded[stream], index.offset[i] + index.length[i])
@@ -566,6 +567,7 @@ export class RunStore {
       stdout: new StringDecoder('utf8'),
       stderr: new StringDecoder('utf8'),
       system: new StringDecoder('utf8'),
+      stdin: new StringDecoder('utf8'),
     }
     const chunks: OutputChunk[] = records.records.map((r) => ({
       seq: r.seq,

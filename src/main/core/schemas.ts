@@ -66,7 +66,11 @@ export const argSchemas = {
   list: z.tuple([]),
   start: z.tuple([processSpecSchema]),
   restart: z.tuple([id]),
-  write: z.tuple([id, z.string().max(MAX_WRITE_CHARS)]),
+  write: z.tuple([
+    id,
+    z.string().max(MAX_WRITE_CHARS),
+    z.strictObject({ echo: z.boolean().optional() }).optional(),
+  ]),
   closeStdin: z.tuple([id]),
   signal: z.tuple([id, z.enum(USER_SIGNALS)]),
   stop: z.tuple([id]),

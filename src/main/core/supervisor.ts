@@ -13,6 +13,7 @@ import {
   type RunOutput,
   type RunOutputRange,
   type UserSignal,
+  type WriteOptions,
 } from '../../shared/contract'
 import { systemClock, type Clock } from './clock'
 import { DefinitionStore } from './definitions-store'
@@ -237,8 +238,8 @@ export class Supervisor {
   }
 
   /** Write to a process's stdin. */
-  write(id: ProcessId, data: string): Promise<void> {
-    return this.get(id).write(data)
+  write(id: ProcessId, data: string, options?: WriteOptions): Promise<void> {
+    return this.get(id).write(data, options?.echo ?? true)
   }
 
   /** Set the size of a process's terminal. */

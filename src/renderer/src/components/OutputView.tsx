@@ -545,6 +545,11 @@ export function OutputView({
           </span>
         )}
         <span className="row-text">
+          {kind === 'stdin' && (
+            <span className="row-typed" data-nocopy="" title="Typed into standard input">
+              ›{' '}
+            </span>
+          )}
           <LineText text={text} runs={store.runs(index)} matches={matches} current={currentStart} />
           {cut && (
             <span className="row-cut" data-nocopy="">

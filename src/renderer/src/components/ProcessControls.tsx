@@ -9,6 +9,8 @@ import { useAction } from '../lib/use-action'
 /** Lines sent per process, kept for the page's life so switching processes keeps them. */
 const stdinHistory = new Map<ProcessId, string[]>()
 const MAX_HISTORY = 200
+/** Processes whose input is typed as a secret (see the Hide toggle), for the page's life. */
+const secretInput = new Set<ProcessId>()
 
 /** The stdin box and the lifecycle buttons for the selected process. */
 export function ProcessControls({ id }: { id: ProcessId }) {
@@ -16,6 +18,8 @@ export function ProcessControls({ id }: { id: ProcessId }) {
   const focusRequested = useApp((s) => s.stdinFocusRequest?.id === id)
   const graceMs = useApp((s) => s.hostInfo?.stopGraceMs ?? null)
   const [line, setLine] = useState('')
+  const [secret, setSecret] = useState(() => secretInput.has(id))
+  useEffect(() => setSecret(secretInput.has(id)), [id])
   const { error, act } = useAction()
   const inputRef = useRef<HTMLInputElement>(null)
   /** Position while browsing history (null: editing a new line) and the line being edited. */
@@ -41,14 +45,15 @@ export function ProcessControls({ id }: { id: ProcessId }) {
     event.preventDefault()
     const text = line
     const history = stdinHistory.get(id) ?? []
-    if (text !== '' && history[history.length - 1] !== text) {
+    // A secret is not kept for ↑ to bring back, nor shown in the output.
+    if (!secret && text !== '' && history[history.length - 1] !== text) {
       history.push(text)
       if (history.length > MAX_HISTORY) history.shift()
       stdinHistory.set(id, history)
     }
     historyPos.current = null
     setLine('')
-    const ok = await act(() => bridge.write(id, text + '\n'))
+    const ok = await act(() => bridge.write(id, text + '\n', { echo: !secret }))
     // Give the line back so a rejected send does not lose what was typed.
     if (!ok) setLine((current) => (current === '' ? text : current))
   }
@@ -88,7 +93,9 @@ export function ProcessControls({ id }: { id: ProcessId }) {
   const graceText = specGraceMs === null ? 'the grace period' : `${specGraceMs / 1000} s`
   const stopSignal = info.spec.stopSignal ?? 'SIGTERM'
   const stdinPlaceholder = writable
-    ? 'Type a line and press Enter'
+    ? secret
+      ? 'Type a secret: not shown, not logged'
+      : 'Type a line and press Enter'
     : info.state === 'running'
       ? 'Standard input is closed'
       : 'Not running'
@@ -110,7 +117,7 @@ export function ProcessControls({ id }: { id: ProcessId }) {
               id="stdin-input"
               ref={inputRef}
               className="mono"
-              type="text"
+              type={secret ? 'password' : 'text'}
               aria-label="Standard input"
               value={line}
               disabled={!writable}
@@ -126,6 +133,25 @@ export function ProcessControls({ id }: { id: ProcessId }) {
               autoCorrect="off"
               spellCheck={false}
             />
+            <button
+              type="button"
+              className={`tool-toggle stdin-secret${secret ? ' is-on' : ''}`}
+              aria-pressed={secret}
+              aria-label="Hide typed input"
+              title={
+                secret
+                  ? 'Hiding what you type: it goes to the program only, not into the output or the run’s log'
+                  : 'Hide what you type (a password): not shown in the output, not kept in the run’s log'
+              }
+              onClick={() => {
+                if (secret) secretInput.delete(id)
+                else secretInput.add(id)
+                setSecret(!secret)
+                inputRef.current?.focus()
+              }}
+            >
+              Hide
+            </button>
           </form>
         )}
         {inTerminal && <span className="controls-spacer" />}

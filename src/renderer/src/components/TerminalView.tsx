@@ -153,7 +153,8 @@ export function TerminalView({ id }: { id: ProcessId }) {
           atLineStart = true
           continue
         }
-        if (chunk.data === '') continue
+        // The terminal echoes what is typed itself (a run outside one has these).
+        if (chunk.data === '' || chunk.stream === 'stdin') continue
         atLineStart = chunk.data.endsWith('\n')
         if (live) {
           const bytes = utf8Length(chunk.data)

@@ -30,6 +30,7 @@ import { PLAIN_STYLE } from './ansi'
 export const KIND_STDOUT = 0
 export const KIND_STDERR = 1
 export const KIND_SYSTEM = 2
+export const KIND_STDIN = 3
 
 /**
  * A block is sealed (becomes immutable) at the first line start past this many characters.

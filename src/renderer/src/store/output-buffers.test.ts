@@ -47,6 +47,12 @@ describe('ProcessOutput line splitting', () => {
     expect(rows(buf)).toEqual(['stderr:>>> ', 'stdout:2', 'stderr:>>> x'])
   })
 
+  it('shows a line typed into stdin as a row of its own between the prompt and the answer', () => {
+    const buf = new ProcessOutput()
+    feed(buf, ['Name? ', 'stdout'], ['Ada', 'stdin'], ['hi Ada\n', 'stdout'])
+    expect(rows(buf)).toEqual(['stdout:Name? ', 'stdin:Ada', 'stdout:hi Ada'])
+  })
+
   it('treats system chunks as whole lines even without a newline', () => {
     const buf = new ProcessOutput()
     feed(buf, ['▶ started', 'system'], ['■ exited', 'system'])

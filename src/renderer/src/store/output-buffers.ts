@@ -8,11 +8,24 @@
  * already dropped). Loading a gap from the run's log on disk splices a new run of lines in
  * its place. New output always goes to the last segment.
  */
-import type { OutputChunk, OutputSnapshot, OutputStream, ProcessId } from '../../../shared/contract'
+import {
+  isOwnStream,
+  type OutputChunk,
+  type OutputSnapshot,
+  type OutputStream,
+  type ProcessId,
+} from '../../../shared/contract'
 import { frameTextOf } from '../../../shared/wire'
 import { createAnsiState, parseAnsi, PLAIN_STYLE, type AnsiState } from './ansi'
 import { formatBytes } from '../../../shared/describe'
-import { KIND_STDERR, KIND_STDOUT, KIND_SYSTEM, LineStore, type CutInfo } from './line-store'
+import {
+  KIND_STDERR,
+  KIND_STDIN,
+  KIND_STDOUT,
+  KIND_SYSTEM,
+  LineStore,
+  type CutInfo,
+} from './line-store'
 
 /** Lines kept per process before the oldest are dropped. */
 export const MAX_LINES = 10_000_000
@@ -25,7 +38,7 @@ export const MAX_LINE_CHARS = 64 * 1024
 export type RowKind = OutputStream | 'gap'
 
 /** Stream names by stored kind. */
-export const KIND_NAMES: readonly OutputStream[] = ['stdout', 'stderr', 'system']
+export const KIND_NAMES: readonly OutputStream[] = ['stdout', 'stderr', 'system', 'stdin']
 
 /** One displayed line (a copy; reading it does not keep the buffer's text alive). */
 export interface OutputLine {
@@ -90,6 +103,7 @@ const KIND_OF: Record<OutputStream, number> = {
   stdout: KIND_STDOUT,
   stderr: KIND_STDERR,
   system: KIND_SYSTEM,
+  stdin: KIND_STDIN,
 }
 
 /**
@@ -101,6 +115,7 @@ export class LineWriter {
     stdout: newStreamState(),
     stderr: newStreamState(),
     system: newStreamState(),
+    stdin: newStreamState(),
   }
 
   constructor(public store: LineStore) {}
@@ -137,8 +152,8 @@ export class LineWriter {
     }
     this.writeText(KIND_OF[chunk.stream], st, text, changes, chunk.time, chunk.seq)
     this.store.useSource(null)
-    // Corral's own lines are whole lines even if one lacks its newline.
-    if (chunk.stream === 'system' && last) st.open = -1
+    // Corral's own lines (and what was typed) are whole lines even if one lacks its newline.
+    if (isOwnStream(chunk.stream) && last) st.open = -1
   }
 
   private writeText(
@@ -223,7 +238,7 @@ export class LineWriter {
    * or -1: text that follows on that stream continues that line.
    */
   openLastKind(): number {
-    for (const stream of ['stdout', 'stderr', 'system'] as const) {
+    for (const stream of KIND_NAMES) {
       const st = this.streams[stream]
       if (this.isOpen(st) && !st.pendingCr) return KIND_OF[stream]
     }

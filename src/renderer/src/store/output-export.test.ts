@@ -14,25 +14,27 @@ describe('exportChunks (a run read from disk)', () => {
   const LOGGED: OutputChunk[] = [
     { seq: 2, stream: 'system', data: '▶ started x (pid 9)\n', time: 999 },
     ...CHUNKS,
-    { seq: 6, stream: 'system', data: '■ exited with code 0\n', time: 1003 },
+    { seq: 6, stream: 'stdin', data: 'typed\n', time: 1002.5 },
+    { seq: 7, stream: 'system', data: '■ exited with code 0\n', time: 1003 },
   ]
 
-  it("writes plain text with escapes removed, per stream, without Corral's lines", () => {
+  it("writes plain text with escapes removed, per stream, without Corral's lines or what was typed", () => {
     expect(exportChunks(LOGGED, 'text').join('')).toBe('plain redoops\n\n"quoted"\n')
   })
 
-  it("writes the text as it was, escapes included, without Corral's lines", () => {
+  it("writes the text as it was, escapes included, without Corral's lines or what was typed", () => {
     expect(exportChunks(LOGGED, 'ansi').join('')).toBe('plain \x1b[31mredoops\n\x1b[0m\n"quoted"\n')
   })
 
-  it("writes one JSON object per chunk with seq, stream, time and text, Corral's lines too", () => {
+  it("writes one JSON object per chunk with seq, stream, time and text, Corral's lines and what was typed too", () => {
     const lines = exportChunks(LOGGED, 'jsonl').join('').trimEnd().split('\n')
     expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
       { seq: 2, stream: 'system', time: 999, text: '▶ started x (pid 9)\n' },
       { seq: 3, stream: 'stdout', time: 1000, text: 'plain \x1b[31mred' },
       { seq: 4, stream: 'stderr', time: 1001, text: 'oops\n' },
       { seq: 5, stream: 'stdout', time: 1002, text: '\x1b[0m\n"quoted"\n' },
-      { seq: 6, stream: 'system', time: 1003, text: '■ exited with code 0\n' },
+      { seq: 6, stream: 'stdin', time: 1002.5, text: 'typed\n' },
+      { seq: 7, stream: 'system', time: 1003, text: '■ exited with code 0\n' },
     ])
   })
 

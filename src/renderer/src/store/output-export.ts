@@ -2,7 +2,7 @@
  * Export formats for a run's output. Built as lists of string parts (a Blob takes them as they
  * are), so a large export is never joined into one giant string.
  */
-import type { OutputChunk, OutputStream } from '../../../shared/contract'
+import { isOwnStream, type OutputChunk, type OutputStream } from '../../../shared/contract'
 import { createAnsiState, PLAIN_STYLE, sgrFor, stripAnsi, type AnsiState } from './ansi'
 import { KIND_NAMES, gapText, type ProcessOutput } from './output-buffers'
 
@@ -38,15 +38,16 @@ class PartWriter {
 
 /**
  * Export chunks read back from a run's log. Text and ANSI are the program's output exactly as
- * written (escapes removed for text), without Corral's own lines; JSON lines are one
- * `{seq, stream, time, text}` per chunk, with `text` as written (escapes included), Corral's
- * lines ("started", how the run ended) among them as stream `system`.
+ * written (escapes removed for text), without Corral's own lines or what was typed; JSON lines
+ * are one `{seq, stream, time, text}` per chunk, with `text` as written (escapes included),
+ * Corral's lines ("started", how the run ended) among them as stream `system` and lines typed
+ * into standard input as stream `stdin`.
  */
 export function exportChunks(chunks: readonly OutputChunk[], format: ExportFormat): string[] {
   const w = new PartWriter()
   const states: Partial<Record<OutputStream, AnsiState>> = {}
   for (const c of chunks) {
-    if (c.stream === 'system' && format !== 'jsonl') continue
+    if (isOwnStream(c.stream) && format !== 'jsonl') continue
     if (format === 'ansi') w.add(c.data)
     else if (format === 'text') w.add(stripAnsi(c.data, (states[c.stream] ??= createAnsiState())))
     else w.add(JSON.stringify({ seq: c.seq, stream: c.stream, time: c.time, text: c.data }) + '\n')
