@@ -143,6 +143,31 @@ test('keeps stdout/stderr order and shows UTF-8 intact', async ({ app }) => {
   expect(text.indexOf('two')).toBeLessThan(text.indexOf('three'))
 })
 
+test('a pasted script keeps its lines: Shift+Enter starts a new line, Enter runs it', async ({
+  app,
+}) => {
+  const { page } = app
+  const form = newProcessForm(page)
+  const command = form.getByRole('textbox', { name: 'Command' })
+  await command.fill('for i in 1 2; do\n  echo "line $i"\ndone')
+  await command.press('End')
+  await command.press('Shift+Enter')
+  await command.pressSequentially('echo end')
+  await expect(command).toHaveValue('for i in 1 2; do\n  echo "line $i"\ndone\necho end')
+  await form.getByRole('checkbox', { name: 'Run in shell' }).check()
+  await form.getByRole('textbox', { name: 'Name' }).fill('script')
+  await command.press('Enter')
+  const log = output(page)
+  await expect(log).toContainText('exited with code 0')
+  const rows = await log.locator('[data-stream="stdout"]').allInnerTexts()
+  expect(rows).toEqual(['line 1', 'line 2', 'end'])
+  // The box shows every line of it, and Ctrl/Cmd+K still finds it.
+  await expect(command).toHaveAttribute('rows', '4')
+  await log.click()
+  await page.keyboard.press('ControlOrMeta+K')
+  await expect(command).toBeFocused()
+})
+
 test('uses working directory, environment lines and name from the form', async ({ app }) => {
   const { page } = app
   process.env.CORRAL_E2E_UNSET = 'still-here'

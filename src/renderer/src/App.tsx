@@ -14,7 +14,7 @@ function onGlobalKeyDown(event: KeyboardEvent): void {
   if (isModKey(event) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k') {
     event.preventDefault()
     const input = document.getElementById(COMMAND_INPUT_ID)
-    if (input instanceof HTMLInputElement) {
+    if (input instanceof HTMLTextAreaElement || input instanceof HTMLInputElement) {
       input.focus()
       input.select()
     }

@@ -25,6 +25,9 @@ interface SpecFieldsProps {
   autoFocus?: boolean
 }
 
+/** Lines the Command box grows to before it scrolls. */
+const COMMAND_MAX_ROWS = 8
+
 const POLICY_HELP: Record<(typeof RESTART_POLICIES)[number], string> = {
   never: 'never restart automatically',
   'on-failure': 'restart when it exits with a code not in Success codes, or is killed by a signal',
@@ -55,6 +58,16 @@ export function SpecFields(props: SpecFieldsProps) {
     }
   }
 
+  /**
+   * Enter submits, as in a one-line box; Shift+Enter starts a new line, and a pasted script
+   * keeps its lines (for Run in shell; without it a line break separates arguments).
+   */
+  const onCommandKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>): void => {
+    if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return
+    event.preventDefault()
+    event.currentTarget.form?.requestSubmit()
+  }
+
   const shellName = hostInfo?.shell ?? 'the shell'
   const graceDefault = String((hostInfo?.stopGraceMs ?? 5000) / 1000)
   const codesApply = values.restart === 'on-failure'
@@ -68,14 +81,16 @@ export function SpecFields(props: SpecFieldsProps) {
     <>
       <label className="field">
         <span className="field-label">Command</span>
-        <input
+        <textarea
           id={`${idPrefix}-command`}
-          className="mono"
-          type="text"
+          className="mono command-box"
+          rows={Math.min(COMMAND_MAX_ROWS, values.command.split('\n').length)}
+          wrap="off"
           value={values.command}
           onChange={(e) => onChange({ command: e.target.value })}
+          onKeyDown={onCommandKeyDown}
           placeholder="e.g. ping -c 3 127.0.0.1"
-          title={props.commandTitle}
+          title={`${props.commandTitle} · Shift+Enter starts a new line`}
           autoComplete="off"
           autoCapitalize="off"
           autoCorrect="off"
