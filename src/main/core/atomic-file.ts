@@ -55,13 +55,6 @@ export function removeStaleTemps(file: string): void {
   }
 }
 
-/**
- * Keeps one file replaced atomically (see {@link writeFileAtomicAsync}) with writes on
- * libuv's thread pool, for files rewritten while output flows: an open, write and rename on
- * a disk busy with logs can take milliseconds that the event loop cannot spare. Writes never
- * overlap; asked for while one is in flight, they collapse into one write of the newest
- * content, rendered when it is written.
- */
 /** How an {@link AtomicFileWriter} writes; every part is optional. */
 export interface AtomicFileWriterOptions {
   /** Resolves once the file's directory exists. */
@@ -78,6 +71,13 @@ export interface AtomicFileWriterOptions {
   spacingMs?: number
 }
 
+/**
+ * Keeps one file replaced atomically (see {@link writeFileAtomicAsync}) with writes on
+ * libuv's thread pool, for files rewritten while output flows: an open, write and rename on
+ * a disk busy with logs can take milliseconds that the event loop cannot spare. Writes never
+ * overlap; asked for while one is in flight, they collapse into one write of the newest
+ * content, rendered when it is written.
+ */
 export class AtomicFileWriter {
   private inFlight: Promise<void> | null = null
   private next: (() => string) | null = null

@@ -91,8 +91,8 @@ sub relay {
   }
   # stdout's pipe, then stderr's.
   my @open = map { fileno($_) } @pipes;
-  # Copies what the pipe holds now (at most 1 MiB) into its file; false at its end.
   my $buf;
+  # Copies what the pipe holds now (at most 1 MiB) into its file; false at its end.
   my $copy = sub {
     my ($fd, $fh) = @_;
     if ($splice) {

@@ -4,13 +4,13 @@ import {
   type ExitInfo,
   type OutputChunk,
   type OutputSnapshot,
+  type OwnStream,
   type ProcessId,
   type ProcessInfo,
   type ProcessSpec,
   type ProcessState,
   type StartReason,
   type TerminalSize,
-  type OwnStream,
   type UserSignal,
 } from '../../shared/contract'
 import { describeExit, formatBytes, formatDuration } from '../../shared/describe'

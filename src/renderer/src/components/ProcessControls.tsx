@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { useEffect, useReducer, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import type { ProcessId } from '../../../shared/contract'
 import { getBridge } from '../bridge'
 import { useApp } from '../store/app-store'
@@ -18,8 +18,9 @@ export function ProcessControls({ id }: { id: ProcessId }) {
   const focusRequested = useApp((s) => s.stdinFocusRequest?.id === id)
   const graceMs = useApp((s) => s.hostInfo?.stopGraceMs ?? null)
   const [line, setLine] = useState('')
-  const [secret, setSecret] = useState(() => secretInput.has(id))
-  useEffect(() => setSecret(secretInput.has(id)), [id])
+  // Whether this process's input is a secret lives in `secretInput`; toggling re-renders.
+  const secret = secretInput.has(id)
+  const [, toggled] = useReducer((n: number) => n + 1, 0)
   const { error, act } = useAction()
   const inputRef = useRef<HTMLInputElement>(null)
   /** Position while browsing history (null: editing a new line) and the line being edited. */
@@ -146,7 +147,7 @@ export function ProcessControls({ id }: { id: ProcessId }) {
               onClick={() => {
                 if (secret) secretInput.delete(id)
                 else secretInput.add(id)
-                setSecret(!secret)
+                toggled()
                 inputRef.current?.focus()
               }}
             >
