@@ -161,6 +161,12 @@ test('a pasted script keeps its lines: Shift+Enter starts a new line, Enter runs
   await expect(log).toContainText('exited with code 0')
   const rows = await log.locator('[data-stream="stdout"]').allInnerTexts()
   expect(rows).toEqual(['line 1', 'line 2', 'end'])
+  // The "started" line names the script on one row: its first line and how many follow.
+  const started = await log.locator('[data-stream="system"]').first().innerText()
+  expect(started).toMatch(/^▶ started for i in 1 2; do … \(\+3 lines\) \(pid \d+\)$/)
+  await expect(page.locator('.process-command .command-text')).toHaveText(
+    'for i in 1 2; do … (+3 lines)',
+  )
   // The box shows every line of it, and Ctrl/Cmd+K still finds it.
   await expect(command).toHaveAttribute('rows', '4')
   await log.click()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { quoteArg, splitCommandLine } from './command-line'
 import { formatEnvLines, parseEnvLines } from './env-lines'
-import { describeExit, formatDuration } from './describe'
+import { describeExit, formatDuration, oneLineCommand } from './describe'
 
 describe('splitCommandLine', () => {
   it.each([
@@ -69,5 +69,18 @@ describe('describe', () => {
     expect(formatDuration(12_345)).toBe('12.3 s')
     expect(formatDuration(245_000)).toBe('4 min 05 s')
     expect(formatDuration(7_380_000)).toBe('2 h 03 min')
+  })
+})
+
+describe('oneLineCommand', () => {
+  it.each([
+    ['npm run dev', 'npm run dev'],
+    ['  spaced  ', '  spaced  '],
+    ['echo one\n', 'echo one'],
+    ['\n  echo one\n\n', 'echo one'],
+    ['for i in 1 2; do\n  echo $i\ndone', 'for i in 1 2; do … (+2 lines)'],
+    ['set -e\r\nmake', 'set -e … (+1 line)'],
+  ])('%j', (command, line) => {
+    expect(oneLineCommand(command)).toBe(line)
   })
 })

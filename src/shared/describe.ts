@@ -24,6 +24,18 @@ export function formatBytes(bytes: number): string {
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
 }
 
+/**
+ * A command for places one line long (the "started" line, the list, the header): a pasted
+ * script's first line and how many lines follow it. A one-line command is returned as it is.
+ */
+export function oneLineCommand(command: string): string {
+  if (!command.includes('\n')) return command
+  const lines = command.split(/\r?\n/).filter((line) => line.trim() !== '')
+  if (lines.length <= 1) return (lines[0] ?? '').trim()
+  const more = lines.length - 1
+  return `${lines[0].trim()} … (+${more} ${more === 1 ? 'line' : 'lines'})`
+}
+
 /** How a run ended, as shown to the user: `exited with code 0`, `killed by SIGTERM`, `failed: …`. */
 export function describeExit(exit: ExitInfo): string {
   switch (exit.kind) {

@@ -13,7 +13,7 @@ import {
   type TerminalSize,
   type UserSignal,
 } from '../../shared/contract'
-import { describeExit, formatBytes, formatDuration } from '../../shared/describe'
+import { describeExit, formatBytes, formatDuration, oneLineCommand } from '../../shared/describe'
 import type { Writable } from 'node:stream'
 import { systemClock, type Clock, type TimerHandle } from './clock'
 import { checkOnPath, planLaunch, programName, spawnFailure, type LaunchPlan } from './launch'
@@ -357,7 +357,7 @@ export class ManagedProcess {
     }
     this.child = child
     this.applyShown()
-    this.began(child.pid, `▶ started ${spec.command} (pid ${child.pid})\n`)
+    this.began(child.pid, startedLine(spec, child.pid))
     if (spool) this.watchRoom()
 
     for (const [stream, name] of [
@@ -464,7 +464,7 @@ export class ManagedProcess {
     log?.handOver(() => worker.settled())
     this.tapped = child
     child.attach(this.buffer.seq, log?.file ?? null)
-    this.began(child.pid, `▶ started ${spec.command} (pid ${child.pid})\n`)
+    this.began(child.pid, startedLine(spec, child.pid))
     this.watchInput(child.stdin)
     child.onClose((code, signal, seq) => {
       this.tapped = null
@@ -593,7 +593,7 @@ export class ManagedProcess {
       },
     )
     this.flow = flow
-    this.began(pty.pid, `▶ started ${spec.command} (pid ${pty.pid}, in a terminal)\n`)
+    this.began(pty.pid, startedLine(spec, pty.pid, true))
 
     const splitter = new Utf8Splitter()
     const onBytes = (bytes: Buffer): void => {
@@ -933,6 +933,12 @@ export class ManagedProcess {
 }
 
 /** Give up a spool whose child never started. */
+/** A run's first line: what started, and its pid. */
+function startedLine(spec: ProcessSpec, pid: number, inTerminal = false): string {
+  const where = inTerminal ? ', in a terminal' : ''
+  return `▶ started ${oneLineCommand(spec.command)} (pid ${pid}${where})\n`
+}
+
 function discard(spool: Spool | null): void {
   spool?.stdout.discard()
   spool?.stderr.discard()

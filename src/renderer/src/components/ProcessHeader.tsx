@@ -1,5 +1,5 @@
 import type { ProcessId, ProcessInfo } from '../../../shared/contract'
-import { describeStatus, formatDuration } from '../../../shared/describe'
+import { describeStatus, formatDuration, oneLineCommand } from '../../../shared/describe'
 import { getBridge } from '../bridge'
 import { useNow } from '../lib/use-now'
 import { useApp } from '../store/app-store'
@@ -97,7 +97,12 @@ export function ProcessHeader({ id, onEdit }: { id: ProcessId; onEdit: () => voi
         <span className="prompt" aria-hidden="true">
           {info.spec.shell ? 'sh$' : '$'}
         </span>
-        <span className="command-text">{info.spec.command}</span>
+        <span
+          className="command-text"
+          title={info.spec.command.includes('\n') ? info.spec.command : undefined}
+        >
+          {oneLineCommand(info.spec.command)}
+        </span>
         {info.spec.cwd && <span className="cwd">in {info.spec.cwd}</span>}
       </div>
       <div className="process-status-row">

@@ -1,6 +1,6 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react'
 import type { ProcessId } from '../../../shared/contract'
-import { describeStatus } from '../../../shared/describe'
+import { describeStatus, oneLineCommand } from '../../../shared/describe'
 import { useNow } from '../lib/use-now'
 import { appStore, selectProcess, useApp } from '../store/app-store'
 import { retryCountdown } from '../store/process-helpers'
@@ -26,7 +26,7 @@ export function ProcessListItem({ id }: { id: ProcessId }) {
     retry !== null
       ? `restarting in ${retry} s · ${status}`
       : status === info.state
-        ? info.spec.command
+        ? oneLineCommand(info.spec.command)
         : status
   const select = (): void => selectProcess(appStore, id)
   const onKeyDown = (event: KeyboardEvent<HTMLLIElement>): void => {
