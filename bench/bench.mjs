@@ -1611,6 +1611,25 @@ async function b5WithUi(host, writer, writers, each) {
   }
 }
 
+/**
+ * Whether this machine hands freed memory back to its hypervisor (Linux free page reporting,
+ * in a VM), and how soon: then a page the kernel takes from its free lists may be one the
+ * host must back again on first touch, which makes writing a new log (B1's log floor and
+ * Corral's spool files) cost several times what it does on memory in use. Null elsewhere.
+ */
+function freePageReporting() {
+  const dir = '/sys/module/page_reporting/parameters'
+  if (!existsSync(dir)) return null
+  const read = (name) => {
+    try {
+      return readFileSync(path.join(dir, name), 'utf8').trim()
+    } catch {
+      return null
+    }
+  }
+  return { order: read('page_reporting_order'), minFreeMs: read('min_free_ms') }
+}
+
 const benches = { B1: b1, B2: b2, B3: b3, B4: b4, B5: b5 }
 console.log(
   JSON.stringify({
@@ -1619,6 +1638,7 @@ console.log(
     quick: QUICK,
     cpus: os.cpus().length,
     node: process.version,
+    freePageReporting: freePageReporting(),
   }),
 )
 for (const [name, fn] of Object.entries(benches)) {
