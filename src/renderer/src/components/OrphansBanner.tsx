@@ -1,4 +1,5 @@
 import { useState } from 'react'
+import { oneLineCommand } from '../../../shared/describe'
 import { errorMessage, getBridge } from '../bridge'
 import { appStore, setOrphans, useApp } from '../store/app-store'
 
@@ -38,7 +39,7 @@ export function OrphansBanner() {
         <ul className="orphan-list" aria-label="Processes from a previous session">
           {orphans.map((o) => (
             <li key={o.pgid}>
-              <strong>{o.name}</strong> <code>{o.command}</code>{' '}
+              <strong>{o.name}</strong> <code>{oneLineCommand(o.command)}</code>{' '}
               <span className="muted">
                 {o.pids.length === 1 ? 'pid' : 'pids'} {o.pids.join(', ')} · started{' '}
                 {new Date(o.startedAt).toLocaleString()}
