@@ -932,13 +932,13 @@ export class ManagedProcess {
   }
 }
 
-/** Give up a spool whose child never started. */
 /** A run's first line: what started, and its pid. */
 function startedLine(spec: ProcessSpec, pid: number, inTerminal = false): string {
   const where = inTerminal ? ', in a terminal' : ''
   return `▶ started ${oneLineCommand(spec.command)} (pid ${pid}${where})\n`
 }
 
+/** Give up a spool whose child never started. */
 function discard(spool: Spool | null): void {
   spool?.stdout.discard()
   spool?.stderr.discard()
