@@ -471,10 +471,15 @@ function filesSpawnMs(count) {
   return ms
 }
 
-function rawPipeSeconds(file) {
+/** Seconds a shell takes to run `script`. */
+function shellSeconds(script) {
   const t0 = process.hrtime.bigint()
-  execFileSync('sh', ['-c', `cat '${file}' | cat > /dev/null`])
+  execFileSync('sh', ['-c', script])
   return Number(process.hrtime.bigint() - t0) / 1e9
+}
+
+function rawPipeSeconds(file) {
+  return shellSeconds(`cat '${file}' | cat > /dev/null`)
 }
 
 /**
@@ -488,9 +493,7 @@ function rawPipeSeconds(file) {
 function logFloorSeconds(file) {
   const log = path.join(WORK, `log-floor-${process.pid}`)
   try {
-    const t0 = process.hrtime.bigint()
-    execFileSync('sh', ['-c', `cat '${file}' | cat > '${log}'`])
-    return Number(process.hrtime.bigint() - t0) / 1e9
+    return shellSeconds(`cat '${file}' | cat > '${log}'`)
   } finally {
     rmSync(log, { force: true })
   }

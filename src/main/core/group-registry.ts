@@ -52,9 +52,9 @@ export class GroupRegistry {
    * Record a group that just started. The watchdog hears of it at once, and the file is
    * written at once (on the thread pool; starts at the same moment share a write, and in a
    * burst of starts a write waits 100 ms after the one before, see
-   * {@link GROUPS_WRITE_SPACING_MS}): waiting
-   * for the leader's start time, behind the run indexes and logs in the background lane, a
-   * Corral killed with its watchdog within that wait left no record of the group at all.
+   * {@link GROUPS_WRITE_SPACING_MS}): waiting for the leader's start time, behind the run
+   * indexes and logs in the background lane, a Corral killed with its watchdog within that
+   * wait left no record of the group at all.
    * The leader's start time follows in a later write, read off the event loop and after
    * what starts wait for (reading /proc/<pid>/stat of a child that is still exec'ing waits
    * for it: 0.2 ms apiece on the loop, 40 ms for 200 starts at once); until then the record
