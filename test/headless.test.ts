@@ -391,6 +391,21 @@ describe('no orphans', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'corral-data-'))
     const first = await serve('--data-dir', dataDir)
     const pgids = await startTree(first.url)
+    // The record of the groups is written off the loop, and a write that follows another at
+    // once waits 100 ms after it (GROUPS_WRITE_SPACING_MS; here the warm-up's own writes come
+    // just before): the session is killed once both groups are on disk, as they are within
+    // that spacing of their start.
+    const groups = path.join(dataDir, 'process-groups.json')
+    const recorded = (): number[] => {
+      try {
+        return (JSON.parse(readFileSync(groups, 'utf8')) as { pgid: number }[]).map((g) => g.pgid)
+      } catch {
+        return []
+      }
+    }
+    await expect
+      .poll(() => pgids.every((g) => recorded().includes(g)), { timeout: 5_000 })
+      .toBe(true)
     await killWholeSession(first)
     await sleep(200)
     try {
