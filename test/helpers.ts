@@ -124,6 +124,10 @@ export const numberedLines = (count: number): string =>
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** The nice of `pid`'s autogroup (the scheduling group of its session), from /proc. */
+export const groupNice = (pid: number): number =>
+  Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))![1])
+
 /** Parent pid and command line of `pid`, from /proc. */
 export function parentOf(pid: number): { ppid: number; cmdline: string } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

@@ -19,6 +19,7 @@ import {
   type LaunchRequest,
   type SpawnerMessage,
 } from './core/spawner-protocol'
+import { childGroupNice, niceAutogroup } from './core/child-weight'
 import { ERRNO_NAMES, findPerl } from './core/perl'
 import { openForChild } from './core/spool'
 
@@ -31,7 +32,8 @@ process.title = 'corral-spawner'
  * whole application: 50 busy children, each its own session, left Corral's own process about
  * 1/51 of the CPU and its event loop waiting (B5 in `npm run bench`), and outweighed every
  * other application too. In one session they share one group's weight, as the jobs of one
- * terminal do. Node starts a child in a group of its own only with a new session, so the child
+ * terminal do; that group runs at a lower nice than an application's (`core/child-weight.ts`),
+ * so that Corral itself gets the CPU when its children flood. Node starts a child in a group of its own only with a new session, so the child
  * is started through a few lines of Perl that take a group of their own and exec the program
  * (with the program's environment; Perl itself runs with none, so no PERL5OPT or locale of the
  * user's reaches it). Without Perl, or with `CORRAL_SHARED_SESSION=0`, each child leads its own
@@ -199,4 +201,7 @@ process.on('message', (msg: unknown) => {
   if (req) launch(req)
 })
 process.on('disconnect', () => process.exit(0))
+// Children started through the trampoline share this program's session: their weight as a
+// group (see core/child-weight.ts).
+if (PERL) void niceAutogroup('self', childGroupNice())
 void send({ t: 'ready' }).catch(() => process.exit(0))

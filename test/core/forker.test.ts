@@ -8,7 +8,7 @@ import type { LaunchPlan } from '../../src/main/core/launch'
 import type { LaunchedChild } from '../../src/main/core/launcher'
 import { SpawnerClient } from '../../src/main/core/spawner-client'
 import { openSpool, type Spool } from '../../src/main/core/spool'
-import { expectChildrenOutlive, parentOf, Recorder, SPAWNER } from '../helpers'
+import { expectChildrenOutlive, groupNice, parentOf, Recorder, SPAWNER } from '../helpers'
 
 /** Session, process group and autogroup of `pid`, from /proc. */
 function placement(pid: number): { sid: number; pgid: number; autogroup: string } {
@@ -87,6 +87,27 @@ describe.runIf(hasForker)('the forker', () => {
     expect(a.autogroup).toBe(b.autogroup)
     expect(a.autogroup).not.toBe(placement(process.pid).autogroup)
     for (const c of started) process.kill(-c.pid, 'SIGKILL')
+  })
+
+  it("gives the children's session a lower CPU weight as a group: autogroup nice 5, or CORRAL_CHILD_NICE", async () => {
+    for (const [given, nice] of [
+      [undefined, 5],
+      ['12', 12],
+    ] as const) {
+      if (given === undefined) delete process.env.CORRAL_CHILD_NICE
+      else process.env.CORRAL_CHILD_NICE = given
+      try {
+        client = new ForkerClient(new SpawnerClient(SPAWNER))
+        const child = await client.launch(plan('/bin/sleep', ['30']), await spool())
+        // Set once the forker runs, retried while the kernel says it is too soon after another.
+        await expect.poll(() => groupNice(child.pid), { timeout: 5000 }).toBe(nice)
+        expect(placement(child.pid).autogroup).not.toBe(placement(process.pid).autogroup)
+        process.kill(-child.pid, 'SIGKILL')
+        client.close()
+      } finally {
+        delete process.env.CORRAL_CHILD_NICE
+      }
+    }
   })
 
   it('takes input on a socket, reports exit codes and signals, loses no output of a quick child', async () => {

@@ -4,7 +4,14 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { LaunchPlan } from '../../src/main/core/launch'
 import { SpawnerClient } from '../../src/main/core/spawner-client'
-import { expectChildrenOutlive, liveGroupMembers, parentOf, Recorder, SPAWNER } from '../helpers'
+import {
+  expectChildrenOutlive,
+  groupNice,
+  liveGroupMembers,
+  parentOf,
+  Recorder,
+  SPAWNER,
+} from '../helpers'
 
 const plan = (file: string, args: string[] = [], cwd = os.tmpdir()): LaunchPlan => ({
   file,
@@ -113,6 +120,8 @@ describe.runIf(process.platform !== 'win32')('the spawner', () => {
       expect(a.sid).not.toBe(started[0].pid)
       expect(a.autogroup).toBe(b.autogroup)
       expect(a.autogroup).not.toBe(placement(process.pid).autogroup)
+      // That group weighs less than an application's (see core/child-weight.ts).
+      await expect.poll(() => groupNice(started[0].pid), { timeout: 5000 }).toBe(5)
       for (const c of started) process.kill(-c.pid, 'SIGKILL')
     },
   )

@@ -6,6 +6,7 @@ import type { LaunchPlan } from './launch'
 import { ERRNO_NAMES, findPerl } from './perl'
 import type { LaunchedChild, Launcher } from './launcher'
 import { RemoteChild, type SpawnerClient } from './spawner-client'
+import { childGroupNice, niceAutogroup } from './child-weight'
 import { signalGroup } from './process-group'
 import type { Spool } from './spool'
 
@@ -31,8 +32,9 @@ import type { Spool } from './spool'
  *   /dev/stderr (`echo oops > /dev/stderr`) opens the pipe, as under any shell, where with
  *   the spool file itself as its stdout it truncated the file and overwrote its output;
  * - changes to its working directory, takes its exact environment, leads a process group of
- *   its own (in the forker's session, like the spawner's children: see `main/spawner.ts`)
- *   and execs the program. Whether that worked it says on a close-on-exec pipe, as the
+ *   its own (in the forker's session, like the spawner's children: see `main/spawner.ts`;
+ *   Corral lowers that session's weight as a group, see `child-weight.ts`) and execs the
+ *   program. Whether that worked it says on a close-on-exec pipe, as the
  *   trampoline does.
  * The forker reports each child's start and later its exit status on its stdout. When its
  * stdin closes (Corral is gone), it exits; the children it started are not affected.
@@ -406,6 +408,8 @@ export class ForkerClient implements Launcher {
     this.proc = proc
     this.ready = false
     this.replies = ''
+    // The children share the forker's session: their weight as a group (see child-weight.ts).
+    if (proc.pid !== undefined) void niceAutogroup(proc.pid, childGroupNice())
     proc.stdout!.setEncoding('utf8')
     proc.stdout!.on('data', (text: string) => this.receive(text))
     proc.stdin!.on('error', () => {})
