@@ -15,10 +15,12 @@
 // children write to files in DIR, all started by one shell in a session of its own: as
 // Corral's children write their spool files, started by the forker in its session. Add
 // `--duty SHARE` and the main thread, rather than idle, keeps busy for that share of every
-// 10 ms (0.3: 3 ms of work, then a 7 ms timer), as a host with output to handle would.
+// 10 ms (0.3: 3 ms of work, then a 7 ms timer), as a host with output to handle would; add
+// `--group-nice N` and that session runs at autogroup nice N, as Corral's children's does
+// (see src/main/core/child-weight.ts).
 //
 //   node bench/bare-reader.mjs --command 'cat f' [--count 50] [--log DIR | --idle] [--worker]
-//     [--budget BYTES] [--idle-files DIR [--duty SHARE]]
+//     [--budget BYTES] [--idle-files DIR [--duty SHARE] [--group-nice N]]
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     idle: { type: 'boolean', default: false },
     'idle-files': { type: 'string' },
     duty: { type: 'string', default: '0' },
+    'group-nice': { type: 'string', default: '0' },
     worker: { type: 'boolean', default: false },
     budget: { type: 'string', default: '0' },
   },
@@ -124,13 +127,21 @@ function readAll() {
   const files = values['idle-files']
   if (files) {
     const quoted = `'${files.replaceAll("'", "'\\''")}'`
-    const script = `i=0; while [ $i -lt ${count} ]; do (${values.command}) > ${quoted}/out-$i & i=$((i+1)); done; wait`
+    const nice = Number(values['group-nice'])
+    // The shell leads the session: its autogroup's nice is the whole session's. Retried as
+    // Corral does: unprivileged, the kernel takes one such change per 100 ms, machine-wide.
+    const lower =
+      nice > 0
+        ? `ok=; for t in 1 2 3 4 5; do if echo ${nice} > /proc/self/autogroup 2>/dev/null; then ok=1; break; fi; sleep 0.11; done; [ -n "$ok" ] || exit 3; `
+        : ''
+    const script = `${lower}i=0; while [ $i -lt ${count} ]; do (${values.command}) > ${quoted}/out-$i & i=$((i+1)); done; wait`
     const shell = spawn('/bin/sh', ['-c', script], { stdio: 'ignore', detached: true })
     let done = false
-    const exited = new Promise((resolve) =>
-      shell.on('exit', () => {
+    const exited = new Promise((resolve, reject) =>
+      shell.on('exit', (code) => {
         done = true
-        resolve([0])
+        if (code === 3) reject(new Error(`could not set the session's autogroup nice to ${nice}`))
+        else resolve([0])
       }),
     )
     const duty = Number(values.duty)
