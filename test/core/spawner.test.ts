@@ -121,7 +121,8 @@ describe.runIf(process.platform !== 'win32')('the spawner', () => {
       expect(a.autogroup).toBe(b.autogroup)
       expect(a.autogroup).not.toBe(placement(process.pid).autogroup)
       // That group weighs less than an application's (see core/child-weight.ts).
-      await expect.poll(() => groupNice(started[0].pid), { timeout: 5000 }).toBe(5)
+      const first = started[0].pid
+      await expect.poll(() => groupNice(first), { timeout: 5000 }).toBe(5)
       for (const c of started) process.kill(-c.pid, 'SIGKILL')
     },
   )
