@@ -33,10 +33,10 @@ process.title = 'corral-spawner'
  * 1/51 of the CPU and its event loop waiting (B5 in `npm run bench`), and outweighed every
  * other application too. In one session they share one group's weight, as the jobs of one
  * terminal do; that group runs at a lower nice than an application's (`core/child-weight.ts`),
- * so that Corral itself gets the CPU when its children flood. Node starts a child in a group of its own only with a new session, so the child
- * is started through a few lines of Perl that take a group of their own and exec the program
- * (with the program's environment; Perl itself runs with none, so no PERL5OPT or locale of the
- * user's reaches it). Without Perl, or with `CORRAL_SHARED_SESSION=0`, each child leads its own
+ * so that Corral itself gets the CPU when its children flood. Node starts a child in a group
+ * of its own only with a new session, so the child is started through a few lines of Perl
+ * that take a group of their own and exec the program (with the program's environment; Perl
+ * itself runs with none, so no PERL5OPT or locale of the user's reaches it). Without Perl, or with `CORRAL_SHARED_SESSION=0`, each child leads its own
  * session as elsewhere.
  */
 const PERL =

@@ -7,15 +7,16 @@ import { writeFile } from 'node:fs/promises'
  * so under the kernel's autogroup scheduling (on by default on desktop kernels) they form one
  * scheduling group, as the jobs of one terminal do. That group runs at autogroup nice
  * {@link DEFAULT_CHILD_GROUP_NICE} rather than 0. Measured on a 2-core machine with 50
- * children writing 10 MB each (`npm run bench`, B5): at nice 0 the group of Corral and its
- * page got about a fifth of the CPU, not the half its equal weight entitles it to; Corral's
- * main thread waited 1.1–1.4 s of a 1.8 s flood for a CPU (event-loop delay p99 15–54 ms,
- * stalls up to 1 s; a line typed into a `cat` took up to 0.7 s to show). At nice 5 it waited
- * 0.4–0.8 s (p99 5–10 ms, stalls up to 0.1 s, typed lines shown within 0.16 s). The floods
- * took about a quarter longer: Corral and its page got the CPU they asked for. A plain Node
- * loop busy 30% of the time saw the same without Corral: stalls of 0.13–0.8 s beside 50 such
- * writers in one session at nice 0, at most 13 ms with that session at nice 10, none with
- * itself as a real-time task, and none when each writer had a session of its own.
+ * children writing 10 MB each, the UI open on a `cat` being typed into (B5 of `npm run
+ * bench`, see docs/benchmarks.md): at nice 0 the group of Corral and its page got about a
+ * fifth of the CPU, not the half its equal weight entitles it to; Corral's main thread waited
+ * 0.9–1.4 s of a 1.7–2.1 s flood for a CPU (event-loop delay p99 7–54 ms, stalls up to 1 s;
+ * a typed line's echo took up to 0.9 s at p90). At nice 5 it waited 0.4–0.8 s (p99 5–10 ms,
+ * stalls up to 0.1 s, typed lines shown within 0.16 s), and in a full B5 run p99 3.8 ms. The
+ * floods took about a quarter longer: Corral and its page got the CPU they asked for. A plain
+ * Node loop busy 30% of the time saw the same without Corral: stalls of 0.13–0.8 s beside 50
+ * such writers in one session at nice 0; at most 14 ms with that session at nice 10 to 19, or
+ * with each writer in a session of its own; none at all as a real-time task.
  *
  * The cost: against another application that is busy too, Corral's children get about a
  * quarter of the CPU the two compete for (an autogroup at nice 5 weighs 335 against 1024),
