@@ -36,8 +36,8 @@ process.title = 'corral-spawner'
  * so that Corral itself gets the CPU when its children flood. Node starts a child in a group
  * of its own only with a new session, so the child is started through a few lines of Perl
  * that take a group of their own and exec the program (with the program's environment; Perl
- * itself runs with none, so no PERL5OPT or locale of the user's reaches it). Without Perl, or with `CORRAL_SHARED_SESSION=0`, each child leads its own
- * session as elsewhere.
+ * itself runs with none, so no PERL5OPT or locale of the user's reaches it). Without Perl, or
+ * with `CORRAL_SHARED_SESSION=0`, each child leads its own session as elsewhere.
  */
 const PERL =
   process.platform === 'linux' && process.env.CORRAL_SHARED_SESSION !== '0' ? findPerl() : null

@@ -43,8 +43,8 @@ export function childGroupNice(env: NodeJS.ProcessEnv = process.env): number {
  * The kernel lets an unprivileged process change an autogroup's nice at most once per 100 ms,
  * machine-wide (EAGAIN otherwise): a few tries, a little further apart than that.
  */
-export const AUTOGROUP_TRIES = 5
-export const AUTOGROUP_RETRY_MS = 110
+const AUTOGROUP_TRIES = 5
+const AUTOGROUP_RETRY_MS = 110
 
 /**
  * Give the session of process `pid` (its autogroup) the nice `nice`: Corral does this for the

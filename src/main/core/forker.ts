@@ -34,8 +34,7 @@ import type { Spool } from './spool'
  * - changes to its working directory, takes its exact environment, leads a process group of
  *   its own (in the forker's session, like the spawner's children: see `main/spawner.ts`;
  *   Corral lowers that session's weight as a group, see `child-weight.ts`) and execs the
- *   program. Whether that worked it says on a close-on-exec pipe, as the
- *   trampoline does.
+ *   program. Whether that worked it says on a close-on-exec pipe, as the trampoline does.
  * The forker reports each child's start and later its exit status on its stdout. When its
  * stdin closes (Corral is gone), it exits; the children it started are not affected.
  *
