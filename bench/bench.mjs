@@ -4,6 +4,7 @@
 //   --quick          smaller inputs and 3 runs instead of 5 (a smoke run, not for the README)
 //   --only B1,B2     run only these benchmarks
 //   BENCH_RUNS=N (environment) runs per figure instead of 5 (for a quick look, not the README)
+//   BENCH_B1=WORD (environment) runs only B1's inputs whose name has WORD (e.g. multibyte)
 //   BENCH_HOST_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (environment) profiles the host
 //   BENCH_HOST_LOG=FILE (environment) appends what the host prints (with --trace-gc: its GC log)
 //   BENCH_HEADLESS=FILE (environment) the host to run instead of out/main/headless.js (a copy
@@ -663,7 +664,7 @@ async function b1() {
     ['99-byte lines', await fixture('lines99', size, 99)],
     ['9-byte lines', await fixture('lines9', size, 9)],
     ['10% multibyte UTF-8', await fixture('utf8valid', size, 99, true)],
-  ]
+  ].filter(([label]) => !process.env.BENCH_B1 || label.includes(process.env.BENCH_B1))
   const br = await browser()
   for (const [label, file] of variants) {
     const raw = []

@@ -89,10 +89,22 @@ export function frameTextOf(chunk: OutputChunk): FrameText | undefined {
 }
 
 /**
+ * Processes whose last output frame had characters of several bytes (see
+ * {@link decodeOutputFrame}). Bounded: past {@link MULTIBYTE_IDS_MAX} ids it starts over.
+ */
+const multibyteIds = new Set<string>()
+const MULTIBYTE_IDS_MAX = 1024
+
+/**
  * Decode a binary output frame back into the batch it carries. The chunks' text is decoded
  * at once and each chunk's is a slice of it, when each byte of it is a character (ASCII, and
  * an invalid byte as U+FFFD): then where one chunk ends in the text is where it ends in the
  * bytes, and the slices are what decoding each chunk alone gives.
+ *
+ * Text with characters of several bytes gives no such map from bytes to characters, so each
+ * chunk's text is decoded on its own. A process whose last frame was such text has its next
+ * one decoded chunk by chunk from the start, rather than whole first and then again chunk by
+ * chunk: a flood with 10% of its lines multibyte cost the page twice the decoding otherwise.
  */
 export function decodeOutputFrame(frame: Uint8Array): OutputBatch {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
@@ -101,23 +113,28 @@ export function decodeOutputFrame(frame: Uint8Array): OutputBatch {
     frameDecoder.decode(frame.subarray(4, 4 + headerBytes)),
   ) as OutputFrameHeader
   const body = frame.subarray(4 + headerBytes)
-  const text = frameDecoder.decode(body)
-  const sliced = text.length === body.length
+  const many = header.chunks.length > 1
+  const text = many && multibyteIds.has(header.id) ? null : frameDecoder.decode(body)
+  const sliced = text !== null && text.length === body.length
+  let multibyte = text !== null && !sliced
   let offset = 0
   const chunks: OutputChunk[] = header.chunks.map((c) => {
     const end = offset + c.bytes
-    const whole = offset === 0 && end === body.length
-    // Text with characters of several bytes: each chunk's own, decoded again (its place in
-    // the text is not known without counting), unless it is the only one.
-    const data = whole
-      ? text
-      : sliced
-        ? text.slice(offset, end)
-        : frameDecoder.decode(body.subarray(offset, end))
+    let data: string
+    if (text !== null && (sliced || !many)) data = many ? text.slice(offset, end) : text
+    else {
+      data = frameDecoder.decode(body.subarray(offset, end))
+      if (data.length !== c.bytes) multibyte = true
+    }
     const chunk: OutputChunk = { seq: c.seq, stream: c.stream, time: c.time, data }
     if (sliced) frameTexts.set(chunk, { text, offset })
     offset = end
     return chunk
   })
+  if (!multibyte) multibyteIds.delete(header.id)
+  else if (!multibyteIds.has(header.id)) {
+    if (multibyteIds.size >= MULTIBYTE_IDS_MAX) multibyteIds.clear()
+    multibyteIds.add(header.id)
+  }
   return { id: header.id, chunks }
 }

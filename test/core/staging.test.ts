@@ -155,10 +155,12 @@ describe('output frames in reused memory', () => {
 
   it('decodes the text of a frame at once, each chunk a slice of it, unless characters take several bytes', () => {
     // Built by hand, as shared/wire.ts lays it out, to hold any bytes at all.
+    let n = 0
     const frameOf = (pieces: Buffer[]): Uint8Array => {
       const header = Buffer.from(
         JSON.stringify({
-          id: 'p',
+          // A process of its own: how its earlier frames were decoded tells how the next is.
+          id: `case ${n++}`,
           chunks: pieces.map((b, i) => ({ seq: i, stream: 'stdout', time: i, bytes: b.length })),
         }),
       )
@@ -187,6 +189,36 @@ describe('output frames in reused memory', () => {
         }
       }
     }
+  })
+
+  it("decodes a process's frames chunk by chunk after one with multibyte characters, until one has none", () => {
+    const frameOf = (id: string, texts: string[]): Uint8Array =>
+      new Uint8Array(
+        encodeOutputFrame(
+          { id, chunks: texts.map((t, i) => byteChunk(i, 'stdout', i, [read(t)])) },
+          (n) => Buffer.alloc(n),
+        )!,
+      )
+    const sliced = (id: string, texts: string[]): boolean[] => {
+      const decoded = decodeOutputFrame(frameOf(id, texts))
+      expect(decoded.chunks.map((c) => c.data)).toEqual(texts)
+      return decoded.chunks.map((c) => frameTextOf(c) !== undefined)
+    }
+    const ascii = ['plain line\n', 'another\n']
+    const multibyte = ['é line\n', '€ and more\n']
+    expect(sliced('m', ascii)).toEqual([true, true])
+    expect(sliced('m', multibyte)).toEqual([false, false])
+    // Decoded chunk by chunk (no whole text to slice), and still the same text.
+    expect(sliced('m', multibyte)).toEqual([false, false])
+    // Another process is not affected.
+    expect(sliced('other', ascii)).toEqual([true, true])
+    // The first frame with none is still decoded chunk by chunk; the one after it is whole again.
+    expect(sliced('m', ascii)).toEqual([false, false])
+    expect(sliced('m', ascii)).toEqual([true, true])
+    // A frame of one chunk is decoded whole either way.
+    expect(sliced('m', ['ü\n'])).toEqual([false])
+    expect(sliced('m', ['ascii\n'])).toEqual([true])
+    expect(sliced('m', ascii)).toEqual([true, true])
   })
 
   it('leaves out chunks whose bytes are no longer kept, and sends nothing when none is', () => {
