@@ -250,6 +250,34 @@ describe.skipIf(!spoolAvailable)('spooled output', () => {
     expect(streamText(back.chunks, 'stderr')).toBe('first-err\nopened-err\nlast-err\n')
   })
 
+  it('without the forker (no relay), output goes through pipes: opening /dev/stderr cannot truncate what was written', async () => {
+    process.env.CORRAL_FORKER = '0'
+    try {
+      rec = new Recorder({ dataDir })
+    } finally {
+      delete process.env.CORRAL_FORKER
+    }
+    const p = await rec.start({
+      command:
+        'echo first-err >&2; sleep 0.2; echo opened-err > /dev/stderr; sleep 0.2; echo last-err >&2',
+      shell: true,
+    })
+    const end = await rec.ended(p.id)
+    expect(end.exit).toEqual({ kind: 'code', code: 0 })
+    // Node's pipes are socket pairs, which Linux does not let a program open anew: the shell
+    // says so, and everything written before and after is there, in order.
+    const err = rec.text(p.id, 'stderr').split('\n')
+    expect(err[0]).toBe('first-err')
+    expect(err[1]).toContain('/dev/stderr')
+    expect(err.slice(2)).toEqual(['last-err', ''])
+    // No spool files: the run log has it all.
+    const dir = path.join(dataDir, 'runs', p.id)
+    expect(readdirSync(dir).filter((f) => /\.std(out|err)$/.test(f))).toEqual([])
+    const runId = rec.supervisor.runs(p.id)[0].runId
+    const back = await rec.supervisor.runOutput(p.id, runId, { limitBytes: 1 << 20 })
+    expect(streamText(back.chunks, 'stderr')).toBe(rec.text(p.id, 'stderr'))
+  })
+
   it('a run ends when its leader exits and what is left of its group does not hold the output', async () => {
     rec = new Recorder({ dataDir })
     const p = await rec.start({ command: 'sleep 30 >/dev/null 2>&1 & echo started', shell: true })

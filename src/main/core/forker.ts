@@ -343,6 +343,14 @@ export class ForkerClient implements Launcher {
     return !this.fallback && !this.closed
   }
 
+  /**
+   * While the forker runs. (Should it fail between a run's spool being made and its launch,
+   * that one launch goes to the spawner with the files as its stdout and stderr.)
+   */
+  get relaysSpool(): boolean {
+    return this.active
+  }
+
   /** Start the forker (and the spawner, for the rest) now rather than on first use. */
   warmUp(): void {
     if (this.active) this.ensure()

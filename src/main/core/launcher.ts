@@ -88,6 +88,14 @@ export interface Launcher {
    */
   readonly blocksLoop: boolean
   /**
+   * Whether a child launched with a spool writes into pipes that a relay copies to the files
+   * (see forker.ts), rather than into the files themselves. Only then is output spooled: a
+   * program that opens `/dev/stdout` or `/dev/stderr` itself (`echo oops > /dev/stderr`)
+   * opens its stdout anew with `O_TRUNC`, which for a file truncates it and overwrites what
+   * was written before. Without a relay, output goes through pipes.
+   */
+  readonly relaysSpool: boolean
+  /**
    * Start `plan`; rejects with Node's spawn error (with its `code`) when it cannot start. With
    * `spool`, the child writes its output into the spool's files, which the returned child's
    * stdout and stderr follow; the caller discards the spool if the launch fails.
@@ -106,6 +114,7 @@ export function finishSpooled(outputs: OutputSource[], pgid: number): void {
 /** Launching with `child_process.spawn` in this process. */
 export const localLauncher: Launcher = {
   blocksLoop: true,
+  relaysSpool: false,
   launch(plan, spool) {
     return new Promise((resolve, reject) => {
       const fds = spool ? openForChild(spoolFiles(spool)) : null

@@ -316,7 +316,9 @@ export class ManagedProcess {
     const worker = this.options.outputWorker
     // The spool files are made while the launch is planned (both wait on the thread pool,
     // which 200 starts at once keep busy).
-    const spooling = spec.terminal || worker?.active ? null : this.openSpool()
+    const launcher = this.options.launcher ?? localLauncher
+    const spooling =
+      spec.terminal || worker?.active || !launcher.relaysSpool ? null : this.openSpool()
     let plan: LaunchPlan | ExitInfo
     try {
       plan = await planLaunch(spec)
@@ -329,7 +331,6 @@ export class ManagedProcess {
       this.finish(plan)
       return
     }
-    const launcher = this.options.launcher ?? localLauncher
     // Spawning here blocks the event loop: then one start per turn of it (see TurnPacer).
     if (launcher.blocksLoop || spec.terminal) await spawnPacer.turn()
     if (spec.terminal) {

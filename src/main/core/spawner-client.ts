@@ -89,6 +89,7 @@ export class RemoteChild implements LaunchedChild {
  */
 export class SpawnerClient implements Launcher {
   readonly blocksLoop = false
+  readonly relaysSpool = false
   private proc: ChildProcess | null = null
   private nextId = 1
   private readonly pending = new Map<number, Pending>()

@@ -17,12 +17,13 @@ import { leadingContinuationBytes } from './utf8'
  * into memory (its ring and the viewers), and the run log records only where each chunk is
  * in the spool files, not the bytes again.
  *
- * Linux only. A file does not say when its last writer is gone, as a pipe's end of file
+ * Linux only, and only through a launcher that relays (the forker, see `Launcher.relaysSpool`).
+ * A file does not say when its last writer is gone, as a pipe's end of file
  * does: a relayed file is complete once its relay is done (it reads its pipes to their end);
  * a file the child was given as its stdout and stderr (through the spawner, when the forker
- * cannot run) once nothing left in the child's process group holds it open (a grandchild
- * writing late), which Corral asks /proc after the child exits. Elsewhere, and with
- * `CORRAL_SPOOL=0`, output goes through pipes as before.
+ * stopped between a run's spool being made and its launch) once nothing left in the child's
+ * process group holds it open (a grandchild writing late), which Corral asks /proc after the
+ * child exits. Elsewhere, and with `CORRAL_SPOOL=0`, output goes through pipes as before.
  */
 
 /** Whether output can be spooled here. */
