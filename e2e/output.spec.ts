@@ -139,6 +139,33 @@ test('wrap toggle wraps a long line onto several rows', async ({ app }) => {
   await expect.poll(async () => (await longRow.boundingBox())!.height).toBeLessThan(20)
 })
 
+test('wrapping a long line in a short output still shows the lines after it', async ({ app }) => {
+  const { page } = app
+  // Four rows at the fixed height (90 px with the exit line), one of them wrapped onto many.
+  await runCommand(page, {
+    command: `python3 -c "print('first'); print('a' * 4000); print('LAST LINE')"`,
+    name: 'one-long',
+  })
+  const log = output(page)
+  await expect(log).toContainText('exited with code 0')
+  await toggle(page, 'Wrap').click()
+  const longRow = log.locator('[data-stream="stdout"]').nth(1)
+  await expect.poll(async () => (await longRow.boundingBox())!.height).toBeGreaterThan(200)
+  // Painted where they are laid out, not clipped away: the element drawn at the middle of
+  // each line is that line (clipped content is not hit, whatever its box says).
+  const drawnAt = (text: string, exact: boolean) =>
+    log.getByText(text, { exact }).evaluate((el) => {
+      const box = el.getBoundingClientRect()
+      const hit = document.elementFromPoint(box.left + 5, box.top + box.height / 2)
+      const row = el.closest('[data-stream]') ?? el
+      return hit !== null && row.contains(hit)
+    })
+  await expect.poll(() => drawnAt('LAST LINE', true)).toBe(true)
+  await expect.poll(() => drawnAt('exited with code 0', false)).toBe(true)
+  await toggle(page, 'Wrap').click()
+  await expect.poll(async () => (await longRow.boundingBox())!.height).toBeLessThan(20)
+})
+
 test('follows the tail; scrolling up pauses and shows "Jump to latest", which resumes', async ({
   app,
 }) => {

@@ -41,6 +41,7 @@ import {
   positionFor,
   scrollTopFor,
   spacerHeight,
+  wrappedSpacerHeight,
 } from '../store/scroll-math'
 import { compileQuery, matchesInLine, Search, type SearchQuery } from '../store/search'
 import { FullLineDialog, type FullLine } from './FullLineDialog'
@@ -161,7 +162,9 @@ export function OutputView({
   )
     acc += height(last)
   last = Math.min(rows, last + OVERSCAN_ROWS)
-  const spacer = spacerHeight(rows, ROW_HEIGHT_PX)
+  const spacer = wrap
+    ? wrappedSpacerHeight(rows, ROW_HEIGHT_PX, height)
+    : spacerHeight(rows, ROW_HEIGHT_PX)
   const desiredTop = scrollTopFor(p, maxP, spacer, viewPx)
 
   const geoRef = useRef<Geometry | null>(null)

@@ -7,7 +7,9 @@ import {
   movePosition,
   positionFor,
   scrollTopFor,
+  MEASURED_SPACER_ROWS,
   spacerHeight,
+  wrappedSpacerHeight,
 } from './scroll-math'
 
 const ROW = 18
@@ -64,5 +66,22 @@ describe('scroll mapping', () => {
     expect(maxPositionMeasured(5, 1000, h)).toBe(0)
     expect(movePosition(0, 18 + 27, 5, 3, h)).toBeCloseTo(1.5, 9)
     expect(movePosition(1.5, -36, 5, 3, h)).toBeCloseTo(0.5, 9)
+  })
+
+  it('sizes a wrapped view of few rows to their heights, so no row is clipped', () => {
+    // One 4,000-character line wrapped onto 23 rows between two short lines: 3 rows at the
+    // fixed height (54 px) would clip all but the first 54 px of them.
+    const heights = [18, 414, 18]
+    const h = (row: number): number => heights[row]
+    expect(wrappedSpacerHeight(3, ROW, h)).toBe(450)
+    // Rows not measured yet count at the fixed height, never less.
+    expect(wrappedSpacerHeight(3, ROW, () => 0)).toBe(54)
+    // Many rows: the fixed height, without visiting each row.
+    let visited = 0
+    const counting = (): number => (visited++, 90)
+    expect(wrappedSpacerHeight(MEASURED_SPACER_ROWS + 1, ROW, counting)).toBe(
+      (MEASURED_SPACER_ROWS + 1) * ROW,
+    )
+    expect(visited).toBe(0)
   })
 })

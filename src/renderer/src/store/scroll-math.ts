@@ -16,6 +16,31 @@ export function spacerHeight(rows: number, rowPx: number): number {
   return Math.min(rows * rowPx, MAX_SPACER_PX)
 }
 
+/**
+ * Rows up to which a wrapped view's spacer is the sum of its rows' heights. Beyond it the
+ * fixed-height spacer is far taller than any viewport, so the rows on screen always lie
+ * inside it.
+ */
+export const MEASURED_SPACER_ROWS = 1024
+
+/**
+ * Spacer height for wrapped rows (measured, or estimated at `rowPx` until measured). The rows
+ * are drawn inside the spacer, which clips them: a fixed-height spacer for a few rows, one of
+ * them wrapped onto many, was shorter than the rows themselves and hid the rows below the
+ * wrapped one. Few rows are summed (work proportional to them, no more than a screen's worth
+ * of measuring); many get the fixed height.
+ */
+export function wrappedSpacerHeight(
+  rows: number,
+  rowPx: number,
+  height: (row: number) => number,
+): number {
+  if (rows > MEASURED_SPACER_ROWS) return spacerHeight(rows, rowPx)
+  let total = 0
+  for (let row = 0; row < rows; row++) total += height(row)
+  return Math.min(Math.max(total, rows * rowPx), MAX_SPACER_PX)
+}
+
 /** Whether the spacer is scaled (each scrolled pixel stands for more than one). */
 export function isScaled(rows: number, rowPx: number): boolean {
   return rows * rowPx > MAX_SPACER_PX
