@@ -176,6 +176,43 @@ export function liveGroupMembers(pgid: number): number[] {
   return out
 }
 
+/** Fields of /proc/<pid>/stat after the command name (state, ppid, pgrp, ...); null when gone. */
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  } catch {
+    return null
+  }
+}
+
+/** Whether `pid` is a live process (not a zombie), from /proc. */
+export function alive(pid: number): boolean {
+  const fields = statFields(pid)
+  return fields !== null && fields[0] !== 'Z'
+}
+
+/** The process group of `pid`, from /proc; null when it is gone. */
+export function pgidOf(pid: number): number | null {
+  const fields = statFields(pid)
+  return fields === null ? null : Number(fields[2])
+}
+
+/** Pids of live processes whose environment has `NAME=value` (`entry`), read from /proc. */
+export function pidsWithEnv(entry: string): number[] {
+  const out: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const env = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0')
+      if (env.includes(entry) && alive(Number(name))) out.push(Number(name))
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return out
+}
+
 /** Text of one stream of `chunks`, or of all program output (everything but Corral's lines). */
 export function streamText(chunks: readonly OutputChunk[], stream?: OutputStream): string {
   return chunks

@@ -6,11 +6,15 @@ import { ManagedProcess } from '../../src/main/core/managed-process'
 import { readBudget } from '../../src/main/core/pacer'
 import type { OutputChunk } from '../../src/shared/contract'
 import { describeStatus } from '../../src/shared/describe'
+import { RUN_MARK_VAR, runMark } from '../../src/main/core/run-mark'
 import {
+  alive,
   liveGroupMembers,
   nodeFixture,
   numberedLines,
   OUTPUT_WORKER,
+  pgidOf,
+  pidsWithEnv,
   Recorder,
   sleep,
   streamText,
@@ -305,6 +309,69 @@ describe.each([
     // Signalled with the leader, the others may take a moment to go on a busy machine.
     await expect.poll(() => liveGroupMembers(pid), { timeout: 2000 }).toEqual([])
   })
+
+  // A process that makes a session of its own (setsid, a daemon) leaves the run's group, and
+  // the group's signal misses it; it is found by the mark in its environment (run-mark.ts).
+  it.runIf(process.platform === 'linux')(
+    'Stop and Kill reach processes that left the group, even ones that ignore SIGTERM',
+    async () => {
+      rec = new Recorder({ ...mode, stopGraceMs: 400 })
+      const p = await rec.start({
+        command: `setsid sleep 302 & setsid sh -c "trap '' TERM; sleep 303" & echo $!; wait`,
+        shell: true,
+      })
+      const pid = p.pid!
+      await rec.waitForText(p.id, '\n')
+      // The two setsid'd processes and the sleep in the second's session, not the shell.
+      const marked = (id: string, leader: number): number[] =>
+        pidsWithEnv(`${RUN_MARK_VAR}=${runMark(id, 1)}`).filter((other) => other !== leader)
+      await expect.poll(() => marked(p.id, pid), { timeout: 5000 }).toHaveLength(3)
+      const escaped = marked(p.id, pid)
+      // None of them is in the run's group: its signal alone would leave all three.
+      for (const other of escaped) expect(pgidOf(other)).not.toBe(pid)
+      const info = await rec.supervisor.stop(p.id)
+      expect(info.state).toBe('stopped')
+      await expect.poll(() => escaped.filter(alive), { timeout: 3000 }).toEqual([])
+      // Kill, on a run whose escaped process would ignore SIGTERM.
+      const q = await rec.start({
+        command: `setsid sh -c "trap '' TERM; sleep 304" & wait`,
+        shell: true,
+      })
+      await expect.poll(() => marked(q.id, q.pid!), { timeout: 5000 }).toHaveLength(2)
+      const left = marked(q.id, q.pid!)
+      await rec.supervisor.kill(q.id)
+      await expect.poll(() => left.filter(alive), { timeout: 3000 }).toEqual([])
+    },
+  )
+
+  it.runIf(process.platform === 'linux' && !('outputWorkerScript' in mode))(
+    'a run whose process exited while another holds its output says which, and Stop ends it',
+    async () => {
+      rec = new Recorder({ ...mode })
+      const p = await rec.start({
+        command: 'echo launching; setsid sleep 305 & echo parent done',
+        shell: true,
+      })
+      await expect
+        .poll(() => rec.text(p.id, 'system'), { timeout: 10_000 })
+        .toContain('holds its output open')
+      const said = rec.text(p.id, 'system')
+      const m =
+        /⚠ pid (\d+) exited, but pid (\d+) \(sleep 305\), started by it, holds its output open/.exec(
+          said,
+        )
+      expect(m, said).not.toBeNull()
+      expect(Number(m![1])).toBe(p.pid)
+      const holder = Number(m![2])
+      expect(alive(holder)).toBe(true)
+      // The run is still on: its output can still come.
+      expect(rec.supervisor.list().find((i) => i.id === p.id)!.state).toBe('running')
+      const info = await rec.supervisor.stop(p.id)
+      expect(info.state).toBe('stopped')
+      expect(info.exit).toEqual({ kind: 'code', code: 0 })
+      await expect.poll(() => alive(holder), { timeout: 3000 }).toBe(false)
+    },
+  )
 
   it('escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
     rec = new Recorder({ ...mode, stopGraceMs: 400 })

@@ -26,6 +26,11 @@ export interface LaunchedChild {
    * can still arrive after the exit). Both null: the exit status could not be learnt.
    */
   onClose(listener: CloseListener): void
+  /**
+   * Call `listener` once the process itself has exited, whether or not its output has closed
+   * (a process it started may hold it open); at once if it has exited already.
+   */
+  onExit?(listener: () => void): void
 }
 
 /** Told how a child ended; both null when its exit status could not be learnt. */
@@ -39,6 +44,7 @@ export class CloseGate {
   private exit: [number | null, NodeJS.Signals | null] | null = null
   private open = 0
   private listener: CloseListener | null = null
+  private exitListeners: (() => void)[] = []
   private done = false
 
   constructor(
@@ -63,8 +69,18 @@ export class CloseGate {
 
   /** The child exited (the first report counts). */
   exited(code: number | null, signal: NodeJS.Signals | null): void {
-    this.exit ??= [code, signal]
+    if (this.exit) return
+    this.exit = [code, signal]
+    const listeners = this.exitListeners
+    this.exitListeners = []
+    for (const listener of listeners) listener()
     this.maybe()
+  }
+
+  /** Call `listener` once the child has exited (at once if it has). */
+  onExit(listener: () => void): void {
+    if (this.exit) listener()
+    else this.exitListeners.push(listener)
   }
 
   onClose(listener: CloseListener): void {
@@ -149,6 +165,10 @@ export const localLauncher: Launcher = {
           onClose: spool
             ? (listener) => whenClosed([stdout, stderr], child).onClose(listener)
             : (listener) => child.once('close', listener),
+          onExit: (listener) => {
+            if (child.exitCode !== null || child.signalCode !== null) listener()
+            else child.once('exit', () => listener())
+          },
         })
       })
       child.on('error', (err) => {

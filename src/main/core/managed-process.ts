@@ -44,6 +44,7 @@ import {
   type RestartPolicy,
 } from './restart-policy'
 import { readStaging } from './staging'
+import { describeProcesses, findMarked, RUN_MARK_VAR, runMark, signalEach } from './run-mark'
 import { logFailedLine, type RunLog, type RunStore } from './run-store'
 import { Utf8Splitter } from './utf8'
 
@@ -56,6 +57,12 @@ export const STOP_GRACE_MS = 5000
  * before it discards what is left, so reading resumes as soon as the program is gone.
  */
 const PAUSED_EXIT_POLL_MS = 50
+/**
+ * How long after a run's process exited its output may stay open before the run says who
+ * holds it: output still arriving after the exit takes milliseconds, a process it started in
+ * the background (`sleep 100 &`, a daemon) holds it for as long as it runs.
+ */
+export const OUTPUT_LINGER_MS = 1000
 
 /** Hooks through which a process reports the groups it starts and ends. */
 export interface GroupHooks {
@@ -145,6 +152,10 @@ export class ManagedProcess {
   private runLog: RunLog | null = null
   /** Process group of the latest run, kept after it ended to reach stragglers. */
   private lastPgid: number | null = null
+  /** The mark in the latest run's environment (see run-mark.ts). */
+  private mark = ''
+  /** Until the run says who holds its output after its process exited (see sayWhoHolds). */
+  private lingerTimer: TimerHandle | null = null
   /** The pseudo-terminal of the current run, in terminal mode. */
   private pty: Pty | null = null
   /** Flow control of the current terminal run. */
@@ -308,6 +319,7 @@ export class ManagedProcess {
     this.exit = null
     this.stopRequested = false
     this.escalated = false
+    this.mark = runMark(this.id, this.runCount)
     this.runInTerminal = this.specValue.terminal === true
     this.openRunLog(reason)
     this.emitStatus()
@@ -331,6 +343,7 @@ export class ManagedProcess {
       this.finish(plan)
       return
     }
+    plan.env[RUN_MARK_VAR] = this.mark
     // Spawning here blocks the event loop: then one start per turn of it (see TurnPacer).
     if (launcher.blocksLoop || spec.terminal) await spawnPacer.turn()
     if (spec.terminal) {
@@ -391,6 +404,33 @@ export class ManagedProcess {
     }
     this.watchInput(child.stdin)
     child.onClose((code, signal) => this.closed(code, signal))
+    const run = this.runCount
+    child.onExit?.(() => {
+      if (run !== this.runCount || !this.alive) return
+      this.lingerTimer = this.clock.setTimeout(() => {
+        this.lingerTimer = null
+        void this.sayWhoHolds(run)
+      }, OUTPUT_LINGER_MS)
+    })
+  }
+
+  /**
+   * The run's process exited a while ago and its output is still open: a process it started
+   * holds it, and the run goes on until that one closes it. Say which, since the run looks
+   * stuck otherwise (nothing of it seems to run), and that Stop ends them.
+   */
+  private async sayWhoHolds(run: number): Promise<void> {
+    const leader = this.pid
+    if (run !== this.runCount || !this.alive || leader === null || this.child === null) return
+    const holders = await findMarked(this.mark)
+    if (run !== this.runCount || !this.alive) return
+    const who =
+      holders.length > 0
+        ? `${describeProcesses(holders)}, started by it, ${holders.length > 1 ? 'hold' : 'holds'}`
+        : 'a process it started holds'
+    this.say(
+      `⚠ pid ${leader} exited, but ${who} its output open: this run ends when ${holders.length > 1 ? 'they close' : 'that closes'} it, or at Stop\n`,
+    )
   }
 
   /**
@@ -766,6 +806,15 @@ export class ManagedProcess {
     await this.waitEnded()
   }
 
+  /**
+   * Signal the run's group and the processes of the run that left it (see run-mark.ts),
+   * found a moment later: what a stop or kill must reach.
+   */
+  private signalTree(pgid: number, sig: NodeJS.Signals): void {
+    this.signalRun(pgid, sig)
+    void findMarked(this.mark, pgid).then((left) => signalEach(left, sig))
+  }
+
   /** SIGKILL to the group now. Resolves when the run has ended. */
   async kill(): Promise<void> {
     if (this.state === 'backoff') return this.stop()
@@ -775,7 +824,7 @@ export class ManagedProcess {
       this.state = 'stopping'
       this.emitStatus()
     }
-    if (this.pid !== null) this.signalRun(this.pid, 'SIGKILL')
+    if (this.pid !== null) this.signalTree(this.pid, 'SIGKILL')
     await this.waitEnded()
   }
 
@@ -812,10 +861,13 @@ export class ManagedProcess {
     const pgid = this.pid
     const run = this.runCount
     const grace = this.stopGraceMs
-    this.signalRun(pgid, this.specValue.stopSignal ?? 'SIGTERM')
+    const mark = this.mark
+    this.signalTree(pgid, this.specValue.stopSignal ?? 'SIGTERM')
     this.killDeadline = this.clock.now() + grace
     this.emitStatus()
     this.clock.setTimeout(() => {
+      // Those of the run that left its group and are still there get SIGKILL too.
+      void findMarked(mark, pgid).then((left) => signalEach(left, 'SIGKILL'))
       // The group can outlive its leader (a grandchild that ignores the signal and does not
       // hold the output pipes), so this runs even after the run has ended.
       if (!groupAlive(pgid)) return
@@ -847,6 +899,10 @@ export class ManagedProcess {
 
   private finish(exit: ExitInfo): void {
     const ended = this.clock.now()
+    if (this.lingerTimer !== null) {
+      this.clock.clearTimeout(this.lingerTimer)
+      this.lingerTimer = null
+    }
     this.unwatchRoom?.()
     this.unwatchRoom = null
     if (this.pid !== null) this.options.groups?.ended(this.pid)

@@ -67,6 +67,10 @@ export class RemoteChild implements LaunchedChild {
     this.gate.onClose(listener)
   }
 
+  onExit(listener: () => void): void {
+    this.gate.onExit(listener)
+  }
+
   exited(code: number | null, signal: NodeJS.Signals | null): void {
     finishSpooled([this.stdout, this.stderr], this.pid)
     this.gate.exited(code, signal)
