@@ -152,8 +152,9 @@ export class ManagedProcess {
   private runLog: RunLog | null = null
   /** Process group of the latest run, kept after it ended to reach stragglers. */
   private lastPgid: number | null = null
-  /** The mark in the latest run's environment (see run-mark.ts). */
+  /** The mark in the latest run's environment (see run-mark.ts), and when its process began. */
   private mark = ''
+  private markedSince = 0
   /** Until the run says who holds its output after its process exited (see sayWhoHolds). */
   private lingerTimer: TimerHandle | null = null
   /** The pseudo-terminal of the current run, in terminal mode. */
@@ -422,7 +423,7 @@ export class ManagedProcess {
   private async sayWhoHolds(run: number): Promise<void> {
     const leader = this.pid
     if (run !== this.runCount || !this.alive || leader === null || this.child === null) return
-    const holders = await findMarked(this.mark)
+    const holders = await findMarked(this.mark, this.markedSince)
     if (run !== this.runCount || !this.alive) return
     const who =
       holders.length > 0
@@ -529,6 +530,7 @@ export class ManagedProcess {
 
   /** The run's child is running with `pid`: the run is under way. */
   private began(pid: number, line: string): void {
+    this.markedSince = performance.now()
     this.pid = pid
     this.lastPgid = pid
     this.options.groups?.started(pid, this)
@@ -812,7 +814,7 @@ export class ManagedProcess {
    */
   private signalTree(pgid: number, sig: NodeJS.Signals): void {
     this.signalRun(pgid, sig)
-    void findMarked(this.mark, pgid).then((left) => signalEach(left, sig))
+    void findMarked(this.mark, this.markedSince, pgid).then((left) => signalEach(left, sig))
   }
 
   /** SIGKILL to the group now. Resolves when the run has ended. */
@@ -862,12 +864,13 @@ export class ManagedProcess {
     const run = this.runCount
     const grace = this.stopGraceMs
     const mark = this.mark
+    const since = this.markedSince
     this.signalTree(pgid, this.specValue.stopSignal ?? 'SIGTERM')
     this.killDeadline = this.clock.now() + grace
     this.emitStatus()
     this.clock.setTimeout(() => {
       // Those of the run that left its group and are still there get SIGKILL too.
-      void findMarked(mark, pgid).then((left) => signalEach(left, 'SIGKILL'))
+      void findMarked(mark, since, pgid).then((left) => signalEach(left, 'SIGKILL'))
       // The group can outlive its leader (a grandchild that ignores the signal and does not
       // hold the output pipes), so this runs even after the run has ended.
       if (!groupAlive(pgid)) return

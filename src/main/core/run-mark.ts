@@ -32,20 +32,49 @@ export interface MarkedProcess {
 }
 
 /**
- * Live processes (not zombies) that carry `mark`, but for those in group `exceptGroup` when
- * given. Empty where there is no /proc. Reads only processes this user may read; the rest
- * are skipped.
+ * A scan of /proc serves the calls made within this long of it, for runs that had started
+ * before it began: stopping 200 processes at once (removing them, or Corral shutting down)
+ * asks 200 times, and each scan reads every process's environment.
  */
-export async function findMarked(mark: string, exceptGroup?: number): Promise<MarkedProcess[]> {
+const SCAN_REUSE_MS = 100
+
+/** Marked processes by mark, with their process group. */
+type Scan = Map<string, (MarkedProcess & { pgid: number })[]>
+
+let lastScan: { at: number; result: Promise<Scan> } | null = null
+
+/**
+ * Live processes (not zombies) that carry `mark`, but for those in group `exceptGroup` when
+ * given. `since` is when the run's process was started (`performance.now()`): a scan begun
+ * before then would miss it. Empty where there is no /proc. Reads only processes this user
+ * may read; the rest are skipped.
+ */
+export async function findMarked(
+  mark: string,
+  since: number,
+  exceptGroup?: number,
+): Promise<MarkedProcess[]> {
+  const now = performance.now()
+  if (!lastScan || lastScan.at <= since || now - lastScan.at >= SCAN_REUSE_MS) {
+    lastScan = { at: now, result: scanProc() }
+  }
+  const found = (await lastScan.result).get(mark) ?? []
+  return found
+    .filter((p) => exceptGroup === undefined || p.pgid !== exceptGroup)
+    .map(({ pid, command }) => ({ pid, command }))
+}
+
+async function scanProc(): Promise<Scan> {
+  const scan: Scan = new Map()
   let entries: string[]
   try {
     entries = await fs.promises.readdir('/proc')
   } catch {
     // No /proc (macOS, Windows): nothing can be found, and the group's signal is all there is.
-    return []
+    return scan
   }
-  const needle = Buffer.from(`${RUN_MARK_VAR}=${mark}\0`)
-  const found: MarkedProcess[] = []
+  const head = Buffer.from(`${RUN_MARK_VAR}=`)
+  const needle = Buffer.from(`\0${RUN_MARK_VAR}=`)
   await Promise.all(
     entries.map(async (name) => {
       if (!/^\d+$/.test(name)) return
@@ -58,18 +87,29 @@ export async function findMarked(mark: string, exceptGroup?: number): Promise<Ma
         // Gone meanwhile, or another user's: not one of ours either way.
         return
       }
-      const at = environ.indexOf(needle)
-      if (at < 0 || (at > 0 && environ[at - 1] !== 0)) return
+      // First in the environment, or after another entry's end.
+      let at = environ.subarray(0, head.length).equals(head) ? 0 : -1
+      if (at < 0) {
+        const i = environ.indexOf(needle)
+        if (i < 0) return
+        at = i + 1
+      }
+      const from = at + head.length
+      const to = environ.indexOf(0, from)
+      const mark = environ.toString('utf8', from, to < 0 ? environ.length : to)
       const stat = await readOr(`/proc/${name}/stat`)
       // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (fields[0] === 'Z' || fields[0] === 'X' || fields.length < 3) return
-      if (exceptGroup !== undefined && Number(fields[2]) === exceptGroup) return
+      if (fields.length < 3 || fields[0] === 'Z' || fields[0] === 'X') return
       const cmdline = await readOr(`/proc/${name}/cmdline`)
-      found.push({ pid, command: cmdline.replace(/\0+$/, '').replaceAll('\0', ' ') })
+      const command = cmdline.replace(/\0+$/, '').replaceAll('\0', ' ')
+      const list = scan.get(mark) ?? []
+      list.push({ pid, command, pgid: Number(fields[2]) })
+      scan.set(mark, list)
     }),
   )
-  return found.sort((a, b) => a.pid - b.pid)
+  for (const list of scan.values()) list.sort((a, b) => a.pid - b.pid)
+  return scan
 }
 
 /** Send `signal` to each of `processes`; one that is gone already is skipped. */
