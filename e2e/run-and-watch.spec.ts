@@ -186,6 +186,10 @@ test('uses working directory, environment lines and name from the form', async (
   })
   await expect(output(page)).toContainText('cwd=/tmp foo=bar baz unset=gone py=1')
   await expect(processItem(page, 'env-check')).toBeVisible()
+  // The header names what the environment changes (names only: values can be secrets).
+  const envLine = page.getByText('env: sets FOO; unsets CORRAL_E2E_UNSET', { exact: true })
+  await expect(envLine).toBeVisible()
+  await expect(envLine).toHaveAttribute('title', 'env: sets FOO; unsets CORRAL_E2E_UNSET')
 })
 
 test('without "Run in shell", quoting splits arguments and nothing is expanded', async ({

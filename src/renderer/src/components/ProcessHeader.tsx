@@ -1,4 +1,4 @@
-import type { ProcessId, ProcessInfo } from '../../../shared/contract'
+import type { ProcessId, ProcessInfo, ProcessSpec } from '../../../shared/contract'
 import { describeStatus, formatDuration, oneLineCommand } from '../../../shared/describe'
 import { getBridge } from '../bridge'
 import { useNow } from '../lib/use-now'
@@ -33,6 +33,28 @@ function statusLine(info: ProcessInfo, now: number): string {
     return `${status} since ${new Date(info.startedAt).toLocaleTimeString()}`
   }
   return status
+}
+
+/**
+ * The names of the variables the process's spec sets or unsets, so that an environment is
+ * never a surprise (the New process form keeps its fields for the next process). Names
+ * only: values are often secrets, and the header is on screen.
+ */
+function EnvChanges({ env }: { env: ProcessSpec['env'] }) {
+  const entries = Object.entries(env ?? {})
+  if (entries.length === 0) return null
+  const set = entries.filter(([, v]) => v !== null).map(([k]) => k)
+  const unset = entries.filter(([, v]) => v === null).map(([k]) => k)
+  const parts = [
+    ...(set.length > 0 ? [`sets ${set.join(', ')}`] : []),
+    ...(unset.length > 0 ? [`unsets ${unset.join(', ')}`] : []),
+  ]
+  const text = `env: ${parts.join('; ')}`
+  return (
+    <span className="env-changes" title={text}>
+      {text}
+    </span>
+  )
 }
 
 /** Name, command line, live status and definition actions of the selected process. */
@@ -104,6 +126,7 @@ export function ProcessHeader({ id, onEdit }: { id: ProcessId; onEdit: () => voi
           {oneLineCommand(info.spec.command)}
         </span>
         {info.spec.cwd && <span className="cwd">in {info.spec.cwd}</span>}
+        <EnvChanges env={info.spec.env} />
       </div>
       <div className="process-status-row">
         <p className={`process-status tone-${stateTone(info)} state-${info.state}`} role="status">
