@@ -186,6 +186,13 @@ test('uses working directory, environment lines and name from the form', async (
   })
   await expect(output(page)).toContainText('cwd=/tmp foo=bar baz unset=gone py=1')
   await expect(processItem(page, 'env-check')).toBeVisible()
+  // Each item is named for screen readers by its process and state, its title describes it.
+  await expect(processItem(page, 'env-check')).toHaveAccessibleName(
+    /^env-check: exited, exited with code 0 after \d+ ms$/,
+  )
+  await expect(processItem(page, 'env-check')).toHaveAccessibleDescription(
+    'Alt+↑ / Alt+↓ move between processes',
+  )
   // The header names what the environment changes (names only: values can be secrets).
   const envLine = page.getByText('env: sets FOO; unsets CORRAL_E2E_UNSET', { exact: true })
   await expect(envLine).toBeVisible()

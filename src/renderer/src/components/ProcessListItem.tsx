@@ -37,12 +37,17 @@ export function ProcessListItem({ id }: { id: ProcessId }) {
   }
   // The item itself is the click target rather than a nested button: a button would be named
   // by its text ("… stopped", "killed by …") and collide with the Stop and Kill buttons.
+  // Named for screen readers by its process and state (a list item is not named by its
+  // text, and was by its title, the same for every item); the title describes it.
+  const label =
+    sub === info.state ? `${info.name}: ${info.state}` : `${info.name}: ${info.state}, ${sub}`
   return (
     <li
       ref={ref}
       className={selected ? 'process-item selected' : 'process-item'}
       aria-current={selected ? 'true' : undefined}
       tabIndex={0}
+      aria-label={label}
       onClick={select}
       onKeyDown={onKeyDown}
       title="Alt+↑ / Alt+↓ move between processes"
