@@ -65,6 +65,10 @@ describe('state machine with a fake clock and real processes', () => {
     expect(info.state).toBe('stopped')
     expect(info.nextRetryAt).toBeNull()
     expect(clock.pending()).toEqual([])
+    // The output's last word is not the restart it announced.
+    const said = rec.text(p.id, 'system').trimEnd().split('\n')
+    expect(said.at(-2)).toMatch(/^↻ restarting in 1\.0 s \(retry 1 of 5 after failed starts\)$/)
+    expect(said.at(-1)).toBe('■ restart cancelled: stopped')
     clock.advance(60_000)
     await sleep(50)
     expect(rec.supervisor.list()[0].runCount).toBe(1)

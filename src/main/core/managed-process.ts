@@ -794,6 +794,9 @@ export class ManagedProcess {
     if (reason === 'host-exit') this.hostExiting = true
     if (this.state === 'backoff') {
       this.cancelRetry()
+      // The last line said a restart was coming.
+      this.say('■ restart cancelled: stopped\n')
+      this.batcher.flush()
       this.state = 'stopped'
       this.emitStatus()
       return
@@ -948,7 +951,7 @@ export class ManagedProcess {
       this.nextRetryAt = ended + decision.delayMs
       this.batcher.add(
         'system',
-        `↻ restarting in ${formatDuration(decision.delayMs)} (failed starts in a row: ${this.counters.failedStarts} of ${this.policy.maxRetries} allowed)\n`,
+        `↻ restarting in ${formatDuration(decision.delayMs)} (retry ${this.counters.failedStarts} of ${this.policy.maxRetries} after failed starts)\n`,
       )
       this.retryTimer = this.clock.setTimeout(() => {
         this.retryTimer = null
