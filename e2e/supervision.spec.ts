@@ -1,32 +1,9 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
+import { allPids, liveGroupMembers, procStat } from '../test/proc'
 import { expect, test } from './fixtures'
 import { fillSpec, output, processItem, processStatus, runCommand, saveDefinition } from './ui'
-
-/** Fields of /proc/PID/stat after the command name: [state, ppid, pgrp, ...]. */
-function procStat(pid: number): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  } catch {
-    return null
-  }
-}
-
-function allPids(): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-}
-
-/** Live (non-zombie) members of a process group. */
-function liveGroupMembers(pgid: number): number[] {
-  return allPids().filter((pid) => {
-    const st = procStat(pid)
-    return st !== null && Number(st[2]) === pgid && st[0] !== 'Z'
-  })
-}
 
 /** The host's watchdog: its child whose command line names it. */
 function watchdogsOf(hostPid: number): number[] {

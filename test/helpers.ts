@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { procStat } from './proc'
 import path from 'node:path'
 import { expect } from 'vitest'
 import {
@@ -130,8 +131,7 @@ export const groupNice = (pid: number): number =>
 
 /** Parent pid and command line of `pid`, from /proc. */
 export function parentOf(pid: number): { ppid: number; cmdline: string } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  const ppid = Number(procStat(pid)![1])
   return { ppid, cmdline: readFileSync(`/proc/${ppid}/cmdline`, 'utf8').replace(/\0/g, ' ') }
 }
 
@@ -159,59 +159,7 @@ export async function expectChildrenOutlive(rec: Recorder, name: string): Promis
   await rec.supervisor.kill(q.id)
 }
 
-/** Pids of live (non-zombie) processes whose process group is `pgid`, read from /proc. */
-export function liveGroupMembers(pgid: number): number[] {
-  const out: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // Fields after the parenthesised command name: state ppid pgrp ...
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(rest[2]) === pgid && rest[0] !== 'Z') out.push(Number(entry))
-    } catch {
-      // The process ended while we were reading: it is not alive.
-    }
-  }
-  return out
-}
-
-/** Fields of /proc/<pid>/stat after the command name (state, ppid, pgrp, ...); null when gone. */
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  } catch {
-    return null
-  }
-}
-
-/** Whether `pid` is a live process (not a zombie), from /proc. */
-export function alive(pid: number): boolean {
-  const fields = statFields(pid)
-  return fields !== null && fields[0] !== 'Z'
-}
-
-/** The process group of `pid`, from /proc; null when it is gone. */
-export function pgidOf(pid: number): number | null {
-  const fields = statFields(pid)
-  return fields === null ? null : Number(fields[2])
-}
-
-/** Pids of live processes whose environment has `NAME=value` (`entry`), read from /proc. */
-export function pidsWithEnv(entry: string): number[] {
-  const out: number[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const env = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0')
-      if (env.includes(entry) && alive(Number(name))) out.push(Number(name))
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return out
-}
+export { alive, liveGroupMembers, pgidOf, pidsWithEnv } from './proc'
 
 /** Text of one stream of `chunks`, or of all program output (everything but Corral's lines). */
 export function streamText(chunks: readonly OutputChunk[], stream?: OutputStream): string {

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { OrphanGroup } from '../../shared/contract'
 import { AtomicFileWriter } from './atomic-file'
 import { backgroundIo } from './io-lane'
-import { groupAlive, signalGroup } from './process-group'
+import { groupAlive, signalGroup, statFields } from './process-group'
 import type { WatchdogClient } from './watchdog-client'
 
 /**
@@ -166,7 +166,7 @@ async function readLeaderStart(pid: number): Promise<string | null> {
 
 /** The start time field of a /proc/<pid>/stat line. */
 function startTimeOf(stat: string): string | null {
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
+  return statFields(stat)[19] ?? null
 }
 
 /** Live (non-zombie) members of a process group. */
@@ -182,8 +182,7 @@ export function groupMembers(pgid: number): number[] {
   for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const rest = statFields(fs.readFileSync(`/proc/${entry}/stat`, 'utf8'))
       if (Number(rest[2]) === pgid && rest[0] !== 'Z') pids.push(Number(entry))
     } catch {
       // The process ended while we looked: it is not a member any more.

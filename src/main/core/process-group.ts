@@ -34,6 +34,15 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
+/**
+ * The fields of a `/proc/<pid>/stat` line after the command name: `[state, ppid, pgrp,
+ * session, tty_nr, tpgid, ...]`. The name is in parentheses and may hold spaces and
+ * parentheses itself, so the fields start after the last `)`.
+ */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
 /** Whether a process with this pid exists (a zombie counts until it is reaped). */
 export function processExists(pid: number): boolean {
   try {

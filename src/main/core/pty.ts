@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import type * as NodePty from 'node-pty'
 import type { TerminalSize } from '../../shared/contract'
+import { statFields } from './process-group'
 
 /** The node-pty module, as far as Corral uses it. */
 export type PtyModule = typeof NodePty
@@ -64,9 +65,7 @@ export function signalName(signal: number): string {
 export function foregroundGroup(sessionLeader: number): number | null {
   if (process.platform !== 'linux') return null
   try {
-    const stat = readFileSync(`/proc/${sessionLeader}/stat`, 'utf8')
-    // Fields after the parenthesised command name: state ppid pgrp session tty_nr tpgid ...
-    const tpgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5])
+    const tpgid = Number(statFields(readFileSync(`/proc/${sessionLeader}/stat`, 'utf8'))[5])
     return Number.isInteger(tpgid) && tpgid > 0 ? tpgid : null
   } catch {
     // The leader is gone (or /proc is not mounted): there is no foreground group to reach.

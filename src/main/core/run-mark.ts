@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import { statFields } from './process-group'
 
 /**
  * Processes of a run that left its process group. A run's child leads a process group, and
@@ -97,9 +98,7 @@ async function scanProc(): Promise<Scan> {
       const from = at + head.length
       const to = environ.indexOf(0, from)
       const mark = environ.toString('utf8', from, to < 0 ? environ.length : to)
-      const stat = await readOr(`/proc/${name}/stat`)
-      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const fields = statFields(await readOr(`/proc/${name}/stat`))
       if (fields.length < 3 || fields[0] === 'Z' || fields[0] === 'X') return
       const cmdline = await readOr(`/proc/${name}/cmdline`)
       const command = cmdline.replace(/\0+$/, '').replaceAll('\0', ' ')
